@@ -1,0 +1,93 @@
+"""The normalized offer: what storage receives and what ``clickfarm extract`` prints."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(slots=True, kw_only=True)
+class Attributes:
+    """Attributes read from a service name (and API flags). ``None`` means unknown, never a guess."""
+
+    refill_days: int | None = None
+    """0 = explicitly no refill; 365 for "lifetime"; None when the name does not say."""
+    quality: str | None = None
+    """One of: ``hq``, ``mq``, ``lq``, ``real``, ``bot``, ``mixed``, ``premium``."""
+    country: str | None = None
+    """ISO 3166-1 alpha-2 code of the targeted audience, e.g. ``BR``."""
+    drip_feed: bool | None = None
+    speed_per_day: int | None = None
+    start_time_hours: Decimal | None = None
+    """Upper bound of the advertised start time, in hours (``Instant`` = 0)."""
+    max_from_name: int | None = None
+    non_drop: bool | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class NormalizedOffer:
+    """One offer, normalized. Money is ``Decimal``; raw values are kept beside normalized ones."""
+
+    site_offer_id: str
+    name: str
+    """Cleaned name (NFKC, entities unescaped, emoji kept)."""
+    name_raw: str
+    category: str | None
+    platform: str | None
+    metric: str | None
+    pricing: str
+    """``per_1000`` or ``package``."""
+    price: Decimal
+    """Price in ``currency``: per 1000 units (``per_1000``) or per package (``package``)."""
+    price_raw: str
+    currency: str
+    quantity: int | None
+    """Package size; ``None`` for per-1000 rates."""
+    usd_per_1000: Decimal | None
+    """None when the currency cannot be converted on that date."""
+    fx_rate: Decimal | None
+    """USD per 1 unit of ``currency`` used for ``usd_per_1000``."""
+    fx_date: date | None
+    """The ECB date whose rate was used."""
+    min_quantity: int | None
+    max_quantity: int | None
+    service_type: str | None
+    description: str | None
+    average_time: str | None
+    refill_flag: bool | None
+    cancel_flag: bool | None
+    attributes: Attributes = field(default_factory=Attributes)
+    observed_at: datetime | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The `extract` contract: flat JSON-ready dict (Decimals as strings, dates ISO)."""
+        flat = asdict(self)
+        attributes = flat.pop("attributes")
+        flat.update(attributes)
+        for key, value in list(flat.items()):
+            if isinstance(value, Decimal):
+                flat[key] = str(value)
+            elif isinstance(value, (date, datetime)):
+                flat[key] = value.isoformat()
+        return flat
+
+
+@dataclass(slots=True, kw_only=True)
+class Rejection:
+    """An offer that could not be normalized or failed validation."""
+
+    site_offer_id: str | None
+    reason: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class CounterValue:
+    """A public counter read on a landing page, as an integer (``5253+`` -> 5253)."""
+
+    name: str
+    """``orders``, ``customers``, ``services``, ... (see ``crawlers.extract.landing``)."""
+    value: int
+    raw: str
