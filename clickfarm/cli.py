@@ -1,0 +1,278 @@
+"""The `clickfarm` command: a thin layer over crawlers/, pipelines/, storage/, reports/, simulator/."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from clickfarm.config import ConfigError, load_sites, select_sites
+
+app = typer.Typer(help="Monitor the market for fake social-media engagement.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+report_app = typer.Typer(help="Market reports from the database.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+app.add_typer(db_app, name="db")
+
+console = Console()
+err_console = Console(stderr=True)
+
+DatabaseOption = Annotated[Optional[str], typer.Option(
+    "--database-url", envvar="DATABASE_URL",
+    help="SQLAlchemy URL; default sqlite:///var/clickfarm.db", show_envvar=True)]
+SitesOption = Annotated[Optional[Path], typer.Option(
+    "--sites-file", envvar="CLICKFARM_SITES", help="sites file (default config/sites.yaml)")]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class Family(str, Enum):
+    smm_api = "smm_api"
+    smm_html = "smm_html"
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def parse_when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"not an ISO date or timestamp: {value!r}")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# -- crawl -----------------------------------------------------------------------------------
+
+@app.command()
+def crawl(
+    site: Annotated[Optional[list[str]], typer.Option("--site", help="site id (repeatable)")] = None,
+    all_sites: Annotated[bool, typer.Option("--all", help="every enabled site")] = False,
+    sites_file: SitesOption = None,
+    database_url: DatabaseOption = None,
+    observed_at: Annotated[Optional[str], typer.Option(
+        help="record the observation at this UTC time instead of now (replays, simulator)")] = None,
+    timeout: Annotated[float, typer.Option(help="hard timeout of the crawl process, seconds")] = 3600,
+) -> None:
+    """Crawl sites from the config into the database (each crawl batch in its own process)."""
+    from crawlers.runner import run_crawl
+    from storage.db import get_engine
+    from reports.runs import latest_runs
+
+    if bool(site) == all_sites:
+        fail("give --site ID (one or more) or --all")
+    try:
+        chosen = select_sites(load_sites(sites_file), site)
+    except ConfigError as error:
+        fail(str(error))
+    when = parse_when(observed_at)
+    with console.status(f"crawling {len(chosen)} site(s)..."):
+        result = run_crawl([s.id for s in chosen], sites_path=sites_file, observed_at=when,
+                           database_url=database_url, timeout_seconds=timeout)
+    if result.returncode != 0 and not result.timed_out:
+        err_console.print(result.stderr_tail)
+    runs = latest_runs(get_engine(database_url), site_ids=[s.id for s in chosen])
+    print_runs(runs)
+    if result.timed_out:
+        fail(f"the crawl process hit its {timeout:.0f}s timeout and was stopped", 1)
+    if any(run["status"] == "failed" for run in runs):
+        raise typer.Exit(1)
+
+
+def print_runs(runs: list[dict]) -> None:
+    from reports.render import print_table
+
+    print_table(console, "crawl runs",
+                ["site", "status", "offers", "new", "changed", "removed", "rejected",
+                 "price rows", "error"],
+                [[r["site_id"], r["status"], r["offers_seen"], r["offers_new"],
+                  r["offers_changed"], r["offers_removed"], r["offers_rejected"],
+                  r["price_rows_added"], (r["error"] or "")[:80]] for r in runs],
+                text_columns=2)
+
+
+# -- extract ---------------------------------------------------------------------------------
+
+@app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(help="saved page or API response ('-' = stdin)")],
+    family: Annotated[Family, typer.Option(help="seller family of the page")],
+    url: Annotated[Optional[str], typer.Option(help="URL the page came from")] = None,
+    currency: Annotated[Optional[str], typer.Option(
+        help="currency when the page does not say (ISO code)")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="json (one object per line) or table")] = "json",
+    observed_at: Annotated[Optional[str], typer.Option(help="date for the ECB rate (default today)")] = None,
+) -> None:
+    """Extract and normalize the offers of a saved page (offline, no crawl, no database)."""
+    from clickfarm.extract_file import extract_file
+
+    try:
+        data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {file}: {error.strerror}")
+    when = parse_when(observed_at) or datetime.now(UTC)
+    outcome = extract_file(data, family=family.value, url=url,
+                           currency=currency.upper() if currency else None, observed_at=when)
+    for note in outcome.notes:
+        err_console.print(f"[dim]note:[/dim] {note}")
+    if outcome.error:
+        fail(outcome.error, 1)
+    if output_format == "table":
+        from reports.render import print_table
+
+        print_table(console, f"{len(outcome.offers)} offers",
+                    ["id", "platform", "metric", "price", "cur", "USD/1000", "min", "max", "name"],
+                    [[o["site_offer_id"], o["platform"], o["metric"], o["price"], o["currency"],
+                      o["usd_per_1000"], o["min_quantity"], o["max_quantity"], o["name"][:60]]
+                     for o in outcome.offers], text_columns=3)
+    else:
+        for offer in outcome.offers:
+            sys.stdout.write(json.dumps(offer, ensure_ascii=False) + "\n")
+    for rejection in outcome.rejections:
+        err_console.print(f"[yellow]rejected[/yellow] {rejection['site_offer_id']}: "
+                          f"{rejection['reason']}")
+    err_console.print(f"{len(outcome.offers)} offers, {len(outcome.rejections)} rejected")
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+@report_app.command("prices")
+def report_prices(
+    since: Annotated[Optional[str], typer.Option("--from", help="first day (default: 30 days ago)")] = None,
+    until: Annotated[Optional[str], typer.Option("--to", help="last day (default: today)")] = None,
+    platform: Annotated[Optional[str], typer.Option()] = None,
+    metric: Annotated[Optional[str], typer.Option()] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Price index: median, quartiles, min, max and sellers in USD per 1000, by platform × metric."""
+    from reports.prices import METHOD, price_index
+    from reports.render import money, print_table, to_csv, to_json
+    from storage.db import get_engine
+
+    end = date.fromisoformat(until) if until else datetime.now(UTC).date()
+    start = date.fromisoformat(since) if since else end - timedelta(days=30)
+    if start > end:
+        fail(f"--from {start} is after --to {end}")
+    rows = price_index(get_engine(database_url), start=start, end=end, platform=platform,
+                       metric=metric)
+    if output_format is OutputFormat.json:
+        print(to_json(rows, start=start, end=end, unit="USD per 1000", method=METHOD))
+    elif output_format is OutputFormat.csv:
+        sys.stdout.write(to_csv(rows))
+    else:
+        print_table(console, f"price index, USD per 1000, {start} to {end}",
+                    ["platform", "metric", "median", "q1", "q3", "min", "max", "offers", "sellers"],
+                    [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
+                      money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows],
+                    caption=f"method: {METHOD}", text_columns=2)
+
+
+# -- simulator and demo ----------------------------------------------------------------------
+
+@app.command()
+def simulate(
+    seed: Annotated[int, typer.Option(help="market seed")] = 42,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0 = any free port)")] = 8765,
+    panels: Annotated[int, typer.Option(help="number of panels")] = 24,
+    days: Annotated[int, typer.Option(help="advance the clock this many days before serving")] = 0,
+    truth: Annotated[Optional[Path], typer.Option(help="write the ground truth JSON here")] = None,
+    write_config: Annotated[Optional[Path], typer.Option(
+        help="write a sites file for the simulated panels here")] = None,
+) -> None:
+    """Serve the simulated market on loopback until Ctrl-C."""
+    from clickfarm.demo import export_sites_file
+    from simulator.market import Market
+    from simulator.server import SimulatorServer
+
+    market = Market(seed=seed, n_panels=panels)
+    if days:
+        market.advance(days=days)
+    with SimulatorServer(market, port=port) as server:
+        if write_config:
+            export_sites_file(market, write_config, base_url=server.base_url)
+            console.print(f"sites file: {write_config}")
+        if truth:
+            market.write_ground_truth(truth)
+            console.print(f"ground truth: {truth}")
+        console.print(f"simulated market on {server.base_url} ({len(market.sites())} sites, "
+                      f"day {market.day}, {market.today}); API keys:")
+        for variable, key in market.api_key_env().items():
+            console.print(f"  export {variable}={key}")
+        console.print("Ctrl-C to stop")
+        try:
+            import time
+
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(help="simulated days to crawl")] = 30,
+    seed: Annotated[int, typer.Option(help="market seed")] = 42,
+    panels: Annotated[int, typer.Option(help="number of simulated panels")] = 24,
+    database_url: Annotated[Optional[str], typer.Option(
+        "--database-url", help="default: a fresh sqlite:///var/demo.db")] = None,
+) -> None:
+    """Simulated market -> crawl every panel once per simulated day -> price index and changes."""
+    from clickfarm.demo import run_demo
+
+    run_demo(console, days=days, seed=seed, panels=panels, database_url=database_url)
+
+
+# -- database --------------------------------------------------------------------------------
+
+@db_app.command("migrate")
+def db_migrate(database_url: DatabaseOption = None) -> None:
+    """Create or upgrade the schema (Alembic migrations, SQL views included)."""
+    from storage.db import get_engine, migrate
+
+    migrate(get_engine(database_url))
+    console.print("schema is up to date")
+
+
+@db_app.command("counts")
+def db_counts(database_url: DatabaseOption = None) -> None:
+    """Row counts per table."""
+    from reports.render import print_table
+    from storage.db import get_engine
+    from storage.repository import table_counts
+
+    counts = table_counts(get_engine(database_url))
+    print_table(console, "rows", ["table", "rows"], [[k, v] for k, v in counts.items()])
+
+
+@app.command("sites")
+def sites_list(sites_file: SitesOption = None) -> None:
+    """The configured sites."""
+    from reports.render import print_table
+
+    try:
+        sites = load_sites(sites_file)
+    except ConfigError as error:
+        fail(str(error))
+    print_table(console, "sites", ["id", "family", "currency", "url", "enabled"],
+                [[s.id, s.family, s.currency or "-", s.url, s.enabled] for s in sites],
+                text_columns=5)
+
+
+if __name__ == "__main__":
+    app()

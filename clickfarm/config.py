@@ -1,0 +1,157 @@
+"""Reading `config/sites.yaml`: the targets, their family, currency, schedule and politeness.
+
+The file is validated with pydantic models so that a typo gives a clear error naming the site
+and the field, not a crash in the middle of a crawl. ``${VAR}`` and ``${VAR:-default}`` are
+expanded from the environment (the demo uses it to point every site at the simulator's port).
+API keys are never in the file: a site names the environment variable that holds its key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SITES_PATH = REPO_ROOT / "config" / "sites.yaml"
+
+Family = Literal["smm_api", "smm_html"]
+_ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which site and field."""
+
+
+class Politeness(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    obey_robots_txt: bool = True
+    download_delay: float = Field(1.0, ge=0)
+    concurrency: int = Field(2, ge=1, le=32)
+    autothrottle: bool = True
+    timeout_seconds: float = Field(60.0, gt=0)
+    retries: int = Field(2, ge=0, le=10)
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    interval: str | None = "1d"
+    """Every how long: ``30m``, ``6h``, ``1d``."""
+    cron: str | None = None
+    jitter: str = "10m"
+
+
+class SiteConfig(BaseModel):
+    """One target. ``id`` is stable: it is the primary key of the site in the database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
+    url: str
+    family: Family
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    """The currency prices are in when the site does not say (ISO 4217)."""
+    api_key_env: str | None = None
+    """Name of the environment variable that holds the API key (``smm_api``)."""
+    enabled: bool = True
+    schedule: Schedule = Field(default_factory=Schedule)
+    politeness: Politeness = Field(default_factory=Politeness)
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"url must start with http:// or https://, got {url!r}")
+        return url if url.endswith("/") else url + "/"
+
+    def api_key(self) -> str | None:
+        """The key from the environment; never logged, never stored."""
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    def public_dict(self) -> dict[str, Any]:
+        """What may be stored in the database (the key's variable name, never the key)."""
+        return self.model_dump(mode="json")
+
+
+class SitesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    sites: list[SiteConfig]
+
+
+def _expand_env(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        value = os.environ.get(match["name"])
+        if value is None:
+            if match["default"] is None:
+                raise ConfigError(f"environment variable {match['name']} is not set")
+            return match["default"]
+        return value
+
+    return _ENV_REFERENCE.sub(replace, text)
+
+
+def _merge(defaults: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in site.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_sites(path: Path | str | None = None) -> list[SiteConfig]:
+    """Read and validate the sites file; ``defaults`` apply to every site."""
+    path = Path(path or os.environ.get("CLICKFARM_SITES") or DEFAULT_SITES_PATH)
+    try:
+        document = yaml.safe_load(_expand_env(path.read_text(encoding="utf-8"))) or {}
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from error
+    if not isinstance(document, dict) or not isinstance(document.get("sites"), list):
+        raise ConfigError(f"{path}: expected a mapping with a 'sites' list")
+    defaults = document.get("defaults") or {}
+    sites: list[SiteConfig] = []
+    for index, entry in enumerate(document["sites"]):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: sites[{index}] is not a mapping")
+        try:
+            sites.append(SiteConfig.model_validate(_merge(defaults, entry)))
+        except ValidationError as error:
+            name = entry.get("id", f"sites[{index}]")
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+            )
+            raise ConfigError(f"{path}: site {name}: {problems}") from None
+    duplicates = {s.id for s in sites if sum(t.id == s.id for t in sites) > 1}
+    if duplicates:
+        raise ConfigError(f"{path}: duplicate site ids: {', '.join(sorted(duplicates))}")
+    return sites
+
+
+def select_sites(sites: list[SiteConfig], ids: list[str] | None) -> list[SiteConfig]:
+    """The enabled sites, or exactly the ones named (an unknown id is an error)."""
+    if not ids:
+        return [site for site in sites if site.enabled]
+    by_id = {site.id: site for site in sites}
+    unknown = [site_id for site_id in ids if site_id not in by_id]
+    if unknown:
+        raise ConfigError(f"unknown site id(s): {', '.join(unknown)}")
+    return [by_id[site_id] for site_id in ids]
+
+
+def write_sites(path: Path, entries: list[dict[str, Any]], *, defaults: dict[str, Any] | None = None,
+                header: str = "") -> None:
+    """Write a sites file (used to export the simulator's sites)."""
+    body = yaml.safe_dump({"defaults": defaults or {}, "sites": entries}, sort_keys=False,
+                          allow_unicode=True)
+    path.write_text(header + body, encoding="utf-8")

@@ -1,0 +1,64 @@
+"""The offline extraction contract behind `clickfarm extract`: a saved page in, offers out.
+
+It runs the very functions the spiders and pipelines run (extraction, normalization,
+validation), so what it prints for a saved page is what a crawl of that page would store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crawlers.extract import smm_api, smm_html
+from crawlers.items import ExtractError, ExtractResult, RawRejection
+from pipelines.normalize import normalize_offer
+from pipelines.types import Rejection
+from pipelines.validate import validate_offer
+
+EXTRACTORS = {
+    "smm_api": lambda data, url: smm_api.extract_services(data),
+    "smm_html": lambda data, url: smm_html.extract_services_page(data, base_url=url),
+}
+
+
+@dataclass
+class ExtractOutcome:
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def extract_file(data: bytes, *, family: str, url: str | None, currency: str | None,
+                 observed_at: datetime) -> ExtractOutcome:
+    outcome = ExtractOutcome()
+    if family not in EXTRACTORS:
+        outcome.error = f"unknown family {family!r}; known: {', '.join(sorted(EXTRACTORS))}"
+        return outcome
+    try:
+        result: ExtractResult = EXTRACTORS[family](data, url)
+    except ExtractError as error:
+        outcome.error = str(error)
+        return outcome
+    outcome.notes.extend(result.notes)
+    site_currency = currency or result.currency
+    for rejected in result.rejected:
+        outcome.rejections.append(rejection_dict(rejected))
+    for raw in result.offers:
+        normalized = normalize_offer(raw, site_currency=site_currency, observed_at=observed_at)
+        if isinstance(normalized, Rejection):
+            outcome.rejections.append(rejection_dict(normalized))
+            continue
+        reason = validate_offer(normalized)
+        if reason:
+            outcome.rejections.append({"site_offer_id": normalized.site_offer_id,
+                                       "reason": reason, "raw": raw.raw})
+            continue
+        outcome.offers.append(normalized.to_json_dict())
+    return outcome
+
+
+def rejection_dict(rejection: Rejection | RawRejection) -> dict[str, Any]:
+    return {"site_offer_id": rejection.site_offer_id, "reason": rejection.reason,
+            "raw": rejection.raw}

@@ -1,0 +1,37 @@
+"""Scrapy settings of the project. Per-site politeness comes from config/sites.yaml on top."""
+
+from __future__ import annotations
+
+BOT_NAME = "clickfarm-monitor"
+# An honest user agent: who we are and where to read about it.
+USER_AGENT = ("clickfarm-monitor/0.1 (market research crawler; read-only; "
+              "+https://github.com/clickfarm-monitor/clickfarm-monitor)")
+
+# Scrapy 2.19 starts by default a remote-control HTTP server that runs Python code sent to it,
+# and a telnet console: neither belongs on a monitoring server.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_TIMEOUT = 60
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+# 429 is retried after the delay the server asks for (bounded by RETRY_TIMES).
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+REDIRECT_MAX_TIMES = 5
+# Price lists of 2,000 rows are a few MB at most; anything far larger is not a price list.
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+LOG_LEVEL = "INFO"
+
+ITEM_PIPELINES = {
+    "pipelines.normalize_pipeline.NormalizePipeline": 300,
+    "pipelines.validate_pipeline.ValidatePipeline": 500,
+    "pipelines.coverage_pipeline.FieldCoveragePipeline": 800,
+    "pipelines.store_pipeline.StorePipeline": 900,
+}

@@ -1,0 +1,29 @@
+"""Raw items as seen -> normalized offers, counters and rejections (priority 300)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawlers.items import RawCounter, RawOffer, RawRejection
+from pipelines.base import CrawlerPipeline
+from pipelines.normalize import normalize_counter, normalize_offer
+from pipelines.types import Rejection
+
+
+class NormalizePipeline(CrawlerPipeline):
+    def process_item(self, item: Any) -> Any:
+        spider = self.spider
+        if isinstance(item, RawOffer):
+            # The currency the site states (API balance, page-wide switcher) wins over config.
+            site_currency = spider.outcome.stated_currency or spider.site.currency
+            result = normalize_offer(item, site_currency=site_currency,
+                                     observed_at=spider.observed_at)
+            if isinstance(result, Rejection):
+                self.stats.inc_value("offers/rejected/normalize")
+            return result
+        if isinstance(item, RawCounter):
+            return normalize_counter(item)
+        if isinstance(item, RawRejection):
+            self.stats.inc_value("offers/rejected/extract")
+            return Rejection(site_offer_id=item.site_offer_id, reason=item.reason, raw=item.raw)
+        return item

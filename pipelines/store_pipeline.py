@@ -1,0 +1,106 @@
+"""Storage batching: one crawl of one site is stored whole, in one transaction, or not at all
+(priority 900).
+
+Items are collected while the spider runs; when it closes, the run's final status is decided
+from what the spider saw (``CrawlOutcome``) and everything is written at once:
+
+- price list read -> ``complete_run`` (change-only periods, events, rejections, counters);
+  ``succeeded``, or ``partial`` when secondary pages (landing counters) failed;
+- price list not read (HTTP error, invalid JSON, API error body, page without a table, missing
+  API key) -> ``failed`` with the message; the rejections are still stored;
+- an empty price list where the last successful run saw offers -> ``failed``: a seller does not
+  drop its whole catalogue overnight, a broken page does, so nothing is marked removed;
+- the crawl stopped early (SIGTERM, timeout) -> ``interrupted``, nothing half-written.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+from pipelines.base import CrawlerPipeline
+from pipelines.types import CounterValue, NormalizedOffer, Rejection
+from storage import repository
+from storage.db import get_engine
+
+STATS_KEPT = ("downloader/request_count", "downloader/response_count", "offers/extracted",
+              "offers/normalized", "offers/rejected/extract", "offers/rejected/normalize",
+              "offers/rejected/validate", "listing/errors", "secondary/errors",
+              "retry/count", "elapsed_time_seconds")
+
+
+class StorePipeline(CrawlerPipeline):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.offers: list[NormalizedOffer] = []
+        self.rejections: list[Rejection] = []
+        self.counters: list[CounterValue] = []
+        self.run_id: int | None = None
+        self.engine = get_engine(crawler.settings.get("CLICKFARM_DATABASE_URL"))
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def open_spider(self) -> None:
+        spider = self.spider
+        site = spider.site
+        repository.upsert_site(self.engine, site_id=site.id, url=site.url, family=site.family,
+                               currency=site.currency, now=spider.observed_at,
+                               config=site.public_dict())
+        self.run_id = repository.start_run(self.engine, site_id=site.id,
+                                           started_at=spider.observed_at, pid=os.getpid())
+        spider.run_id = self.run_id
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, NormalizedOffer):
+            self.offers.append(item)
+        elif isinstance(item, Rejection):
+            self.rejections.append(item)
+        elif isinstance(item, CounterValue):
+            self.counters.append(item)
+        return item
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.run_id is None:
+            return
+        outcome = spider.outcome
+        stats = {key: value for key, value in (self.stats.get_stats() or {}).items()
+                 if key in STATS_KEPT or key.startswith("field/")}
+        stats = {key: (value.isoformat() if isinstance(value, datetime) else value)
+                 for key, value in stats.items()}
+        stats["notes"] = outcome.notes[:20]
+        stats["currency_stated"] = outcome.stated_currency
+        finished_at = max(datetime.now(UTC), spider.observed_at)
+        common = dict(engine=self.engine, run_id=self.run_id, finished_at=finished_at,
+                      rejections=self.rejections, stats=stats)
+        try:
+            if reason != "finished":
+                repository.fail_run(**common, status="interrupted",
+                                    error=f"crawl stopped before the end ({reason})")
+            elif not outcome.listing_read:
+                errors = outcome.listing_errors or ["the price list was not fetched"]
+                repository.fail_run(**common, error="; ".join(errors))
+            elif not self.offers and self._had_offers_before(spider.site.id):
+                repository.fail_run(**common, error=(
+                    f"empty price list: 0 offers where the last successful run saw "
+                    f"{self._previous_count}; nothing was marked removed"))
+            else:
+                status = "partial" if outcome.other_errors else "succeeded"
+                repository.complete_run(
+                    self.engine, run_id=self.run_id, site_id=spider.site.id,
+                    observed_at=spider.observed_at, offers=self.offers,
+                    rejections=self.rejections, counters=self.counters, status=status,
+                    pages=outcome.pages, error="; ".join(outcome.other_errors) or None,
+                    stats=stats, complete_listing=True)
+        except Exception as error:  # the batch was rolled back: say why on the run
+            spider.logger.exception("storing the crawl of %s failed", spider.site.id)
+            repository.fail_run(self.engine, run_id=self.run_id, finished_at=finished_at,
+                                error=f"storage failed, nothing stored: {error}",
+                                stats=stats)
+
+    def _had_offers_before(self, site_id: str) -> bool:
+        self._previous_count = repository.last_successful_offer_count(self.engine,
+                                                                      site_id=site_id)
+        return bool(self._previous_count)

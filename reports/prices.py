@@ -1,0 +1,94 @@
+"""The price index: USD per 1000 units by platform × metric over a date range.
+
+How it is computed (also printed under every report):
+
+- offers priced per 1000 units (SMM panel rates) with a known platform, metric and USD value;
+- each offer counts once: the price period in force at the end of the range (the last one that
+  started on or before the range's end and was still confirmed on or after its start);
+- USD per 1000 uses the ECB rate of the date that price was first observed;
+- per platform × metric: median, first and third quartiles (linear interpolation between
+  order statistics), min, max, the number of offers and the number of distinct sellers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine, text
+
+METHOD = ("one value per offer: the USD/1000 price in force at the end of the range "
+          "(per-1000 rates only); median and quartiles by linear interpolation; "
+          "ECB rate of the day each price was first observed")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceIndexRow:
+    platform: str
+    metric: str
+    median: Decimal
+    q1: Decimal
+    q3: Decimal
+    minimum: Decimal
+    maximum: Decimal
+    offers: int
+    sellers: int
+
+
+def quantile(sorted_values: list[Decimal], fraction: Decimal) -> Decimal:
+    """Linear interpolation between order statistics (the 'inclusive' method), in Decimal."""
+    if not sorted_values:
+        raise ValueError("no values")
+    position = (len(sorted_values) - 1) * fraction
+    lower = int(position)
+    upper = min(lower + 1, len(sorted_values) - 1)
+    weight = position - lower
+    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * weight
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (datetime.combine(start, time.min, UTC),
+            datetime.combine(end + timedelta(days=1), time.min, UTC))
+
+
+_OFFER_PRICES = text("""
+    SELECT o.id AS offer_id, o.site_id, o.platform, o.metric, p.usd_per_1000, p.valid_from
+    FROM offer_price_period p
+    JOIN offer o ON o.id = p.offer_id
+    WHERE o.pricing = 'per_1000'
+      AND o.platform IS NOT NULL AND o.metric IS NOT NULL
+      AND p.usd_per_1000 IS NOT NULL
+      AND p.valid_from < :range_end
+      AND p.last_confirmed_at >= :range_start
+""")
+
+
+def price_index(engine: Engine, *, start: date, end: date, platform: str | None = None,
+                metric: str | None = None) -> list[PriceIndexRow]:
+    """The index rows, most-listed classes first."""
+    range_start, range_end = day_bounds(start, end)
+    latest: dict[int, tuple] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(_OFFER_PRICES, {"range_start": range_start,
+                                                      "range_end": range_end}):
+            if platform and row.platform != platform or metric and row.metric != metric:
+                continue
+            kept = latest.get(row.offer_id)
+            if kept is None or row.valid_from > kept[4]:
+                latest[row.offer_id] = (row.site_id, row.platform, row.metric,
+                                        Decimal(row.usd_per_1000), row.valid_from)
+    groups: dict[tuple[str, str], list[tuple[str, Decimal]]] = defaultdict(list)
+    for site_id, platform_id, metric_id, usd, _ in latest.values():
+        groups[(platform_id, metric_id)].append((site_id, usd))
+    rows = []
+    for (platform_id, metric_id), values in groups.items():
+        prices = sorted(usd for _, usd in values)
+        rows.append(PriceIndexRow(
+            platform=platform_id, metric=metric_id,
+            median=quantile(prices, Decimal("0.5")), q1=quantile(prices, Decimal("0.25")),
+            q3=quantile(prices, Decimal("0.75")), minimum=prices[0], maximum=prices[-1],
+            offers=len(prices), sellers=len({site_id for site_id, _ in values})))
+    rows.sort(key=lambda row: (-row.offers, row.platform, row.metric))
+    return rows

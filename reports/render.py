@@ -1,0 +1,63 @@
+"""Rendering report rows as a terminal table, CSV or JSON (Decimals kept exact as strings)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def as_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    return [{key: _plain(value) for key, value in
+             (dataclasses.asdict(row) if dataclasses.is_dataclass(row) else dict(row)).items()}
+            for row in rows]
+
+
+def to_json(rows: Sequence[Any], **meta: Any) -> str:
+    return json.dumps({**{k: _plain(v) for k, v in meta.items()}, "rows": as_dicts(rows)},
+                      indent=2, ensure_ascii=False)
+
+
+def to_csv(rows: Sequence[Any]) -> str:
+    records = as_dicts(rows)
+    if not records:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(records[0]))
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
+def money(value: Decimal | None, places: int = 4) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{places}f}"
+
+
+def print_table(console: Console, title: str, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]], caption: str | None = None,
+                text_columns: int = 1) -> None:
+    """The first ``text_columns`` columns are left-aligned labels, the rest right-aligned."""
+    table = Table(title=title, caption=caption, caption_justify="left")
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index < text_columns else "right")
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    console.print(table)
