@@ -1,0 +1,308 @@
+"""Every table of clickfarm-monitor, in one file.
+
+History is change-only: an ``offer`` is the stable identity of a listing, and
+``offer_price_period`` holds one row per *distinct* set of price values, valid from
+``valid_from`` until ``valid_to`` (``NULL`` while current). A crawl that sees the same values only
+moves ``last_confirmed_at``, so storage grows with changes, not with crawls. ``offer_event``
+records what changed (new, removed, reinstated, price up / down, limits changed).
+
+Money and rates are exact decimals (:data:`storage.types.Money`), timestamps are aware UTC
+(:class:`storage.types.UTCDateTime`) on SQLite and PostgreSQL alike. The schema is created by
+the Alembic migrations in ``storage/migrations`` (never ``create_all`` in production); a test
+checks that these models and the migrations agree.
+
+SQLModel ``table=True`` models do not validate on construction: data reaches these tables
+through :mod:`storage.repository`, which takes already validated
+:class:`pipelines.types.NormalizedOffer` objects.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+from storage.types import JSONDocument, Money, UTCDateTime
+
+SITE_STATUSES = ("active", "discovered", "dead")
+RUN_STATUSES = ("running", "succeeded", "partial", "failed", "interrupted")
+FINISHED_RUN_STATUSES = ("succeeded", "partial", "failed", "interrupted")
+EVENT_KINDS = ("new", "removed", "reinstated", "price_up", "price_down", "limits_changed")
+PRICINGS = ("per_1000", "package")
+
+# BIGINT ids on PostgreSQL; on SQLite only "INTEGER PRIMARY KEY" is the auto-incrementing rowid.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+def _id_column() -> Any:
+    return Field(default=None, sa_column=Column("id", IdType, primary_key=True, autoincrement=True))
+
+
+def _fk(target: str, *, nullable: bool = False, type_: Any = IdType) -> Any:
+    return Field(sa_column=Column(type_, ForeignKey(target), nullable=nullable))
+
+
+def _text(*, nullable: bool = True, default: str | None = None) -> Any:
+    server_default = text(repr(default)) if default is not None else None
+    return Field(
+        default=default,
+        sa_column=Column(Text, nullable=nullable, server_default=server_default),
+    )
+
+
+def _timestamp(*, nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+def _money(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(Money(), nullable=nullable))
+
+
+def _bigint(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(BigInteger, nullable=nullable))
+
+
+def _int(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(Integer, nullable=nullable))
+
+
+def _count() -> Any:
+    return Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+
+
+def _bool(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(Boolean, nullable=nullable))
+
+
+def _json() -> Any:
+    return Field(default=None, sa_column=Column(JSONDocument(), nullable=True))
+
+
+class Site(SQLModel, table=True):
+    """One seller: a panel, a reseller or a shop."""
+
+    __tablename__ = "site"
+    __table_args__ = (CheckConstraint(_in("status", SITE_STATUSES), name="ck_site_status"),)
+
+    id: str = Field(sa_column=Column("id", Text, primary_key=True))
+    """The site id from ``config/sites.yaml`` (stable, human-chosen)."""
+    url: str = _text(nullable=False)
+    family: str = _text(nullable=False)
+    """Seller software: ``smm_api``, ``smm_html``, ``shopify``, ``woocommerce``, ..."""
+    currency: str | None = _text()
+    """The site's configured currency, used when an offer does not state one."""
+    status: str = _text(nullable=False, default="active")
+    first_seen_at: datetime = _timestamp()
+    last_seen_at: datetime = _timestamp()
+    discovered_via: str | None = _text()
+    """How the site was found (``config``, a directory URL, a search query, ...)."""
+    config: dict[str, Any] | None = _json()
+    """The site's configuration as loaded, with secrets removed."""
+
+
+class CrawlRun(SQLModel, table=True):
+    """One crawl of one site, with its outcome and counts."""
+
+    __tablename__ = "crawl_run"
+    __table_args__ = (
+        CheckConstraint(_in("status", RUN_STATUSES), name="ck_crawl_run_status"),
+        Index("ix_crawl_run_site_started", "site_id", "started_at"),
+        Index("ix_crawl_run_status", "status"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _fk("site.id", type_=Text)
+    started_at: datetime = _timestamp()
+    finished_at: datetime | None = _timestamp(nullable=True)
+    status: str = _text(nullable=False, default="running")
+    pages: int = _count()
+    offers_seen: int = _count()
+    """Distinct offers stored by this run (duplicates within the batch are rejections)."""
+    offers_new: int = _count()
+    offers_changed: int = _count()
+    offers_unchanged: int = _count()
+    offers_removed: int = _count()
+    offers_reinstated: int = _count()
+    offers_rejected: int = _count()
+    price_rows_added: int = _count()
+    error: str | None = _text()
+    stats: dict[str, Any] | None = _json()
+    pid: int | None = _int()
+    """The crawl process id, to detect runs whose process died (``mark_stale_runs_interrupted``)."""
+
+
+class Offer(SQLModel, table=True):
+    """The stable identity of one listing: site + the site's own id (service id, variant id)."""
+
+    __tablename__ = "offer"
+    __table_args__ = (
+        UniqueConstraint("site_id", "site_offer_id", name="uq_offer_site_offer_id"),
+        CheckConstraint(_in("pricing", PRICINGS), name="ck_offer_pricing"),
+        Index("ix_offer_site_platform_metric", "site_id", "platform", "metric"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _fk("site.id", type_=Text)
+    site_offer_id: str = _text(nullable=False)
+    name: str = _text(nullable=False)
+    name_raw: str = _text(nullable=False)
+    category: str | None = _text()
+    platform: str | None = _text()
+    metric: str | None = _text()
+    pricing: str = _text(nullable=False)
+    service_type: str | None = _text()
+    refill_days: int | None = _int()
+    quality: str | None = _text()
+    country: str | None = _text()
+    drip_feed: bool | None = _bool()
+    speed_per_day: int | None = _bigint()
+    start_time_hours: Decimal | None = _money()
+    max_from_name: int | None = _bigint()
+    non_drop: bool | None = _bool()
+    refill_flag: bool | None = _bool()
+    cancel_flag: bool | None = _bool()
+    description: str | None = _text()
+    average_time: str | None = _text()
+    first_seen_at: datetime = _timestamp()
+    last_seen_at: datetime = _timestamp()
+    removed_at: datetime | None = _timestamp(nullable=True)
+    """When a complete listing last stopped showing the offer; ``NULL`` while active."""
+    is_active: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true"))
+    )
+
+
+class OfferPricePeriod(SQLModel, table=True):
+    """One distinct set of price values of an offer, valid from ``valid_from`` to ``valid_to``."""
+
+    __tablename__ = "offer_price_period"
+    __table_args__ = (
+        Index("ix_offer_price_period_offer_valid_from", "offer_id", "valid_from"),
+        # At most one open period per offer; also the index of the "current price" lookup.
+        Index(
+            "uq_offer_price_period_open",
+            "offer_id",
+            unique=True,
+            sqlite_where=text("valid_to IS NULL"),
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+        Index("ix_offer_price_period_run", "run_id"),
+    )
+
+    id: int | None = _id_column()
+    offer_id: int = _fk("offer.id")
+    run_id: int = _fk("crawl_run.id")
+    """The run that first saw these values."""
+    valid_from: datetime = _timestamp()
+    valid_to: datetime | None = _timestamp(nullable=True)
+    """Set when the values were superseded or the offer removed; ``NULL`` while current."""
+    last_confirmed_at: datetime = _timestamp()
+    """The last crawl that saw exactly these values."""
+    price: Decimal = _money(nullable=False)
+    price_raw: str = _text(nullable=False)
+    currency: str = _text(nullable=False)
+    quantity: int | None = _bigint()
+    usd_per_1000: Decimal | None = _money()
+    """USD per 1000 units at ``valid_from`` (FX moves alone never open a new period)."""
+    fx_rate: Decimal | None = _money()
+    fx_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    min_quantity: int | None = _bigint()
+    max_quantity: int | None = _bigint()
+    available: bool | None = _bool()
+
+
+class OfferEvent(SQLModel, table=True):
+    """Something that happened to an offer: new, removed, reinstated, price or limits change."""
+
+    __tablename__ = "offer_event"
+    __table_args__ = (
+        CheckConstraint(_in("kind", EVENT_KINDS), name="ck_offer_event_kind"),
+        Index("ix_offer_event_occurred_at", "occurred_at"),
+        Index("ix_offer_event_offer_occurred_at", "offer_id", "occurred_at"),
+        Index("ix_offer_event_site_occurred_at", "site_id", "occurred_at"),
+    )
+
+    id: int | None = _id_column()
+    offer_id: int = _fk("offer.id")
+    site_id: str = _fk("site.id", type_=Text)
+    run_id: int = _fk("crawl_run.id")
+    occurred_at: datetime = _timestamp()
+    kind: str = _text(nullable=False)
+    old_price: Decimal | None = _money()
+    new_price: Decimal | None = _money()
+    change_pct: Decimal | None = _money()
+    """``(new - old) / old × 100`` rounded to 2 decimals (price events only)."""
+    old_currency: str | None = _text()
+    new_currency: str | None = _text()
+    details: dict[str, Any] | None = _json()
+    """Changed fields as ``{"field": [old, new]}`` and other context."""
+
+
+class CounterReading(SQLModel, table=True):
+    """A public counter (orders completed, customers, ...) read on a site at one time."""
+
+    __tablename__ = "counter_reading"
+    __table_args__ = (
+        Index("ix_counter_reading_site_name_observed", "site_id", "name", "observed_at"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _fk("site.id", type_=Text)
+    run_id: int = _fk("crawl_run.id")
+    observed_at: datetime = _timestamp()
+    name: str = _text(nullable=False)
+    value: int = Field(sa_column=Column(BigInteger, nullable=False))
+    raw: str | None = _text()
+
+
+class RejectedOffer(SQLModel, table=True):
+    """A record that could not be normalized or failed validation, kept with its reason."""
+
+    __tablename__ = "rejected_offer"
+    __table_args__ = (Index("ix_rejected_offer_run", "run_id"),)
+
+    id: int | None = _id_column()
+    run_id: int = _fk("crawl_run.id")
+    site_id: str = _fk("site.id", type_=Text)
+    observed_at: datetime = _timestamp()
+    site_offer_id: str | None = _text()
+    reason: str = _text(nullable=False)
+    raw_text: str | None = _text()
+    """The raw record as JSON text, as it came from the extractor."""
+
+
+TABLE_NAMES = (
+    "site",
+    "crawl_run",
+    "offer",
+    "offer_price_period",
+    "offer_event",
+    "counter_reading",
+    "rejected_offer",
+)
+VIEW_NAMES = (
+    "v_offer_current",
+    "v_price_history",
+    "v_offer_changes",
+    "v_run_summary",
+    "v_counter_deltas",
+)
