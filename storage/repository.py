@@ -362,7 +362,13 @@ def complete_run(
 
         codec = _Codec(connection.dialect.name, observed_at)
         plan = _plan(
-            connection, site_id=site_id, offers=unique_offers, complete_listing=complete_listing
+            connection,
+            site_id=site_id,
+            offers=unique_offers,
+            complete_listing=complete_listing,
+            rejected_site_offer_ids=frozenset(
+                r.site_offer_id for r in all_rejections if r.site_offer_id
+            ),
         )
         periods_added, events_added = _write(
             connection,
@@ -609,7 +615,12 @@ def _deduplicate(
 
 
 def _plan(
-    connection: Any, *, site_id: str, offers: list[NormalizedOffer], complete_listing: bool
+    connection: Any,
+    *,
+    site_id: str,
+    offers: list[NormalizedOffer],
+    complete_listing: bool,
+    rejected_site_offer_ids: frozenset[str] = frozenset(),
 ) -> _Plan:
     """Read the site's offers and current periods in one query; sort the batch into kinds."""
     existing = {row[_R_SITE_OFFER_ID]: row for row in _existing_rows(connection, site_id)}
@@ -645,7 +656,14 @@ def _plan(
             plan.changed.append((offer, row))
     if complete_listing:
         seen = set(plan.seen_offer_ids)
-        plan.gone = [row for row in existing.values() if row[_R_ACTIVE] and row[_R_ID] not in seen]
+        # A listing rejected today (a bad value) is still on the seller's list: not removed.
+        plan.gone = [
+            row
+            for row in existing.values()
+            if row[_R_ACTIVE]
+            and row[_R_ID] not in seen
+            and row[_R_SITE_OFFER_ID] not in rejected_site_offer_ids
+        ]
     return plan
 
 

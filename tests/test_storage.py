@@ -524,6 +524,19 @@ def test_partial_listing_removes_nothing(engine: Engine) -> None:
     assert repo.last_successful_offer_count(engine, site_id=SITE) == 5
 
 
+def test_offer_rejected_today_is_not_marked_removed(engine: Engine) -> None:
+    # A listing whose rate is unreadable today is still on the seller's list.
+    crawl(engine, [make_offer("0"), make_offer("1")], at=T0)
+    result = crawl(
+        engine,
+        [make_offer("0")],
+        at=T0 + timedelta(days=1),
+        rejections=[Rejection(site_offer_id="1", reason="rate is not a number: NaN", raw={})],
+    )
+    assert (result.removed, result.rejected) == (0, 1)
+    assert repo.active_offer_count(engine, site_id=SITE) == 2
+
+
 def test_empty_complete_listing_removes_everything(engine: Engine) -> None:
     # The caller decides what is complete; storage does what it is told (see the report gaps).
     crawl(engine, [make_offer("0"), make_offer("1")], at=T0)
