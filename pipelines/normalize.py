@@ -1,0 +1,319 @@
+"""Raw offers and counters as seen -> normalized offers and counter values, or rejections.
+
+:func:`normalize_offer` runs for every offer of every crawl, so every step on the text is cached
+(``clean_text``, money and quantity parsing, attributes, taxonomy, exchange rates): a repeated
+name costs a few microseconds.
+
+Decisions (see also :mod:`pipelines.money`, :mod:`pipelines.fx`, :mod:`pipelines.attributes`):
+
+- Decimal style: API and JSON sources (``source`` in :data:`PLAIN_SOURCES`, or a JSON number)
+  are plain decimals (``"0.900"`` = 0.9); everything else is page text (``"Rp 15.000"``).
+- Currency: the offer's own currency (``RawOffer.currency``, else a symbol in the price text),
+  else the site's. An offer whose stated currency and price symbol disagree (``USD`` but
+  ``₹75``) is rejected rather than guessed; so is an unknown code and an offer with no currency
+  at all.
+- Package services: ``pricing == "package"``, or an API/HTML service with ``min = max = 1`` whose
+  type is missing or says "package" (PerfectPanel lists packages that way; the rate is the price
+  of the whole package). The package size comes from ``RawOffer.quantity``, else from the name
+  (``1000 Followers Package``, ``You will get 5000 Followers``); when neither says,
+  ``quantity`` and ``usd_per_1000`` are ``None`` (a price per 1000 cannot be computed).
+- ``usd_per_1000`` = price (per 1000, or package price / quantity x 1000) x USD rate of the
+  observation day, quantized to 6 decimals (:data:`pipelines.fx.USD_QUANTUM`). It is ``None``
+  when the ECB has no rate for the currency (PKR, VND, IRR, ...): the offer is kept, and
+  :func:`usd_gap_reason` says why, for the crawl's counters.
+- API booleans (``refill``, ``cancel``, ``dripfeed``) accept ``true``/``1``/``"1"``/``"true"``/
+  ``"yes"`` and their opposites; anything else is ``None``. The API ``dripfeed`` flag overrides
+  the name; the API ``refill`` flag is kept as ``refill_flag`` beside ``refill_days`` from the
+  name (a refill button and a stated refill period are different facts).
+- ``site_offer_id``: the seller's id stripped; without one, ``name:`` + the first 16 hex digits
+  of sha1(clean name + category), stable across crawls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from crawlers.items import RawCounter, RawOffer
+from pipelines.attributes import parse_attributes
+from pipelines.fx import USD_QUANTUM, is_known_currency, usd_rate
+from pipelines.money import (
+    DecimalStyle,
+    MoneyError,
+    QuantityError,
+    currency_code,
+    parse_money,
+    parse_quantity,
+)
+from pipelines.text import clean_text
+from pipelines.types import CounterValue, NormalizedOffer, Rejection
+
+PLAIN_SOURCES = frozenset({"api", "smm_api", "json", "shopify", "woocommerce", "jsonld",
+                           "json-ld", "json_ld"})
+"""Sources whose prices are plain decimal strings or JSON numbers."""
+
+_TRUE = frozenset({"1", "true", "yes", "y", "on", "t"})
+_FALSE = frozenset({"0", "false", "no", "n", "off", "f", ""})
+
+_ENGAGEMENT_NOUNS = (
+    r"followers?|likes?|views?|subscribers?|subs|members?|comments?|plays?|streams?|shares?|"
+    r"retweets?|reposts?|saves?|votes?|reviews?|installs?|visitors?|visits?|listeners?|"
+    r"impressions?|reactions?|favorites?|favourites?|upvotes?|downloads?|viewers?|fans?|"
+    r"connections?|friends?|hits?|clicks?|watch\s*hours?|hours?|seguidores|curtidas|takipçi|"
+    r"beğeni|izlenme|người\s*theo\s*dõi|pengikut|suka"
+)
+_PACKAGE_QUANTITY = re.compile(
+    rf"(?<![\w.,$€£₹])(?P<n>\d{{1,3}}(?:[.,\s]\d{{3}})+(?![\d])|\d+(?:[.,]\d+)?\s*[kKmM]?)(?![^\W\d_])\s*\+?\s*"
+    rf"(?:[^\W\d_]+\s+){{0,2}}"  # "1000 Instagram Followers", "10 Auto Custom Comments"
+    rf"(?:{_ENGAGEMENT_NOUNS}|social\s*signals?|signals?|package|pack|paket|paquete|pacote)\b",
+    re.IGNORECASE,
+)
+
+
+# --- small pieces ------------------------------------------------------------------------------
+
+def parse_flag(value: Any) -> bool | None:
+    """An API boolean as panels send it: ``true``, ``1``, ``"1"``, ``"true"``, ``"yes"`` ->
+    True; ``false``, ``0``, ``"0"``, ``"false"``, ``"no"``, ``""`` -> False; ``None`` or
+    anything else -> None (unknown, never guessed)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return {1: True, 0: False}.get(value)
+    if isinstance(value, float):
+        return {1.0: True, 0.0: False}.get(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    return None
+
+
+@lru_cache(maxsize=65_536)
+def _fallback_id(name: str, category: str | None) -> str:
+    digest = hashlib.sha1(f"{name}\x1f{category or ''}".encode()).hexdigest()
+    return f"name:{digest[:16]}"
+
+
+def _offer_id(raw_id: Any, name: str, category: str | None) -> str:
+    if raw_id is not None and not isinstance(raw_id, bool):
+        text = str(raw_id).strip()
+        if text:
+            return text
+    return _fallback_id(name, category)
+
+
+@lru_cache(maxsize=65_536)
+def package_quantity_from_name(name: str) -> int | None:
+    """The package size a name states (``1000 Followers Package`` -> 1000, ``You will get
+    10.000 Followers`` -> 10000); ``None`` when it states none or several different ones."""
+    sizes = set()
+    for match in _PACKAGE_QUANTITY.finditer(clean_text(name)):
+        try:
+            size = parse_quantity(match["n"].replace(" ", ""))
+        except QuantityError:
+            continue
+        if size:
+            sizes.add(size)
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+def _quantity(value: Any, what: str) -> int | None:
+    """``None``/blank -> None; otherwise parse_quantity, errors naming the field."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_quantity(value)
+    except QuantityError as error:
+        raise QuantityError(f"bad {what}: {error}") from error
+
+
+def _decimal_style(raw: RawOffer) -> DecimalStyle:
+    if not isinstance(raw.price, str):
+        return "plain"
+    source = (raw.source or "").strip().lower()
+    return "plain" if source in PLAIN_SOURCES or source.startswith("api") else "display"
+
+
+def _raw_record(raw: RawOffer) -> dict[str, Any]:
+    if raw.raw:
+        return dict(raw.raw)
+    return {"id": raw.site_offer_id, "name": raw.name, "category": raw.category,
+            "price": raw.price, "currency": raw.currency, "pricing": raw.pricing,
+            "quantity": raw.quantity, "min": raw.min_quantity, "max": raw.max_quantity,
+            "source": raw.source}
+
+
+def _is_package_type(service_type: str | None) -> bool:
+    return service_type is not None and "package" in service_type.lower()
+
+
+def _clean_or_none(text: Any) -> str | None:
+    if text is None:
+        return None
+    cleaned = clean_text(str(text))
+    return cleaned or None
+
+
+@lru_cache(maxsize=8)
+def _taxonomy_at(path: Any) -> Any:
+    from pipelines.taxonomy import load_taxonomy
+
+    return load_taxonomy(path)
+
+
+def _classify(name: str, category: str | None) -> Any:
+    """``pipelines.taxonomy.classify`` without re-resolving the taxonomy file on every call
+    (``load_taxonomy`` resolves the path on the filesystem each time: ~15 µs per offer)."""
+    # Imported late: the taxonomy module loads its YAML, and is written in parallel.
+    from pipelines.taxonomy import default_taxonomy_path
+
+    return _taxonomy_at(default_taxonomy_path()).classify(name, category)
+
+
+# --- offers ------------------------------------------------------------------------------------
+
+def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: datetime,
+                    decimal_style: DecimalStyle | None = None,
+                    decimal_separator: str | None = None) -> NormalizedOffer | Rejection:
+    """Normalize one raw offer, or say why it cannot be.
+
+    ``site_currency``: the currency the site states or is configured with (ISO code), used when
+    the offer names none. ``observed_at``: timezone-aware time of the crawl; its UTC date picks
+    the exchange rate. ``decimal_style`` / ``decimal_separator`` override the per-source
+    defaults (see :func:`pipelines.money.parse_money`), e.g. from a site's configuration.
+
+    Returns a :class:`Rejection` (never raises) for bad data: no name, no or bad price, unknown
+    or missing currency, unreadable quantities. Raises ``ValueError`` only for a naive
+    ``observed_at``, which is a programming error.
+    """
+    if observed_at.tzinfo is None or observed_at.utcoffset() is None:
+        raise ValueError("observed_at must be timezone-aware (UTC)")
+    name = clean_text(raw.name if isinstance(raw.name, str) else str(raw.name or ""))
+    category = _clean_or_none(raw.category)
+
+    def reject(reason: str) -> Rejection:
+        fallback = _offer_id(raw.site_offer_id, name, category) if name else None
+        return Rejection(site_offer_id=fallback, reason=reason, raw=_raw_record(raw))
+
+    if not name:
+        return reject("empty name")
+    if raw.price is None or (isinstance(raw.price, str) and not raw.price.strip()):
+        return reject("no price")
+
+    # Currency: the offer's own statement, then the symbol in the price, then the site's.
+    site = site_currency.strip().upper() if site_currency and site_currency.strip() else None
+    stated: str | None = None
+    if raw.currency is not None and str(raw.currency).strip():
+        stated = currency_code(str(raw.currency), site)
+        if stated is None or not is_known_currency(stated):
+            return reject(f"unknown currency {str(raw.currency).strip()!r}")
+    style = decimal_style or _decimal_style(raw)
+    try:
+        money = parse_money(raw.price, stated or site, decimal_style=style,
+                            decimal_separator=decimal_separator)
+    except MoneyError as error:
+        return reject(f"bad price: {error}")
+    currency = money.currency
+    if stated is not None and currency != stated:
+        return reject(f"currency conflict: offer says {stated}, price {money.raw!r} says {currency}")
+    if currency is None:
+        return reject(f"no currency: price {money.raw!r} names none and the site has no currency")
+    if not is_known_currency(currency):
+        return reject(f"unknown currency {currency!r}")
+
+    try:
+        min_quantity = _quantity(raw.min_quantity, "min quantity")
+        max_quantity = _quantity(raw.max_quantity, "max quantity")
+        stated_quantity = _quantity(raw.quantity, "package quantity")
+    except QuantityError as error:
+        return reject(str(error))
+
+    service_type = _clean_or_none(raw.service_type)
+    if raw.pricing not in ("per_1000", "package"):
+        return reject(f"unknown pricing {raw.pricing!r}")
+    is_package = raw.pricing == "package" or (
+        min_quantity == 1 and max_quantity == 1
+        and (service_type is None or _is_package_type(service_type)))
+    quantity: int | None = None
+    if is_package:
+        quantity = stated_quantity or package_quantity_from_name(name)
+
+    fx = usd_rate(currency, observed_at.astimezone(UTC).date())
+    usd_per_1000: Decimal | None = None
+    if fx is not None:
+        if not is_package:
+            usd_per_1000 = money.amount * fx.rate
+        elif quantity:
+            usd_per_1000 = money.amount / quantity * 1000 * fx.rate
+        if usd_per_1000 is not None:
+            usd_per_1000 = usd_per_1000.quantize(USD_QUANTUM)
+
+    attributes = parse_attributes(raw.name, raw.description)
+    drip_flag = parse_flag(raw.dripfeed)
+    if drip_flag is not None:
+        attributes.drip_feed = drip_flag  # the panel's own switch beats what the name says
+
+    classification = _classify(raw.name, raw.category)
+    return NormalizedOffer(
+        site_offer_id=_offer_id(raw.site_offer_id, name, category),
+        name=name,
+        name_raw=raw.name,
+        category=category,
+        platform=classification.platform,
+        metric=classification.metric,
+        pricing="package" if is_package else "per_1000",
+        price=money.amount,
+        price_raw=money.raw,
+        currency=currency,
+        quantity=quantity,
+        usd_per_1000=usd_per_1000,
+        fx_rate=fx.rate if fx is not None else None,
+        fx_date=fx.rate_date if fx is not None else None,
+        min_quantity=min_quantity,
+        max_quantity=max_quantity,
+        service_type=service_type,
+        description=_clean_or_none(raw.description),
+        average_time=_clean_or_none(raw.average_time),
+        refill_flag=parse_flag(raw.refill),
+        cancel_flag=parse_flag(raw.cancel),
+        attributes=attributes,
+        observed_at=observed_at,
+    )
+
+
+def usd_gap_reason(offer: NormalizedOffer) -> str | None:
+    """Why a kept offer has no ``usd_per_1000`` (a stats key such as
+    ``"usd/no_ecb_rate/PKR"`` or ``"usd/package_size_unknown"``), or ``None`` when it has one."""
+    if offer.usd_per_1000 is not None:
+        return None
+    if offer.fx_rate is None:
+        return f"usd/no_ecb_rate/{offer.currency}"
+    if offer.pricing == "package" and not offer.quantity:
+        return "usd/package_size_unknown"
+    return "usd/unknown"
+
+
+# --- counters ----------------------------------------------------------------------------------
+
+def normalize_counter(raw: RawCounter) -> CounterValue | Rejection:
+    """A landing-page counter as an int: ``"3,832,058"``, ``"5253+"``, ``"1.2M"``,
+    ``"12 345"``, ``"3832058 Total Orders"``. Unreadable values become a rejection."""
+    record = {"name": raw.name, "value": raw.value, "label": raw.label}
+    text = clean_text(str(raw.value)) if raw.value is not None else ""
+    try:
+        value = parse_quantity(text)
+    except QuantityError as error:
+        return Rejection(site_offer_id=None, reason=f"counter {raw.name!r}: {error}", raw=record)
+    if value is None:
+        return Rejection(site_offer_id=None, reason=f"counter {raw.name!r} has no number: "
+                         f"{raw.value!r}", raw=record)
+    return CounterValue(name=raw.name, value=value, raw=str(raw.value))
