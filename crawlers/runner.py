@@ -58,7 +58,7 @@ def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
     base.set("LOG_LEVEL", log_level, priority="cmdline")
     if database_url:
         base.set("CLICKFARM_DATABASE_URL", database_url, priority="cmdline")
-    process = CrawlerProcess(base, install_root_handler=True)
+    process = CrawlerProcess(base)
     for site in sites:
         base_spider = SPIDER_BY_FAMILY[site.family]
         # A per-site subclass carries that site's politeness settings.

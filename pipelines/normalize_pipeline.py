@@ -6,7 +6,7 @@ from typing import Any
 
 from crawlers.items import RawCounter, RawOffer, RawRejection
 from pipelines.base import CrawlerPipeline
-from pipelines.normalize import normalize_counter, normalize_offer
+from pipelines.normalize import normalize_counter, normalize_offer, usd_gap_reason
 from pipelines.types import Rejection
 
 
@@ -20,6 +20,10 @@ class NormalizePipeline(CrawlerPipeline):
                                      observed_at=spider.observed_at)
             if isinstance(result, Rejection):
                 self.stats.inc_value("offers/rejected/normalize")
+            else:
+                gap = usd_gap_reason(result)
+                if gap:  # kept, but without a USD value: counted, never silent
+                    self.stats.inc_value(gap)
             return result
         if isinstance(item, RawCounter):
             return normalize_counter(item)

@@ -67,7 +67,7 @@ class StorePipeline(CrawlerPipeline):
             return
         outcome = spider.outcome
         stats = {key: value for key, value in (self.stats.get_stats() or {}).items()
-                 if key in STATS_KEPT or key.startswith("field/")}
+                 if key in STATS_KEPT or key.startswith(("field/", "usd/"))}
         stats = {key: (value.isoformat() if isinstance(value, datetime) else value)
                  for key, value in stats.items()}
         stats["notes"] = outcome.notes[:20]

@@ -68,7 +68,7 @@ class NormalizedOffer:
         flat.update(attributes)
         for key, value in list(flat.items()):
             if isinstance(value, Decimal):
-                flat[key] = str(value)
+                flat[key] = format(value, "f")  # never exponent notation (1E-7)
             elif isinstance(value, (date, datetime)):
                 flat[key] = value.isoformat()
         return flat

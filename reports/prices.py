@@ -2,7 +2,8 @@
 
 How it is computed (also printed under every report):
 
-- offers priced per 1000 units (SMM panel rates) with a known platform, metric and USD value;
+- offers priced per 1000 units (SMM panel rates) with a known platform, metric and a USD value
+  above zero (panels list free services at 0.00);
 - each offer counts once: the price period in force at the end of the range (the last one that
   started on or before the range's end and was still confirmed on or after its start);
 - USD per 1000 uses the ECB rate of the date that price was first observed;
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Select, select
+
+from storage.models import Offer, OfferPricePeriod
 
 METHOD = ("one value per offer: the USD/1000 price in force at the end of the range "
           "(per-1000 rates only); median and quartiles by linear interpolation; "
@@ -53,16 +56,16 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
             datetime.combine(end + timedelta(days=1), time.min, UTC))
 
 
-_OFFER_PRICES = text("""
-    SELECT o.id AS offer_id, o.site_id, o.platform, o.metric, p.usd_per_1000, p.valid_from
-    FROM offer_price_period p
-    JOIN offer o ON o.id = p.offer_id
-    WHERE o.pricing = 'per_1000'
-      AND o.platform IS NOT NULL AND o.metric IS NOT NULL
-      AND p.usd_per_1000 IS NOT NULL
-      AND p.valid_from < :range_end
-      AND p.last_confirmed_at >= :range_start
-""")
+def _offer_prices(range_start: datetime, range_end: datetime) -> Select:
+    offers, periods = Offer.__table__, OfferPricePeriod.__table__
+    return (select(offers.c.id.label("offer_id"), offers.c.site_id, offers.c.platform,
+                   offers.c.metric, periods.c.usd_per_1000, periods.c.valid_from)
+            .join(periods, periods.c.offer_id == offers.c.id)
+            .where(offers.c.pricing == "per_1000", offers.c.platform.is_not(None),
+                   offers.c.metric.is_not(None), periods.c.usd_per_1000.is_not(None),
+                   periods.c.usd_per_1000 > 0,
+                   periods.c.valid_from < range_end,
+                   periods.c.last_confirmed_at >= range_start))
 
 
 def price_index(engine: Engine, *, start: date, end: date, platform: str | None = None,
@@ -71,8 +74,7 @@ def price_index(engine: Engine, *, start: date, end: date, platform: str | None 
     range_start, range_end = day_bounds(start, end)
     latest: dict[int, tuple] = {}
     with engine.connect() as connection:
-        for row in connection.execute(_OFFER_PRICES, {"range_start": range_start,
-                                                      "range_end": range_end}):
+        for row in connection.execute(_offer_prices(range_start, range_end)):
             if platform and row.platform != platform or metric and row.metric != metric:
                 continue
             kept = latest.get(row.offer_id)

@@ -607,11 +607,16 @@ class Market:
                     "family": site.family,
                     "currency": site.currency,
                     "api_key_env": site.api_key_env if site.family == "smm_api" else None,
-                    "schedule": f"{schedule_rng.randrange(60)} {schedule_rng.randrange(24)} * * *",
+                    "schedule": {
+                        "cron": f"{schedule_rng.randrange(60)} {schedule_rng.randrange(24)} * * *",
+                        "interval": None,
+                    },
+                    # Loopback simulator: no delay needed; robots.txt is still read and obeyed.
                     "politeness": {
-                        "obey_robots": True,
+                        "obey_robots_txt": True,
                         "download_delay": 0.0,
-                        "concurrent_requests": 4,
+                        "concurrency": 4,
+                        "autothrottle": False,
                     },
                 }
             )

@@ -1,0 +1,64 @@
+"""Helpers for tests that crawl the simulated market end to end (real Scrapy, real SQLite)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from clickfarm.demo import export_sites_file, observation_time
+from crawlers.runner import run_crawl
+from reports.runs import latest_runs
+from simulator import Market, SimulatorServer
+from storage.db import get_engine, migrate
+from storage.models import Offer, OfferPricePeriod
+
+
+@dataclass
+class SimulatedSetup:
+    market: Market
+    server: SimulatorServer
+    sites_path: Path
+    database_url: str
+    engine: Engine
+
+    def crawl(self, *, site_ids: list[str] | None = None,
+              observed_at: datetime | None = None) -> list[dict[str, Any]]:
+        """Crawl (in a child process, as in production) and return the latest run per site."""
+        when = observed_at or observation_time(self.market.today)
+        result = run_crawl(site_ids, sites_path=self.sites_path, observed_at=when,
+                           database_url=self.database_url, timeout_seconds=300)
+        assert result.returncode == 0, result.stderr_tail
+        return latest_runs(self.engine, site_ids=site_ids)
+
+    def prices_at(self, site_id: str, moment: datetime) -> dict[str, Decimal]:
+        """The stored price of every offer of a site in force at ``moment``."""
+        offers, periods = Offer.__table__, OfferPricePeriod.__table__
+        query = (select(offers.c.site_offer_id, periods.c.price, periods.c.valid_to)
+                 .join(periods, periods.c.offer_id == offers.c.id)
+                 .where(offers.c.site_id == site_id, periods.c.valid_from <= moment))
+        with self.engine.connect() as connection:
+            return {row.site_offer_id: row.price for row in connection.execute(query)
+                    if row.valid_to is None or row.valid_to > moment}
+
+
+def start_simulated(tmp_path: Path, *, seed: int, panels: int) -> SimulatedSetup:
+    market = Market(seed=seed, n_panels=panels)
+    server = SimulatorServer(market).start()
+    os.environ["CLICKFARM_SIM_URL"] = server.base_url
+    os.environ.update(market.api_key_env())
+    sites_path = tmp_path / "sites.yaml"
+    export_sites_file(market, sites_path)
+    database_url = f"sqlite:///{tmp_path / 'clickfarm.db'}"
+    engine = get_engine(database_url)
+    migrate(engine)
+    return SimulatedSetup(market, server, sites_path, database_url, engine)
+
+
+def later(moment: datetime, **delta: float) -> datetime:
+    return (moment + timedelta(**delta)).astimezone(UTC)
