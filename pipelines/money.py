@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -171,7 +172,10 @@ def _symbol_in(text: str, default_currency: str | None) -> tuple[str | None, str
     """(symbol as written, ISO code) of the currency named in ``text``."""
     symbol = Price.fromstring(text).currency
     if not symbol:
-        return None, None
+        # price-parser knows the common signs only; any other currency sign (Unicode "Sc", e.g.
+        # the generic ¤) still names a currency, just one we cannot identify.
+        sign = next((char for char in text if unicodedata.category(char) == "Sc"), None)
+        return (sign, currency_code(sign, default_currency)) if sign else (None, None)
     # price-parser also matches three-letter codes inside words ("JUNIOR" -> "NIO"); a
     # letter symbol only counts when it stands on its own.
     if _LETTER.search(symbol):

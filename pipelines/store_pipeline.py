@@ -10,6 +10,7 @@ from what the spider saw (``CrawlOutcome``) and everything is written at once:
   API key) -> ``failed`` with the message; the rejections are still stored;
 - an empty price list where the last successful run saw offers -> ``failed``: a seller does not
   drop its whole catalogue overnight, a broken page does, so nothing is marked removed;
+- every offer rejected (e.g. the API states an unknown currency) -> ``failed``, rejections kept;
 - the crawl stopped early (SIGTERM, timeout) -> ``interrupted``, nothing half-written.
 """
 
@@ -82,6 +83,10 @@ class StorePipeline(CrawlerPipeline):
             elif not outcome.listing_read:
                 errors = outcome.listing_errors or ["the price list was not fetched"]
                 repository.fail_run(**common, error="; ".join(errors))
+            elif not self.offers and self.rejections:
+                repository.fail_run(**common, error=(
+                    f"every offer was rejected ({len(self.rejections)}), e.g. "
+                    f"{self.rejections[0].reason}"))
             elif not self.offers and self._had_offers_before(spider.site.id):
                 repository.fail_run(**common, error=(
                     f"empty price list: 0 offers where the last successful run saw "

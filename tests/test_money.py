@@ -208,6 +208,8 @@ def test_negative_amounts_keep_their_sign(text, amount):
         ("From $5", "text before the number"),  # a range's lower bound, not a price
         ("1.2.3", "ambiguous"),
         (True, "not a price"),
+        ("¤3.3372", "unknown currency symbol"),  # the generic currency sign: which currency?
+        ("₿0.1", "unknown currency symbol"),  # bitcoin has no ISO 4217 code or ECB rate
     ],
     ids=lambda value: repr(value),
 )
