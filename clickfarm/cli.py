@@ -210,7 +210,7 @@ def simulate(
         if truth:
             market.write_ground_truth(truth)
             console.print(f"ground truth: {truth}")
-        console.print(f"simulated market on {server.base_url} ({len(market.sites())} sites, "
+        console.print(f"simulated market on {server.base_url} ({len(market.sites)} sites, "
                       f"day {market.day}, {market.today}); API keys:")
         for variable, key in market.api_key_env().items():
             console.print(f"  export {variable}={key}")

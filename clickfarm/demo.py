@@ -69,7 +69,7 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int,
         os.environ["CLICKFARM_SIM_URL"] = server.base_url
         os.environ.update(market.api_key_env())
         export_sites_file(market, sites_path)
-        console.print(f"simulated market: {len(market.sites())} panels on {server.base_url}, "
+        console.print(f"simulated market: {len(market.sites)} panels on {server.base_url}, "
                       f"seed {seed}; database {engine.url.render_as_string(hide_password=True)}")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console) as progress:
