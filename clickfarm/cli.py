@@ -67,11 +67,15 @@ def crawl(
     database_url: DatabaseOption = None,
     observed_at: Annotated[Optional[str], typer.Option(
         help="record the observation at this UTC time instead of now (replays, simulator)")] = None,
-    timeout: Annotated[float, typer.Option(help="hard timeout of the crawl process, seconds")] = 3600,
+    timeout: Annotated[float, typer.Option(help="hard timeout of each crawl process, seconds")] = 3600,
+    parallel: Annotated[int, typer.Option(min=1, max=16,
+                                          help="crawl processes at once (CPU-bound: one per core)")] = 2,
 ) -> None:
-    """Crawl sites from the config into the database (each crawl batch in its own process)."""
-    from crawlers.runner import run_crawl
+    """Crawl sites from the config into the database (batches of sites in child processes)."""
+    from crawlers.runner import run_crawls
     from storage.db import get_engine
+    from storage.db import migrate
+    from storage.repository import active_offer_counts
     from reports.runs import latest_runs
 
     if bool(site) == all_sites:
@@ -81,15 +85,20 @@ def crawl(
     except ConfigError as error:
         fail(str(error))
     when = parse_when(observed_at)
+    engine = get_engine(database_url)
+    migrate(engine)
     with console.status(f"crawling {len(chosen)} site(s)..."):
-        result = run_crawl([s.id for s in chosen], sites_path=sites_file, observed_at=when,
-                           database_url=database_url, timeout_seconds=timeout)
-    if result.returncode != 0 and not result.timed_out:
-        err_console.print(result.stderr_tail)
-    runs = latest_runs(get_engine(database_url), site_ids=[s.id for s in chosen])
+        results = run_crawls([s.id for s in chosen], parallel=parallel,
+                             weights=active_offer_counts(engine), sites_path=sites_file,
+                             observed_at=when, database_url=database_url,
+                             timeout_seconds=timeout)
+    for result in results:
+        if result.returncode != 0 and not result.timed_out:
+            err_console.print(result.stderr_tail)
+    runs = latest_runs(engine, site_ids=[s.id for s in chosen])
     print_runs(runs)
-    if result.timed_out:
-        fail(f"the crawl process hit its {timeout:.0f}s timeout and was stopped", 1)
+    if any(result.timed_out for result in results):
+        fail(f"a crawl process hit its {timeout:.0f}s timeout and was stopped", 1)
     if any(run["status"] == "failed" for run in runs):
         raise typer.Exit(1)
 

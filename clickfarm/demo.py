@@ -40,15 +40,15 @@ def observation_time(day: Any) -> datetime:
 
 
 def run_demo(console: Console, *, days: int, seed: int, panels: int,
-             database_url: str | None) -> dict[str, Any]:
-    from crawlers.runner import run_crawl
+             database_url: str | None, parallel: int = 2) -> dict[str, Any]:
+    from crawlers.runner import run_crawls
     from reports.changes import change_summary
     from reports.prices import METHOD, price_index
     from reports.render import money, print_table
     from simulator.market import Market
     from simulator.server import SimulatorServer
     from storage.db import get_engine, migrate
-    from storage.repository import table_counts
+    from storage.repository import active_offer_counts, table_counts
 
     started = time.monotonic()
     VAR_DIR.mkdir(exist_ok=True)
@@ -69,6 +69,7 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int,
         os.environ["CLICKFARM_SIM_URL"] = server.base_url
         os.environ.update(market.api_key_env())
         export_sites_file(market, sites_path)
+        site_ids = sorted(market.sites)
         console.print(f"simulated market: {len(market.sites)} panels on {server.base_url}, "
                       f"seed {seed}; database {engine.url.render_as_string(hide_password=True)}")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -77,12 +78,14 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int,
             for day_index in range(days):
                 before = table_counts(engine)["offer_price_period"]
                 progress.update(task, description=f"day {day_index + 1}/{days} {market.today}")
-                result = run_crawl(None, sites_path=sites_path,
-                                   observed_at=observation_time(market.today),
-                                   database_url=database_url, timeout_seconds=600)
-                if result.returncode != 0:
-                    console.print(f"[red]crawl process failed[/red] (exit {result.returncode}):"
-                                  f"\n{result.stderr_tail}")
+                results = run_crawls(site_ids, parallel=parallel,
+                                     weights=active_offer_counts(engine), sites_path=sites_path,
+                                     observed_at=observation_time(market.today),
+                                     database_url=database_url, timeout_seconds=600)
+                for result in results:
+                    if result.returncode != 0:
+                        console.print(f"[red]crawl process failed[/red] "
+                                      f"(exit {result.returncode}):\n{result.stderr_tail}")
                 price_rows_per_day.append(table_counts(engine)["offer_price_period"] - before)
                 if day_index < days - 1:
                     market.advance(days=1)

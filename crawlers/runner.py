@@ -98,6 +98,30 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
     return CrawlProcessResult(child.returncode, timed_out, (stderr or "")[-4000:])
 
 
+def balanced_groups(site_ids: list[str], groups: int,
+                    weights: dict[str, int] | None = None) -> list[list[str]]:
+    """Split sites into at most ``groups`` batches of similar work: largest first, each to the
+    lightest batch so far (weights: offers seen last time; unknown sites weigh 1)."""
+    weights = weights or {}
+    batches: list[tuple[int, list[str]]] = [(0, []) for _ in range(max(1, groups))]
+    for site_id in sorted(site_ids, key=lambda s: (-weights.get(s, 1), s)):
+        index = min(range(len(batches)), key=lambda i: batches[i][0])
+        load, members = batches[index]
+        batches[index] = (load + weights.get(site_id, 1), [*members, site_id])
+    return [members for _, members in batches if members]
+
+
+def run_crawls(site_ids: list[str], *, parallel: int = 2, weights: dict[str, int] | None = None,
+               **options: Any) -> list[CrawlProcessResult]:
+    """Crawl the sites in up to ``parallel`` child processes at once (one per CPU is the most
+    that helps: parsing and normalizing are CPU-bound)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = balanced_groups(site_ids, parallel, weights)
+    with ThreadPoolExecutor(max_workers=len(batches) or 1) as pool:
+        return list(pool.map(lambda batch: run_crawl(batch, **options), batches))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="crawl sites (child process of clickfarm)")
     parser.add_argument("--site", action="append", default=[])

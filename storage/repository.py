@@ -289,6 +289,17 @@ def active_offer_count(engine: Engine, *, site_id: str) -> int:
         ).scalar_one()
 
 
+def active_offer_counts(engine: Engine) -> dict[str, int]:
+    """Active offers per site, for every site that has any (one query)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(offer_table.c.site_id, func.count())
+            .where(offer_table.c.is_active.is_(True))
+            .group_by(offer_table.c.site_id)
+        )
+        return {site_id: count for site_id, count in rows}
+
+
 def table_counts(engine: Engine) -> dict[str, int]:
     """Row count of every table, in schema order."""
     with engine.connect() as connection:
