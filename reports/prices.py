@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, Select, select
 
+from pipelines.fx import USD_QUANTUM
 from storage.models import Offer, OfferPricePeriod
 
 METHOD = ("one value per offer: the USD/1000 price in force at the end of the range "
@@ -49,6 +50,11 @@ def quantile(sorted_values: list[Decimal], fraction: Decimal) -> Decimal:
     upper = min(lower + 1, len(sorted_values) - 1)
     weight = position - lower
     return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * weight
+
+
+def usd(value: Decimal) -> Decimal:
+    """USD figures in reports carry 6 decimals, like the stored ``usd_per_1000``."""
+    return value.quantize(USD_QUANTUM)
 
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -89,8 +95,10 @@ def price_index(engine: Engine, *, start: date, end: date, platform: str | None 
         prices = sorted(usd for _, usd in values)
         rows.append(PriceIndexRow(
             platform=platform_id, metric=metric_id,
-            median=quantile(prices, Decimal("0.5")), q1=quantile(prices, Decimal("0.25")),
-            q3=quantile(prices, Decimal("0.75")), minimum=prices[0], maximum=prices[-1],
+            median=usd(quantile(prices, Decimal("0.5"))),
+            q1=usd(quantile(prices, Decimal("0.25"))),
+            q3=usd(quantile(prices, Decimal("0.75"))),
+            minimum=usd(prices[0]), maximum=usd(prices[-1]),
             offers=len(prices), sellers=len({site_id for site_id, _ in values})))
     rows.sort(key=lambda row: (-row.offers, row.platform, row.metric))
     return rows
