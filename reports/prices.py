@@ -52,7 +52,7 @@ def quantile(sorted_values: list[Decimal], fraction: Decimal) -> Decimal:
     return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * weight
 
 
-def usd(value: Decimal) -> Decimal:
+def as_usd(value: Decimal) -> Decimal:
     """USD figures in reports carry 6 decimals, like the stored ``usd_per_1000``."""
     return value.quantize(USD_QUANTUM)
 
@@ -95,10 +95,10 @@ def price_index(engine: Engine, *, start: date, end: date, platform: str | None 
         prices = sorted(usd for _, usd in values)
         rows.append(PriceIndexRow(
             platform=platform_id, metric=metric_id,
-            median=usd(quantile(prices, Decimal("0.5"))),
-            q1=usd(quantile(prices, Decimal("0.25"))),
-            q3=usd(quantile(prices, Decimal("0.75"))),
-            minimum=usd(prices[0]), maximum=usd(prices[-1]),
+            median=as_usd(quantile(prices, Decimal("0.5"))),
+            q1=as_usd(quantile(prices, Decimal("0.25"))),
+            q3=as_usd(quantile(prices, Decimal("0.75"))),
+            minimum=as_usd(prices[0]), maximum=as_usd(prices[-1]),
             offers=len(prices), sellers=len({site_id for site_id, _ in values})))
     rows.sort(key=lambda row: (-row.offers, row.platform, row.metric))
     return rows
