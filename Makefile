@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(VENV)/bin/clickfarm demo
 
 test: $(STAMP)
+	bash scripts/ensure-test-services.sh
 	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs from the system when it is missing (CI machines are
+# fresh): the PostgreSQL server binaries, and the `postgres` user that runs them when the tests
+# run as root. The tests start and stop their own servers on loopback.
+set -euo pipefail
+
+have_postgres() {
+  command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1 && return 0
+  compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null
+}
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "missing system packages: $*; install them (Debian: apt-get install $*)" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+if ! have_postgres; then
+  echo "PostgreSQL server binaries not found: installing them" >&2
+  apt_install postgresql
+fi
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  # PostgreSQL refuses to run as root; the test fixture runs it as this user.
+  useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+fi
