@@ -21,8 +21,9 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 app.add_typer(db_app, name="db")
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped or captured output is not cut to 80 columns: report tables keep whole names.
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 DatabaseOption = Annotated[Optional[str], typer.Option(
     "--database-url", envvar="DATABASE_URL",
