@@ -16,6 +16,8 @@ from pipelines.normalize import normalize_offer
 from pipelines.types import Rejection
 from pipelines.validate import validate_offer
 
+NO_CURRENCY = "XXX"
+
 EXTRACTORS = {
     "smm_api": lambda data, url: smm_api.extract_services(data),
     "smm_html": lambda data, url: smm_html.extract_services_page(data, base_url=url),
@@ -43,6 +45,12 @@ def extract_file(data: bytes, *, family: str, url: str | None, currency: str | N
         return outcome
     outcome.notes.extend(result.notes)
     site_currency = currency or result.currency
+    if site_currency is None:
+        # Offline, an unstated currency is shown as unknown (null) rather than failing every
+        # row: ISO 4217 "XXX" (no currency) carries it through normalization.
+        site_currency = NO_CURRENCY
+        outcome.notes.append("the page does not state its currency: currency and usd_per_1000 "
+                             "are null unless the price shows a symbol; pass --currency CODE")
     for rejected in result.rejected:
         outcome.rejections.append(rejection_dict(rejected))
     for raw in result.offers:
@@ -55,7 +63,10 @@ def extract_file(data: bytes, *, family: str, url: str | None, currency: str | N
             outcome.rejections.append({"site_offer_id": normalized.site_offer_id,
                                        "reason": reason, "raw": raw.raw})
             continue
-        outcome.offers.append(normalized.to_json_dict())
+        offer = normalized.to_json_dict()
+        if offer["currency"] == NO_CURRENCY:
+            offer["currency"] = offer["usd_per_1000"] = offer["fx_rate"] = offer["fx_date"] = None
+        outcome.offers.append(offer)
     return outcome
 
 

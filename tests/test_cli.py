@@ -65,6 +65,16 @@ def test_extract_converts_at_the_ecb_rate_of_the_date():
     assert Decimal("0.005") < Decimal(offer["fx_rate"]) < Decimal("0.02")  # INR -> USD
 
 
+def test_extract_without_a_currency_prints_it_as_unknown():
+    result = runner.invoke(app, ["extract", str(FIXTURES / "smm/api/services_string_ids.json"),
+                                 "--family", "smm_api"])
+    assert result.exit_code == 0, result.output
+    offers = json_lines(result.stdout)
+    assert offers and all(o["currency"] is None and o["usd_per_1000"] is None for o in offers)
+    assert all(Decimal(o["price"]) > 0 for o in offers)
+    assert "pass --currency" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("path", "family", "message"),
     [
