@@ -43,7 +43,8 @@ def spider_settings(site: SiteConfig) -> dict[str, Any]:
 
 
 def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
-                          database_url: str | None, log_level: str = "WARNING") -> None:
+                          database_url: str | None, log_level: str = "WARNING",
+                          migrate_schema: bool = True) -> None:
     """Run one spider per site in this process (the child side). Blocks until all finish."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -52,7 +53,8 @@ def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
     from crawlers.spiders import SPIDER_BY_FAMILY
     from storage.db import get_engine, migrate
 
-    migrate(get_engine(database_url))
+    if migrate_schema:
+        migrate(get_engine(database_url))
     base = Settings()
     base.setmodule(project_settings, priority="project")
     base.set("LOG_LEVEL", log_level, priority="cmdline")
@@ -68,11 +70,25 @@ def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
     process.start()
 
 
+_MIGRATED: set[str | None] = set()
+
+
+def _ensure_schema(database_url: str | None) -> None:
+    if database_url not in _MIGRATED:
+        from storage.db import get_engine, migrate
+
+        migrate(get_engine(database_url))
+        _MIGRATED.add(database_url)
+
+
 def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
               observed_at: datetime | None = None, database_url: str | None = None,
               timeout_seconds: float = 3600, log_level: str = "WARNING") -> CrawlProcessResult:
     """Parent side: crawl the given sites (or every enabled site) in a child process."""
-    command = [sys.executable, "-m", "crawlers.runner", "--log-level", log_level]
+    # The parent migrates once per database; its children skip the check.
+    _ensure_schema(database_url)
+    command = [sys.executable, "-m", "crawlers.runner", "--log-level", log_level,
+               "--schema-is-current"]
     if sites_path:
         command += ["--sites-file", str(sites_path)]
     if observed_at:
@@ -129,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--observed-at", help="ISO timestamp (default: now, UTC)")
     parser.add_argument("--database-url")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--schema-is-current", action="store_true",
+                        help="the caller has applied the migrations: skip the check")
     args = parser.parse_args(argv)
     sites = select_sites(load_sites(args.sites_file), args.site)
     observed_at = (datetime.fromisoformat(args.observed_at) if args.observed_at
@@ -136,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if observed_at.tzinfo is None:
         observed_at = observed_at.replace(tzinfo=UTC)
     crawl_in_this_process(sites, observed_at=observed_at.astimezone(UTC),
-                          database_url=args.database_url, log_level=args.log_level)
+                          database_url=args.database_url, log_level=args.log_level,
+                          migrate_schema=not args.schema_is_current)
     return 0
 
 
