@@ -48,12 +48,14 @@ Choices (also in the field docstrings of :class:`pipelines.types.Attributes`):
 
 from __future__ import annotations
 
+import heapq
+from itertools import compress
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipelines.money import QuantityError, parse_quantity
 from pipelines.text import clean_text
@@ -61,8 +63,6 @@ from pipelines.types import Attributes
 
 _SKIP = object()
 """A handler's answer for "this match is not what the rule looks for, try the next one"."""
-
-Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], Any]]
 
 # A number as written in names: "30", "1.5", "10,000", with an optional K/M/B suffix (Cyrillic
 # к/м too, some panels type them).
@@ -93,26 +93,134 @@ def _split_range(low: str, high: str) -> tuple[int | None, int | None]:
     return low_value, high_value
 
 
-def _first(text: str, rules: Iterable[Rule], gate: re.Pattern[str] | None = None) -> Any:
-    """The value of the leftmost match whose handler accepts it (``_SKIP`` rejects).
+# --- pre-checks ----------------------------------------------------------------------------------
+#
+# Parsing runs cold for every offer of every crawl, and running a pattern over a text costs about
+# the same whether it matches or not (most patterns start with \b or a look-behind, so `re` tries
+# them at every position). So each pattern states what it cannot match without ("needs"): a
+# keyword, or a short pattern, that every match of it shows in the text lower-cased (see
+# _keyword_text). A text that lacks it skips the pattern: a substring check costs a fraction of a
+# microsecond, a pattern run several.
 
-    ``gate``: a cheap pattern that every rule needs (a keyword); most names lack it, and one
-    search is much cheaper than running every rule."""
-    if gate is not None and not gate.search(text):
-        return None
-    found: list[tuple[int, int, re.Match[str], Callable[[re.Match[str]], Any]]] = []
-    for order, (pattern, handler) in enumerate(rules):
-        for match in pattern.finditer(text):
-            found.append((match.start(), order, match, handler))
-    for _start, _order, match, handler in sorted(found, key=lambda item: (item[0], item[1])):
+Check = Callable[[str], bool]
+"""A pre-check on a keyword text (:func:`_keyword_text`): ``False`` = the pattern cannot match."""
+
+
+def _keyword_text(text: str) -> str:
+    """The cleaned ``text`` lower-cased for pre-checks, so that a check sees whatever an
+    IGNORECASE pattern matches: ``re`` also matches "ı" and "İ" to "i" and "ſ" to "s", which
+    ``str.lower`` keeps apart. Character for character (``str.lower`` alone turns "İ" into two),
+    so word boundaries, digits and spaces stay where they are in ``text``."""
+    return text.replace("İ", "i").lower().replace("ı", "i").replace("ſ", "s")
+
+
+def _folded(keywords: Sequence[str]) -> tuple[str, ...]:
+    return tuple(_keyword_text(keyword) for keyword in keywords)
+
+
+def _any(*keywords: str) -> Check:
+    """Needs one of ``keywords``."""
+    folded = _folded(keywords)
+    if len(folded) == 1:
+        keyword = folded[0]
+        return lambda keyword_text: keyword in keyword_text
+    return lambda keyword_text: any(map(keyword_text.__contains__, folded))
+
+
+def _shows(pattern: str) -> Check:
+    """Needs ``pattern`` (lower case, case-sensitive, no "ı") to match the keyword text: for
+    what one keyword does not pin down ("a number, then a month word"). The texts are cleaned
+    (:func:`clean_text`), so any run of whitespace is one space."""
+    search = re.compile(pattern).search
+    return lambda keyword_text: search(keyword_text) is not None
+
+
+def _passes(needs: Sequence[Check], keyword_text: str, known: dict[Check, bool]) -> bool:
+    """Whether ``keyword_text`` passes all of ``needs``; ``known`` keeps the answers for this
+    text, since patterns share checks (every refill rule needs a refill word)."""
+    for check in needs:
+        passed = known.get(check)
+        if passed is None:
+            passed = known[check] = check(keyword_text)
+        if not passed:
+            return False
+    return True
+
+
+class Rule(NamedTuple):
+    """A pattern, what a match of it means, the checks every match passes (the commonest
+    first: when it fails, the others are not run), and the keywords (folded like the keyword
+    text) one of which every match starts with, if there are such: the search starts at the
+    first of them instead of the start of the text."""
+
+    pattern: re.Pattern[str]
+    handler: Callable[[re.Match[str]], Any]
+    needs: tuple[Check, ...] = ()
+    starts: tuple[str, ...] = ()
+
+
+class _RuleTable:
+    """Rules in priority order, kept together by their first check: a text that fails it (most
+    texts fail most checks) skips all of them in one step."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        by_first_check: dict[Check | None, list[tuple[int, Rule, tuple[Check, ...]]]] = {}
+        for order, rule in enumerate(rules):
+            first_check = rule.needs[0] if rule.needs else None
+            by_first_check.setdefault(first_check, []).append((order, rule, rule.needs[1:]))
+        self.by_first_check = tuple((check, tuple(members))
+                                    for check, members in by_first_check.items())
+
+
+def _first(text: str, keyword_text: str, table: _RuleTable) -> Any:
+    """The value of the leftmost match whose handler accepts it (``_SKIP`` rejects); at the same
+    position, the earlier rule wins. ``keyword_text``: ``_keyword_text(text)``.
+
+    Matches are taken lazily in that order (a heap holding each rule's next match), so the
+    usual case, an accepted first match, costs one search per rule, and a rule whose checks
+    the text fails costs none."""
+    known: dict[Check, bool] = {}
+    pending: list[tuple[int, int, re.Match[str], Any, Callable[[re.Match[str]], Any]]] = []
+    for first_check, members in table.by_first_check:
+        if first_check is not None:
+            passed = known.get(first_check)
+            if passed is None:
+                passed = known[first_check] = first_check(keyword_text)
+            if not passed:
+                continue
+        for order, (pattern, handler, _needs, starts), other_checks in members:
+            if other_checks and not _passes(other_checks, keyword_text, known):
+                continue
+            # The keyword text is aligned with the text, so a keyword's index is its index in the
+            # text; look-behinds and \b still see what comes before the start position.
+            start = min(filter((0).__le__, map(keyword_text.find, starts)), default=0)
+            matches = pattern.finditer(text, start)
+            match = next(matches, None)
+            if match is not None:
+                pending.append((match.start(), order, match, matches, handler))
+    heapq.heapify(pending)
+    while pending:
+        _start, order, match, matches, handler = pending[0]
         value = handler(match)
         if value is not _SKIP:
             return value
+        # A rule's matches do not overlap and start further right each time, so (start, order)
+        # never ties and the heap order is the order of a full sort of all matches.
+        following = next(matches, None)
+        if following is None:
+            heapq.heappop(pending)
+        else:
+            heapq.heapreplace(pending, (following.start(), order, following, matches, handler))
     return None
 
 
 def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
     return re.compile(pattern, flags)
+
+
+def _rule(pattern: str, handler: Callable[[re.Match[str]], Any], *needs: Check,
+          starts: Sequence[str] = (), flags: int = re.IGNORECASE) -> Rule:
+    return Rule(_rx(pattern, flags), handler, needs, _folded(starts))
 
 
 # --- refill ------------------------------------------------------------------------------------
@@ -123,6 +231,17 @@ _YEAR_WORDS = r"(?:years?|yr|yrs|yıl|tahun|a[nñ]os?|năm|ans?)"
 _REFILL_WORDS = (r"(?:auto[\s-]*)?(?:refill|guarantee[ed]*|garant[ií]a|garanti\w*|warranty|"
                  r"reposi[cç][ií][oó]n|reposi[cç][aã]o|bảo\s*hành|garansi|jaminan)")
 _LIFETIME = r"(?:life[\s-]*time|lifelong|forever|permanent|ömür\s*boyu|seumur\s*hidup|vĩnh\s*viễn|de\s*por\s*vida|vital[ií]cio)"
+# Pre-checks for the word patterns above. A number and its unit are separated by at most a space
+# and a hyphen (texts are cleaned); the unit words start as below.
+_REFILL_KEYWORDS = ("refill", "guarantee", "garant", "warranty", "reposi", "bảo", "garansi", "jaminan")
+_HAS_REFILL_WORD = _any(*_REFILL_KEYWORDS)
+_HAS_LIFETIME_WORD = _any("life", "forever", "permanent", "ömür", "seumur", "vĩnh", "vida", "vital")
+# What a match starts with: a refill word, maybe after "auto"; a lifetime word ("de por vida").
+_REFILL_STARTS = ("auto", *_REFILL_KEYWORDS)
+_LIFETIME_STARTS = ("life", "forever", "permanent", "ömür", "seumur", "vĩnh", "de", "vital")
+_HAS_DAYS_AFTER_NUMBER = _shows(r"\d[ -]{0,2}(?:d|gün|gun|hari|ngày|jour|tag)")
+_HAS_MONTHS_AFTER_NUMBER = _shows(r"\d[ -]{0,2}(?:mo|ay|bulan|mes|th[aá]ng)")
+_HAS_YEARS_AFTER_NUMBER = _shows(r"\d[ -]{0,2}(?:y|tahun|a[nñ]|năm)")
 
 
 def _refill_code(match: re.Match[str]) -> Any:
@@ -142,42 +261,67 @@ def _days(scale: int) -> Callable[[re.Match[str]], Any]:
 
 _REFILL_RULES: list[Rule] = [
     # explicit "no refill" in the languages panels use
-    (_rx(r"\b(?:no|non|not|without|w/o|zero)[\s\-_]*(?:auto[\s-]*)?(?:refill|guarantee|warranty)s?\b"), lambda m: 0),
-    (_rx(r"\bNR\b", 0), lambda m: 0),
-    (_rx(r"không\s*bảo\s*hành|garantisiz|sin\s*(?:reposici[oó]n|garant[ií]a|refill)|"
-         r"sem\s*(?:reposi[cç][aã]o|garantia|refill)|tanpa\s*(?:refill|garansi)|"
-         r"refill\s*[:\-=]\s*(?:no|none|yok|non|tidak|không)\b"), lambda m: 0),
+    _rule(r"\b(?:no|non|not|without|w/o|zero)[\s\-_]*(?:auto[\s-]*)?(?:refill|guarantee|warranty)s?\b",
+          lambda m: 0, _HAS_REFILL_WORD, _any("refill", "guarantee", "warranty"),
+          starts=("no", "without", "w/o", "zero")),
+    _rule(r"\bNR\b", lambda m: 0, _any("nr"), flags=0),
+    _rule(r"không\s*bảo\s*hành|garantisiz|sin\s*(?:reposici[oó]n|garant[ií]a|refill)|"
+          r"sem\s*(?:reposi[cç][aã]o|garantia|refill)|tanpa\s*(?:refill|garansi)|"
+          r"refill\s*[:\-=]\s*(?:no|none|yok|non|tidak|không)\b",
+          lambda m: 0, _HAS_REFILL_WORD, _any("bảo", "garant", "garansi", "reposi", "refill"),
+          starts=("không", "garantisiz", "sin", "sem", "tanpa", "refill")),
     # R30 / AR30 / G30 / R∞ codes (upper case, as panels write them)
-    (_rx(r"(?<![\w∞])A?[RG][~\-]?(?P<days>\d{1,4}|∞|♾)D?(?![\w∞])", 0), _refill_code),
+    _rule(r"(?<![\w∞])A?[RG][~\-]?(?P<days>\d{1,4}|∞|♾)D?(?![\w∞])", _refill_code,
+          _shows(r"[rg][~\-]?[\d∞♾]"), flags=0),
     # "[Refill: 30D]", "Refill 3 Day", "Guarantee 30 Days", "REFILL 30D", "Bảo hành 30 ngày"
-    (_rx(rf"{_REFILL_WORDS}\s*[:\-=(]?\s*(?P<n>\d{{1,4}})\s*[\-\s]?{_DAY_WORDS}\b"), _days(1)),
-    (_rx(rf"{_REFILL_WORDS}\s*[:\-=(]?\s*(?P<n>\d{{1,2}})\s*[\-\s]?{_MONTH_WORDS}\b"), _days(30)),
-    (_rx(rf"{_REFILL_WORDS}\s*[:\-=(]?\s*(?P<n>\d)\s*[\-\s]?{_YEAR_WORDS}\b"), _days(365)),
+    _rule(rf"{_REFILL_WORDS}\s*[:\-=(]?\s*(?P<n>\d{{1,4}})\s*[\-\s]?{_DAY_WORDS}\b", _days(1),
+          _HAS_REFILL_WORD, _HAS_DAYS_AFTER_NUMBER, starts=_REFILL_STARTS),
+    _rule(rf"{_REFILL_WORDS}\s*[:\-=(]?\s*(?P<n>\d{{1,2}})\s*[\-\s]?{_MONTH_WORDS}\b", _days(30),
+          _HAS_REFILL_WORD, _HAS_MONTHS_AFTER_NUMBER, starts=_REFILL_STARTS),
+    _rule(rf"{_REFILL_WORDS}\s*[:\-=(]?\s*(?P<n>\d)\s*[\-\s]?{_YEAR_WORDS}\b", _days(365),
+          _HAS_REFILL_WORD, _HAS_YEARS_AFTER_NUMBER, starts=_REFILL_STARTS),
     # "30D Refill", "30 Days Refill", "365 Days Guarantee", "[ 7 Days AUTO REFILL ]"
-    (_rx(rf"(?<![\d.,])(?P<n>\d{{1,4}})\s*[\-\s]?{_DAY_WORDS}\s*[\-\s]*{_REFILL_WORDS}"), _days(1)),
-    (_rx(rf"(?<![\d.,])(?P<n>\d{{1,2}})\s*[\-\s]?{_MONTH_WORDS}\s*[\-\s]*{_REFILL_WORDS}"), _days(30)),
-    (_rx(rf"(?<![\d.,])(?P<n>\d)\s*[\-\s]?{_YEAR_WORDS}\s*[\-\s]*{_REFILL_WORDS}"), _days(365)),
+    _rule(rf"(?<![\d.,])(?P<n>\d{{1,4}})\s*[\-\s]?{_DAY_WORDS}\s*[\-\s]*{_REFILL_WORDS}", _days(1),
+          _HAS_REFILL_WORD, _HAS_DAYS_AFTER_NUMBER),
+    _rule(rf"(?<![\d.,])(?P<n>\d{{1,2}})\s*[\-\s]?{_MONTH_WORDS}\s*[\-\s]*{_REFILL_WORDS}", _days(30),
+          _HAS_REFILL_WORD, _HAS_MONTHS_AFTER_NUMBER),
+    _rule(rf"(?<![\d.,])(?P<n>\d)\s*[\-\s]?{_YEAR_WORDS}\s*[\-\s]*{_REFILL_WORDS}", _days(365),
+          _HAS_REFILL_WORD, _HAS_YEARS_AFTER_NUMBER),
     # lifetime next to a refill word, either order
-    (_rx(rf"\b{_LIFETIME}\s*[\-:]?\s*{_REFILL_WORDS}|{_REFILL_WORDS}\s*[\-:]?\s*{_LIFETIME}"), lambda m: 365),
+    _rule(rf"\b{_LIFETIME}\s*[\-:]?\s*{_REFILL_WORDS}|{_REFILL_WORDS}\s*[\-:]?\s*{_LIFETIME}",
+          lambda m: 365, _HAS_REFILL_WORD, _HAS_LIFETIME_WORD, starts=_LIFETIME_STARTS + _REFILL_STARTS),
 ]
+_REFILL_TABLE = _RuleTable(_REFILL_RULES)
 # "[Lifetime]", "~ LifeTime ~": a lifetime standing alone as a segment means the guarantee.
 _LIFETIME_SEGMENT = _rx(rf"^\s*{_LIFETIME}\s*$")
 
 # --- quality -----------------------------------------------------------------------------------
 
 _QUALITY_ORDER = ("bot", "lq", "mixed", "mq", "real", "premium", "hq")
-_QUALITY_PATTERNS: dict[str, list[re.Pattern[str]]] = {
-    "bot": [_rx(r"(?<!no\s)(?<!non\s)(?<!non-)(?<!not\s)(?<!anti-)\bbots?\b"
-                r"(?!\s*(?:starts?|users?|members?|subscribers?)\b)(?<!telegram\sbot)(?<!discord\sbot)"),
-            _rx(r"\bquality\s*:\s*bot\b")],
-    "lq": [_rx(r"\bLQ\b"), _rx(r"\blow[\s-]*quality\b|\bdüşük\s*kalite|\bkualitas\s*rendah")],
-    "mixed": [_rx(r"\bmixed[\s-]*quality\b|\bmixed\b(?!\s*(?:countr|geo|world|gender|male|female|nationalit|comments?|emoji|reactions?|languages?))")],
-    "mq": [_rx(r"\bMQ\b"), _rx(r"\bmedium[\s-]*quality\b|\bmid[\s-]*quality\b")],
-    "real": [_rx(r"\breal\b(?![\s-]*(?:time|looking|look)\b)(?<!not\sreal)(?<!non\sreal)(?<!non-real)"),
-             _rx(r"\bno[\s-]*bots?\b|\bgerçek\b|\breales\b|\breais\b|\basli\b|\bthật\b")],
-    "premium": [_rx(r"\bpremium\b|\bVIP\b")],
-    "hq": [_rx(r"\bHQ\b|\bhigh[\s-]*quality\b|\breal[\s-]*look(?:ing)?\b|\bkaliteli\b|"
-               r"\byüksek\s*kalite|chất\s*lượng\s*cao|\bkualitas\s*tinggi|\balta\s*(?:calidad|qualidade)")],
+# Each label's patterns, with what every match of the pattern needs.
+_HAS_BOT = _any("bot")
+_HAS_REAL = _any("real")
+# Each label's patterns, with the check every match of the pattern passes.
+_QUALITY_PATTERNS: dict[str, list[tuple[re.Pattern[str], Check]]] = {
+    "bot": [(_rx(r"(?<!no\s)(?<!non\s)(?<!non-)(?<!not\s)(?<!anti-)\bbots?\b"
+                 r"(?!\s*(?:starts?|users?|members?|subscribers?)\b)(?<!telegram\sbot)(?<!discord\sbot)"),
+             _HAS_BOT),
+            (_rx(r"\bquality\s*:\s*bot\b"), _HAS_BOT)],
+    "lq": [(_rx(r"\bLQ\b"), _any("lq")),
+           (_rx(r"\blow[\s-]*quality\b|\bdüşük\s*kalite|\bkualitas\s*rendah"),
+            _shows(r"low[\s-]*quality|düşük|kualitas"))],
+    "mixed": [(_rx(r"\bmixed[\s-]*quality\b|\bmixed\b(?!\s*(?:countr|geo|world|gender|male|female|nationalit|comments?|emoji|reactions?|languages?))"),
+               _any("mixed"))],
+    "mq": [(_rx(r"\bMQ\b"), _any("mq")),
+           (_rx(r"\bmedium[\s-]*quality\b|\bmid[\s-]*quality\b"), _shows(r"(?:medium|mid)[\s-]*quality"))],
+    "real": [(_rx(r"\breal\b(?![\s-]*(?:time|looking|look)\b)(?<!not\sreal)(?<!non\sreal)(?<!non-real)"),
+              _HAS_REAL),
+             (_rx(r"\bno[\s-]*bots?\b|\bgerçek\b|\breales\b|\breais\b|\basli\b|\bthật\b"),
+              _any("bot", "gerçek", "real", "reais", "asli", "thật"))],
+    "premium": [(_rx(r"\bpremium\b|\bVIP\b"), _any("premium", "vip"))],
+    "hq": [(_rx(r"\bHQ\b|\bhigh[\s-]*quality\b|\breal[\s-]*look(?:ing)?\b|\bkaliteli\b|"
+                r"\byüksek\s*kalite|chất\s*lượng\s*cao|\bkualitas\s*tinggi|\balta\s*(?:calidad|qualidade)"),
+            _any("hq", "high", "real", "kaliteli", "yüksek", "chất", "kualitas", "alta"))],
 }
 
 _MIXED_PAIR = _rx(r"\b(?:real|hq|human)(?:\s+(?:accounts?|users?|profiles?))?\s*(?:\+|&|and|/)\s*bots?\b|"
@@ -185,24 +329,34 @@ _MIXED_PAIR = _rx(r"\b(?:real|hq|human)(?:\s+(?:accounts?|users?|profiles?))?\s*
 
 # --- drip feed and drop --------------------------------------------------------------------------
 
+_HAS_DRIP = _any("drip")
 _DRIP_RULES: list[Rule] = [
-    (_rx(r"\b(?:no|non|without)[\s-]*drip[\s-]*(?:feed)?\b"), lambda m: False),
-    (_rx(r"\bdrip[\s-]*feed|\bdripfeed\b"), lambda m: True),
+    _rule(r"\b(?:no|non|without)[\s-]*drip[\s-]*(?:feed)?\b", lambda m: False, _HAS_DRIP),
+    _rule(r"\bdrip[\s-]*feed|\bdripfeed\b", lambda m: True, _HAS_DRIP),
 ]
+_DRIP_TABLE = _RuleTable(_DRIP_RULES)
 
 
 def _drop_percent(match: re.Match[str]) -> Any:
     return match["n"].strip("0.,") == ""  # "0% drop" = non drop; "10% drop" admits drops
 
 
+_HAS_DROP_WORD = _any("dro", "düş", "tụt", "caida", "caída", "queda")
+_HAS_DROP = _any("dro")
 _DROP_RULES: list[Rule] = [
-    (_rx(r"\b(?:non|no|zero|never|without)[\s-]*dro+ps?\b|\bdrop[\s-]*free\b|\bdüşme(?:yen|z)\b|"
-         r"düşüş\s*yok|không\s*tụt|tidak\s*drop|sin\s*ca[ií]das?|sem\s*queda"), lambda m: True),
-    (_rx(r"\b(?:less|low|lower|minimal|little|some|high|higher|may)[\s-]*dro+ps?\b|"
-         r"\bdro+ps?\s*(?:possible|expected|may\s*happen)\b"), lambda m: False),
-    (_rx(r"(?<![\d.,])(?P<n>\d+(?:[.,]\d+)?)\s*%?\s*(?:-\s*\d+\s*%?\s*)?dro+ps?\b"), _drop_percent),
-    (_rx(r"\bdro+ps?\s*(?:rate\s*)?[:\-~]?\s*(?P<n>\d+(?:[.,]\d+)?)\s*%"), _drop_percent),
+    _rule(r"\b(?:non|no|zero|never|without)[\s-]*dro+ps?\b|\bdrop[\s-]*free\b|\bdüşme(?:yen|z)\b|"
+          r"düşüş\s*yok|không\s*tụt|tidak\s*drop|sin\s*ca[ií]das?|sem\s*queda",
+          lambda m: True, _HAS_DROP_WORD,
+          starts=("no", "zero", "never", "without", "dro", "düş", "không", "tidak", "sin", "sem")),
+    _rule(r"\b(?:less|low|lower|minimal|little|some|high|higher|may)[\s-]*dro+ps?\b|"
+          r"\bdro+ps?\s*(?:possible|expected|may\s*happen)\b", lambda m: False, _HAS_DROP_WORD, _HAS_DROP,
+          starts=("less", "low", "minimal", "little", "some", "high", "may", "dro")),
+    _rule(r"(?<![\d.,])(?P<n>\d+(?:[.,]\d+)?)\s*%?\s*(?:-\s*\d+\s*%?\s*)?dro+ps?\b", _drop_percent,
+          _HAS_DROP_WORD, _shows(r"\d ?%? ?(?:- ?\d+ ?%? ?)?dro")),
+    _rule(r"\bdro+ps?\s*(?:rate\s*)?[:\-~]?\s*(?P<n>\d+(?:[.,]\d+)?)\s*%", _drop_percent,
+          _HAS_DROP_WORD, _HAS_DROP, _any("%"), starts=("dro",)),
 ]
+_DROP_TABLE = _RuleTable(_DROP_RULES)
 
 # --- speed -------------------------------------------------------------------------------------
 
@@ -224,23 +378,44 @@ def _speed(scale: int, *, ranged: bool) -> Callable[[re.Match[str]], Any]:
     return handler
 
 
+# Pre-checks: _PER then a unit shows in the keyword text as "/" and at most a space, or a word and
+# one space (the texts are cleaned), then the unit (the unit patterns are lower case).
+_PER_SEPARATORS = ("/ ?", "per ", "a ", "in ", "por ", "mỗi ")
+_HAS_PER_ANY_UNIT = _shows("|".join(f"{per}(?:{_DAY_UNIT}|{_HOUR_UNIT}|{_MINUTE_UNIT})"
+                                    for per in _PER_SEPARATORS))
+_HAS_PER_UNIT = {unit: _shows("|".join(per + unit for per in _PER_SEPARATORS))
+                 for unit in (_DAY_UNIT, _HOUR_UNIT, _MINUTE_UNIT)}
+_HAS_PER_WORD = _any("per ")
+_HAS_PER_WORD_UNIT = {unit: _shows("per " + unit) for unit in (_DAY_UNIT, _HOUR_UNIT, _MINUTE_UNIT)}
+
 _SPEED_RULES: list[Rule] = []
 for _unit, _scale in ((_DAY_UNIT, 1), (_HOUR_UNIT, 24), (_MINUTE_UNIT, 1440)):
-    _SPEED_RULES.append((_rx(rf"(?<![\w.,])(?P<low>{_N})\s*\+?\s*(?:-|~|–|to)\s*(?P<high>{_N}){_PER}{_unit}"),
-                         _speed(_scale, ranged=True)))
-    _SPEED_RULES.append((_rx(rf"(?<![\w.,])(?P<n>{_N}){_PER}{_unit}"), _speed(_scale, ranged=False)))
+    _SPEED_RULES.append(_rule(rf"(?<![\w.,])(?P<low>{_N})\s*\+?\s*(?:-|~|–|to)\s*(?P<high>{_N}){_PER}{_unit}",
+                              _speed(_scale, ranged=True), _HAS_PER_ANY_UNIT, _HAS_PER_UNIT[_unit]))
+    _SPEED_RULES.append(_rule(rf"(?<![\w.,])(?P<n>{_N}){_PER}{_unit}", _speed(_scale, ranged=False),
+                              _HAS_PER_ANY_UNIT, _HAS_PER_UNIT[_unit]))
     # "50 Likes Per Minute", "1000 Followers per day": a word or two before "per"
-    _SPEED_RULES.append((_rx(rf"(?<![\w.,])(?P<n>{_N})\s+(?:[^\W\d_]+\s+){{1,2}}per\s+{_unit}"),
-                         _speed(_scale, ranged=False)))
+    _SPEED_RULES.append(_rule(rf"(?<![\w.,])(?P<n>{_N})\s+(?:[^\W\d_]+\s+){{1,2}}per\s+{_unit}",
+                              _speed(_scale, ranged=False), _HAS_PER_WORD, _HAS_PER_WORD_UNIT[_unit]))
+_HAS_HOUR = _any("hour")
+_HAS_HOURLY_NUMBER = _shows(r"hour(?:ly)? ?[:\-]? ?\d")
+_HAS_DAILY_NUMBER = _shows(r"(?:day|daily|günlük) ?[:\-]? ?\d")
+_HOURLY_STARTS = ("hourly", "per hour", "perhour")
+_DAILY_STARTS = ("day", "daily", "günlük", "per day", "perday")
 _SPEED_RULES += [
-    (_rx(rf"\b(?:hourly|per\s*hour)\s*[:\-]?\s*(?P<low>{_N})\s*(?:-|~|–|to)\s*(?P<high>{_N})(?![\w/])"), _speed(24, ranged=True)),
-    (_rx(rf"\b(?:hourly|per\s*hour)\s*[:\-]?\s*(?P<n>{_N})(?![\w/])"), _speed(24, ranged=False)),
-    (_rx(rf"\b(?:day|daily|günlük|per\s*day)\s*[:\-]?\s*(?P<low>{_N})\s*(?:-|~|–|to)\s*(?P<high>{_N})(?![\w/])"), _speed(1, ranged=True)),
+    _rule(rf"\b(?:hourly|per\s*hour)\s*[:\-]?\s*(?P<low>{_N})\s*(?:-|~|–|to)\s*(?P<high>{_N})(?![\w/])",
+          _speed(24, ranged=True), _HAS_HOUR, _HAS_HOURLY_NUMBER, starts=_HOURLY_STARTS),
+    _rule(rf"\b(?:hourly|per\s*hour)\s*[:\-]?\s*(?P<n>{_N})(?![\w/])", _speed(24, ranged=False),
+          _HAS_HOUR, _HAS_HOURLY_NUMBER, starts=_HOURLY_STARTS),
+    _rule(rf"\b(?:day|daily|günlük|per\s*day)\s*[:\-]?\s*(?P<low>{_N})\s*(?:-|~|–|to)\s*(?P<high>{_N})(?![\w/])",
+          _speed(1, ranged=True), _HAS_DAILY_NUMBER, starts=_DAILY_STARTS),
     # "Day 150K", "Daily 10K", "Günlük 10K"
-    (_rx(rf"\b(?:day|daily|günlük|per\s*day)\s*[:\-]?\s*(?P<n>{_N})(?![\w/])"), _speed(1, ranged=False)),
+    _rule(rf"\b(?:day|daily|günlük|per\s*day)\s*[:\-]?\s*(?P<n>{_N})(?![\w/])", _speed(1, ranged=False),
+          _HAS_DAILY_NUMBER, starts=_DAILY_STARTS),
     # "Speed 5K/Day" is covered above; "Speed: 20K Daily"
-    (_rx(rf"(?<![\w.,])(?P<n>{_N})\s*\+?\s*(?:daily)\b"), _speed(1, ranged=False)),
+    _rule(rf"(?<![\w.,])(?P<n>{_N})\s*\+?\s*(?:daily)\b", _speed(1, ranged=False), _any("daily")),
 ]
+_SPEED_TABLE = _RuleTable(_SPEED_RULES)
 
 # --- start time --------------------------------------------------------------------------------
 
@@ -272,20 +447,31 @@ def _start_range(match: re.Match[str]) -> Any:
 
 
 _T = r"\d+(?:[.,]\d+)?"
+_START_KEYWORDS = ("start", "başla", "bắt", "mulai", "inicio", "início")
+_INSTANT_KEYWORDS = ("instan", "anında", "anlık", "imediato", "inmediato", "ngay", "tức")
+_HAS_START_WORD = _any(*_START_KEYWORDS)
+_HAS_INSTANT_WORD = _any(*_INSTANT_KEYWORDS)
+
 _START_RULES: list[Rule] = [
     # "Start Time: 0 - 1 Hr", "Start: 1-6 hours", "start 0-1h", "Start : Instant - 1 Hour"
-    (_rx(rf"\b{_START}\s*[:\-~]?\s*(?:(?:{_INSTANT}|{_T})\s*(?:-|–|to|~)\s*)?(?P<high>{_T})\s*{_UNIT_WORD}"),
-     _start_range),
+    _rule(rf"\b{_START}\s*[:\-~]?\s*(?:(?:{_INSTANT}|{_T})\s*(?:-|–|to|~)\s*)?(?P<high>{_T})\s*{_UNIT_WORD}",
+          _start_range, _HAS_START_WORD, starts=_START_KEYWORDS),
     # "0-1h start", "0 to 6hrs start", "1 Hour Start"
-    (_rx(rf"(?<![\w.,])(?:(?:{_INSTANT}|{_T})\s*(?:-|–|to|~)\s*)?(?P<high>{_T})\s*{_UNIT_WORD}\s*(?:start|başlama|mulai)"),
-     _start_range),
+    _rule(rf"(?<![\w.,])(?:(?:{_INSTANT}|{_T})\s*(?:-|–|to|~)\s*)?(?P<high>{_T})\s*{_UNIT_WORD}\s*(?:start|başlama|mulai)",
+          _start_range, _HAS_START_WORD, _shows(r"\d ?\w+ (?:start|başlama|mulai)")),
     # "0-12h", "1HRS-24HRS" anywhere, unless it is a duration ("1-2 hours watch time", "retention")
-    (_rx(rf"(?<![\w.,])(?:{_T})\s*(?:h|hrs?|hours?)?\s*(?:-|–|to)\s*(?P<high>{_T})\s*(?P<unit>h|hrs?|hours?)\b"
-         r"(?!\s*(?:watch|retention|video|long|length|duration|stream|live|view))"), _start_range),
+    _rule(rf"(?<![\w.,])(?:{_T})\s*(?:h|hrs?|hours?)?\s*(?:-|–|to)\s*(?P<high>{_T})\s*(?P<unit>h|hrs?|hours?)\b"
+          r"(?!\s*(?:watch|retention|video|long|length|duration|stream|live|view))", _start_range,
+          _shows(r"(?:-|–|to) ?\d+(?:[.,]\d+)? ?h")),
     # "INSTANT-1HR", "Instant - 30 mins" (an instant start within that time)
-    (_rx(rf"\b{_INSTANT}\s*(?:start\s*)?(?:-|–|to|~)\s*(?P<high>{_T})\s*{_UNIT_WORD}"), _start_range),
-    (_rx(rf"\b{_START}\s*[:\-~]?\s*{_INSTANT}\b|\b{_INSTANT}\b"), lambda m: Decimal(0)),
+    _rule(rf"\b{_INSTANT}\s*(?:start\s*)?(?:-|–|to|~)\s*(?P<high>{_T})\s*{_UNIT_WORD}", _start_range, _HAS_INSTANT_WORD,
+          starts=_INSTANT_KEYWORDS),
+    _rule(rf"\b{_START}\s*[:\-~]?\s*{_INSTANT}\b|\b{_INSTANT}\b", lambda m: Decimal(0), _HAS_INSTANT_WORD,
+          starts=_START_KEYWORDS + _INSTANT_KEYWORDS),
 ]
+# A name's bare "[6H]" segment is read after the ranges and before a plain "Instant".
+_START_RANGE_TABLE = _RuleTable(_START_RULES[:-1])
+_START_INSTANT_TABLE = _RuleTable(_START_RULES[-1:])
 # A segment that is only a start time: "[0-12H]", "| 6H |", the "1H" of "[1H - 1K/Day]".
 _BARE_START = _rx(rf"^(?:{_T}\s*(?:-|–|to)\s*)?(?P<high>{_T})\s*(?P<unit>h|hrs?|hours?)$")
 
@@ -320,20 +506,28 @@ def _max_after_number(match: re.Match[str]) -> Any:
     return _max_value(match)
 
 
+_HAS_MAX_WORD = _any("max", "maks", "máx", "tối", "fazla")
+_MAX_STARTS = ("max", "maks", "máx", "tối", "en fazla", "enfazla")
 _MAX_RULES: list[Rule] = [
-    (_rx(rf"\b{_MAX_WORD}\s*(?:order)?\s*[.:\-=]?\s*(?:unlimited|∞|♾|sınırsız|no\s*limit)"), lambda m: None),
-    (_rx(rf"\b{_MAX_WORD}\s*(?:order|quantity)?\s*[.:\-=]?\s*(?P<n>{_N})\+?(?![\w.,]){_NOT_A_SPEED}"), _max_value),
-    (_rx(rf"(?<![\w.,])(?P<n>{_N})\+?\s*{_MAX_WORD}\b"), _max_after_number),
+    _rule(rf"\b{_MAX_WORD}\s*(?:order)?\s*[.:\-=]?\s*(?:unlimited|∞|♾|sınırsız|no\s*limit)", lambda m: None,
+          _HAS_MAX_WORD, starts=_MAX_STARTS),
+    _rule(rf"\b{_MAX_WORD}\s*(?:order|quantity)?\s*[.:\-=]?\s*(?P<n>{_N})\+?(?![\w.,]){_NOT_A_SPEED}", _max_value,
+          _HAS_MAX_WORD, starts=_MAX_STARTS),
+    _rule(rf"(?<![\w.,])(?P<n>{_N})\+?\s*{_MAX_WORD}\b", _max_after_number, _HAS_MAX_WORD),
 ]
+_MAX_TABLE = _RuleTable(_MAX_RULES)
 _MAX_WORD_RX = _rx(rf"\b{_MAX_WORD}\b")
 _BARE_MAX = re.compile(r"^\s*(?P<n>\d+(?:[.,]\d+)?\s*[kKmMbBкКмМ])\s*$")
 _SEGMENTS = re.compile(r"[\[\]|(){}【】]|\s[~❯]\s")
+_LIFETIME_PARTS = re.compile(r"\s[-–]\s")  # "[Non Drop - Lifetime]"
+_START_PARTS = re.compile(r"\s[-–~]\s")  # "[1H - 1K/Day]"
 
 # --- country -----------------------------------------------------------------------------------
 
 _FLAG = re.compile("[\U0001f1e6-\U0001f1ff]{2}")
 _SUBDIVISION_FLAG = re.compile("\U0001f3f4([\U000e0061-\U000e007a]{2})[\U000e0061-\U000e007a]+\U000e007f")
 _CASE_SENSITIVE_CODES = re.compile(r"(?<![\w.])(?:USA|U\.S\.A?\.?|US|UK|UAE|KSA)(?![\w])")
+_CODE_STARTS = ("US", "U.", "UK", "UA", "KSA")  # a pre-check for _CASE_SENSITIVE_CODES
 _CODE_TO_COUNTRY = {"USA": "US", "U.S.A.": "US", "U.S.A": "US", "U.S.": "US", "U.S": "US",
                     "US": "US", "UK": "GB", "UAE": "AE", "KSA": "SA"}
 
@@ -405,19 +599,44 @@ _WORLDWIDE = re.compile(
     r"seluruh\s*dunia|todo\s*el\s*mundo)\b|(?<![\w#])WW(?![\w])",
     re.IGNORECASE,
 )
+_HAS_WORLDWIDE_WORD = _any("world", "global", "international", "countr", "mix", "mundial",
+                          "internacional", "dünya", "toàn", "seluruh", "mundo")
+_WW_ALONE = re.compile(r"(?<![\w#])ww(?!\w)")  # not the "ww" of "www."
+
+
+def _has_ww(keyword_text: str) -> bool:
+    return "ww" in keyword_text and _WW_ALONE.search(keyword_text) is not None
 # pycountry short names that are everyday words in service names.
 _NOT_COUNTRY_WORDS = frozenset({"chad", "jersey", "guernsey", "georgia"})
 
 
+_WORD = re.compile(r"\w+")
+_ASCII = frozenset(map(chr, range(128)))
+
+
+def _folded_words(text: str) -> list[str]:
+    """The words of ``text`` in lower case, accents dropped, "ı" as "i"."""
+    folded = text.lower()
+    if not folded.isascii():  # ASCII has nothing to decompose or drop
+        folded = unicodedata.normalize("NFKD", folded)
+        # Drop the combining marks: each distinct non-ASCII character is looked up once,
+        # instead of every character of the text.
+        marks = [ch for ch in set(folded).difference(_ASCII) if unicodedata.combining(ch)]
+        if marks:
+            folded = folded.translate(dict.fromkeys(map(ord, marks)))
+        folded = folded.replace("ı", "i")
+    return _WORD.findall(folded)
+
+
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[^\w]+", " ", folded.replace("ı", "i")).strip()
+    """Lower case, accents dropped, "ı" as "i", words separated by single spaces."""
+    return " ".join(_folded_words(text))
 
 
 @lru_cache(maxsize=1)
-def _country_table() -> tuple[dict[str, str], int]:
-    """Folded name -> alpha-2 ("" = region or language), and the longest name in words."""
+def _country_table() -> tuple[dict[str, str], dict[str, int]]:
+    """Folded name -> alpha-2 ("" = region or language), and for each word a name starts
+    with, the most words such a name has."""
     import pycountry
 
     table: dict[str, str] = {}
@@ -430,8 +649,11 @@ def _country_table() -> tuple[dict[str, str], int]:
             if folded and (" " in folded or folded not in _NOT_COUNTRY_WORDS):
                 table.setdefault(folded, country.alpha_2)
     table.update({_fold(alias): code for alias, code in _COUNTRY_ALIASES.items()})
-    longest = max(len(name.split()) for name in table)
-    return table, longest
+    longest_from: dict[str, int] = {}
+    for name in table:
+        words = name.split()
+        longest_from[words[0]] = max(longest_from.get(words[0], 0), len(words))
+    return table, longest_from
 
 
 _VALID_ALPHA2: frozenset[str] | None = None
@@ -447,48 +669,56 @@ def _is_country_code(code: str) -> bool:
 
 
 def _country_words(text: str) -> list[str]:
-    """Countries named in ``text`` (greedy longest match over words)."""
-    table, longest = _country_table()
-    words = _fold(text).split()
+    """Countries named in ``text`` (greedy longest match over words), in text order."""
+    table, longest_from = _country_table()
+    words = _folded_words(text)
+    longest = list(map(longest_from.get, words))  # None: no name starts with this word
     found: list[str] = []
-    index = 0
-    while index < len(words):
-        for size in range(min(longest, len(words) - index), 0, -1):
-            phrase = " ".join(words[index:index + size])
-            code = table.get(phrase)
+    index = 0  # the first word not yet read as part of a name
+    # Only the words a name starts with need a look (most texts have none), in order.
+    for start in compress(range(len(words)), longest):
+        if start < index:
+            continue
+        for size in range(min(longest[start], len(words) - start), 0, -1):
+            code = table.get(" ".join(words[start:start + size]))
             if code is not None:
                 if code:
                     found.append(code)
-                index += size
+                index = start + size
                 break
-        else:
-            index += 1
     return found
 
 
-def _countries(text: str) -> tuple[set[str], bool]:
-    """(countries named, whether the text says worldwide)."""
+def _countries(text: str, keyword_text: str) -> tuple[set[str], bool]:
+    """(countries named, whether the text says worldwide); ``keyword_text``:
+    ``_keyword_text(text)``."""
     codes: set[str] = set()
-    for flag in _FLAG.findall(text):
-        code = "".join(chr(ord(ch) - 0x1F1E6 + ord("A")) for ch in flag)
-        if code == "UK":
-            code = "GB"
-        if _is_country_code(code):
-            codes.add(code)
-    for tag in _SUBDIVISION_FLAG.findall(text):
-        # England / Scotland / Wales flags are tag sequences starting "gb".
-        code = "".join(chr(ord(ch) - 0xE0000) for ch in tag).upper()
-        if _is_country_code(code):
-            codes.add(code)
-    for code in _CASE_SENSITIVE_CODES.findall(text):
-        codes.add(_CODE_TO_COUNTRY[code])
-    text_without_codes = _CASE_SENSITIVE_CODES.sub(" ", text)
+    if not text.isascii():  # flags are emoji
+        for flag in _FLAG.findall(text):
+            code = "".join(chr(ord(ch) - 0x1F1E6 + ord("A")) for ch in flag)
+            if code == "UK":
+                code = "GB"
+            if _is_country_code(code):
+                codes.add(code)
+        for tag in _SUBDIVISION_FLAG.findall(text):
+            # England / Scotland / Wales flags are tag sequences starting "gb".
+            code = "".join(chr(ord(ch) - 0xE0000) for ch in tag).upper()
+            if _is_country_code(code):
+                codes.add(code)
+    text_without_codes = text
+    if any(map(text.__contains__, _CODE_STARTS)):
+        named_codes = _CASE_SENSITIVE_CODES.findall(text)
+        if named_codes:
+            codes.update(_CODE_TO_COUNTRY[code] for code in named_codes)
+            text_without_codes = _CASE_SENSITIVE_CODES.sub(" ", text)
     codes.update(_country_words(text_without_codes))
-    return codes, bool(_WORLDWIDE.search(text))
+    worldwide = ((_HAS_WORLDWIDE_WORD(keyword_text) or _has_ww(keyword_text))
+                 and bool(_WORLDWIDE.search(text)))
+    return codes, worldwide
 
 
-def _country(text: str) -> str | None | object:
-    codes, worldwide = _countries(text)
+def _country(text: str, keyword_text: str) -> str | None | object:
+    codes, worldwide = _countries(text, keyword_text)
     if worldwide and not codes:
         return None
     if len(codes) == 1 and not worldwide:
@@ -498,30 +728,22 @@ def _country(text: str) -> str | None | object:
     return _SKIP  # the text says nothing about geography
 
 
-# Keywords each group of rules needs; a name without them skips the group (see _first).
-_REFILL_GATE = _rx(r"refill|guarant|garant|warrant|reposi|bảo|jaminan|life|forever|permanent|"
-                   r"ömür|seumur|vĩnh|vida|vital|\bNR\b|[RG][~\-]?(?:\d|∞|♾)")
-_DRIP_GATE = _rx(r"drip")
-_DROP_GATE = _rx(r"dro+p|düş|tụt|ca[ií]da|queda")
-_MAX_GATE = _rx(r"max|maks|m[aá]x|tối|fazla")
-_SPEED_GATE = _rx(r"/|per|day|daily|hour|günlük|ngày|hari|d[ií]a|por|mỗi|\ba\b|\bin\b")
-
 # --- putting it together -----------------------------------------------------------------------
 
 def _segments(name: str) -> list[str]:
     return [segment.strip() for segment in _SEGMENTS.split(name) if segment.strip()]
 
 
-def _quality(text: str) -> str | None:
+def _quality(text: str, keyword_text: str) -> str | None:
     # "Real + Bot", "HQ & Bot mix" describe a mixed audience, not a bot one.
-    mixed_pair = _MIXED_PAIR.search(text)
-    if mixed_pair:
+    if _HAS_BOT(keyword_text) and _MIXED_PAIR.search(text):
         text = _MIXED_PAIR.sub(" mixed ", text)
-    present = {label for label, patterns in _QUALITY_PATTERNS.items()
-               if any(pattern.search(text) for pattern in patterns)}
+        keyword_text = _keyword_text(text)
+    # The first label (in _QUALITY_ORDER) the text names wins, so later labels need no search.
     for label in _QUALITY_ORDER:
-        if label in present:
-            return label
+        for pattern, check in _QUALITY_PATTERNS[label]:
+            if check(keyword_text) and pattern.search(text):
+                return label
     return None
 
 
@@ -535,7 +757,7 @@ def _bare_max(segments: list[str]) -> int | None:
 
 def _bare_start(segments: list[str]) -> Decimal | None:
     for segment in segments:
-        for part in re.split(r"\s[-–~]\s", segment):
+        for part in _START_PARTS.split(segment):
             match = _BARE_START.match(part.strip())
             if match:
                 # A bare "[4000H]" is a watch-time package, not a start: bare tokens count
@@ -544,49 +766,64 @@ def _bare_start(segments: list[str]) -> Decimal | None:
     return None
 
 
-def _read(text: str, *, is_name: bool) -> dict[str, Any]:
-    segments = _segments(text) if is_name else []
-    refill = _first(text, _REFILL_RULES, _REFILL_GATE)
-    if refill is None and any(_LIFETIME_SEGMENT.match(part) for segment in _segments(text)
-                              for part in re.split(r"\s[-–]\s", segment)):
-        refill = 365
-    max_from_name = _first(text, _MAX_RULES, _MAX_GATE)
-    if max_from_name is None and is_name and not _MAX_WORD_RX.search(text):
-        max_from_name = _bare_max(segments)
-    start = _first(text, _START_RULES[:-1])
-    if start is None and is_name:
-        start = _bare_start(segments)
-    if start is None:
-        start = _first(text, _START_RULES[-1:])
-    country = _country(text)
-    return {
-        "refill_days": refill,
-        "quality": _quality(text),
-        "country": None if country is _SKIP else country,
-        "country_said": country is not _SKIP,
-        "drip_feed": _first(text, _DRIP_RULES, _DRIP_GATE),
-        "speed_per_day": _first(text, _SPEED_RULES, _SPEED_GATE),
-        "start_time_hours": start,
-        "max_from_name": max_from_name,
-        "non_drop": _first(text, _DROP_RULES, _DROP_GATE),
-    }
-
-
 _FIELDS = ("refill_days", "quality", "country", "drip_feed", "speed_per_day",
            "start_time_hours", "max_from_name", "non_drop")
+
+
+def _read(text: str, *, is_name: bool, fields: Collection[str] = _FIELDS) -> dict[str, Any]:
+    """The ``fields`` that the cleaned ``text`` states (``None``: it does not), and with
+    ``country``, ``country_said``: whether the text speaks about geography at all."""
+    keyword_text = _keyword_text(text)
+    segments = _segments(text) if is_name else None
+    found: dict[str, Any] = {}
+    if "refill_days" in fields:
+        refill = _first(text, keyword_text, _REFILL_TABLE)
+        if refill is None and _HAS_LIFETIME_WORD(keyword_text) and any(
+                _LIFETIME_SEGMENT.match(part)
+                for segment in (segments if segments is not None else _segments(text))
+                for part in _LIFETIME_PARTS.split(segment)):
+            refill = 365
+        found["refill_days"] = refill
+    if "quality" in fields:
+        found["quality"] = _quality(text, keyword_text)
+    if "country" in fields:
+        country = _country(text, keyword_text)
+        found["country"] = None if country is _SKIP else country
+        found["country_said"] = country is not _SKIP
+    if "drip_feed" in fields:
+        found["drip_feed"] = _first(text, keyword_text, _DRIP_TABLE)
+    if "speed_per_day" in fields:
+        found["speed_per_day"] = _first(text, keyword_text, _SPEED_TABLE)
+    if "start_time_hours" in fields:
+        start = _first(text, keyword_text, _START_RANGE_TABLE)
+        if start is None and segments is not None:
+            start = _bare_start(segments)
+        if start is None:
+            start = _first(text, keyword_text, _START_INSTANT_TABLE)
+        found["start_time_hours"] = start
+    if "max_from_name" in fields:
+        max_from_name = _first(text, keyword_text, _MAX_TABLE)
+        if max_from_name is None and segments is not None and not (
+                _HAS_MAX_WORD(keyword_text) and _MAX_WORD_RX.search(text)):
+            max_from_name = _bare_max(segments)
+        found["max_from_name"] = max_from_name
+    if "non_drop" in fields:
+        found["non_drop"] = _first(text, keyword_text, _DROP_TABLE)
+    return found
 
 
 @lru_cache(maxsize=200_000)
 def _parse_cached(name: str, description: str | None) -> tuple[Any, ...]:
     from_name = _read(clean_text(name), is_name=True)
     if description:
-        from_description = _read(clean_text(description), is_name=False)
-        for field in _FIELDS:
-            if field == "country":
-                # A name that speaks about geography (even "Worldwide") is not overridden.
-                if not from_name["country_said"]:
-                    from_name["country"] = from_description["country"]
-            elif from_name[field] is None:
+        # The description only fills what the name left open, so only that is read. A name
+        # that speaks about geography (even "Worldwide") keeps its country.
+        open_fields = [field for field in _FIELDS
+                       if (not from_name["country_said"] if field == "country"
+                           else from_name[field] is None)]
+        if open_fields:
+            from_description = _read(clean_text(description), is_name=False, fields=open_fields)
+            for field in open_fields:
                 from_name[field] = from_description[field]
     return tuple(from_name[field] for field in _FIELDS)
 
