@@ -824,36 +824,15 @@ def _with_decimal(values: tuple[Any, ...], index: int) -> tuple[Any, ...]:
     return (*values[:index], decimal_from_db(values[index]), *values[index + 1 :])
 
 
+_START_TIME_INDEX = _METADATA_FIELDS.index("start_time_hours")
+
+
 def _new_offer_row(offer: NormalizedOffer, site_id: str, codec: _Codec) -> tuple[Any, ...]:
-    attributes = offer.attributes
+    metadata = list(_metadata(offer))
+    # The only Decimal among the descriptive fields: stored through the money codec.
+    metadata[_START_TIME_INDEX] = codec.money(metadata[_START_TIME_INDEX])
     now = codec.observed_at
-    return (
-        site_id,
-        offer.site_offer_id,
-        offer.name,
-        offer.name_raw,
-        offer.category,
-        offer.platform,
-        offer.metric,
-        offer.pricing,
-        offer.service_type,
-        offer.description,
-        offer.average_time,
-        offer.refill_flag,
-        offer.cancel_flag,
-        attributes.refill_days,
-        attributes.quality,
-        attributes.country,
-        attributes.drip_feed,
-        attributes.speed_per_day,
-        codec.money(attributes.start_time_hours),
-        attributes.max_from_name,
-        attributes.non_drop,
-        now,
-        now,
-        None,
-        True,
-    )
+    return (site_id, offer.site_offer_id, *metadata, now, now, None, True)
 
 
 def _period_row(
