@@ -57,7 +57,12 @@ def print_table(console: Console, title: str, columns: Sequence[str],
     """The first ``text_columns`` columns are left-aligned labels, the rest right-aligned."""
     table = Table(title=title, caption=caption, caption_justify="left")
     for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index < text_columns else "right")
+        if index < text_columns:
+            # Labels stay whole on narrow terminals (up to 24 characters); numbers give way.
+            widest = max([len(column), *(len(str(row[index])) for row in rows)])
+            table.add_column(column, justify="left", min_width=min(widest, 24))
+        else:
+            table.add_column(column, justify="right")
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
     console.print(table)
