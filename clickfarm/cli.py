@@ -171,7 +171,7 @@ def report_prices(
     database_url: DatabaseOption = None,
 ) -> None:
     """Price index: median, quartiles, min, max and sellers in USD per 1000, by platform × metric."""
-    from reports.prices import METHOD, price_index
+    from reports.prices import METHOD, observed_range, price_index
     from reports.render import money, print_table, to_csv, to_json
     from storage.db import get_engine
 
@@ -179,8 +179,13 @@ def report_prices(
     start = date.fromisoformat(since) if since else end - timedelta(days=30)
     if start > end:
         fail(f"--from {start} is after --to {end}")
-    rows = price_index(get_engine(database_url), start=start, end=end, platform=platform,
-                       metric=metric)
+    engine = get_engine(database_url)
+    rows = price_index(engine, start=start, end=end, platform=platform, metric=metric)
+    if not rows:
+        covered = observed_range(engine)
+        err_console.print(f"no per-1000 prices observed from {start} to {end}" + (
+            f"; the database covers {covered[0].date()} to {covered[1].date()}" if covered
+            else "; the database holds no prices yet (run `clickfarm crawl` first)"))
     if output_format is OutputFormat.json:
         print(to_json(rows, start=start, end=end, unit="USD per 1000", method=METHOD))
     elif output_format is OutputFormat.csv:

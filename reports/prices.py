@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Select, func, select
 
 from pipelines.fx import USD_QUANTUM
 from storage.models import Offer, OfferPricePeriod
@@ -102,3 +102,12 @@ def price_index(engine: Engine, *, start: date, end: date, platform: str | None 
             offers=len(prices), sellers=len({site_id for site_id, _ in values})))
     rows.sort(key=lambda row: (-row.offers, row.platform, row.metric))
     return rows
+
+
+def observed_range(engine: Engine) -> tuple[datetime, datetime] | None:
+    """First and last observation times in the database (None when it holds no prices)."""
+    periods = OfferPricePeriod.__table__
+    with engine.connect() as connection:
+        first, last = connection.execute(
+            select(func.min(periods.c.valid_from), func.max(periods.c.last_confirmed_at))).one()
+    return (first, last) if first is not None else None

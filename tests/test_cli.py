@@ -185,3 +185,10 @@ def test_crawl_command_against_the_simulator(tmp_path):
         assert failed.exit_code == 1 and "failed" in failed.output
     finally:
         setup.server.stop()
+
+
+def test_report_on_an_empty_range_says_what_the_database_covers(priced_database):
+    result = runner.invoke(app, ["report", "prices", "--from", "2027-01-01", "--to", "2027-01-31",
+                                 "--format", "csv", "--database-url", priced_database])
+    assert result.exit_code == 0
+    assert "the database covers 2026-09-01 to 2026-09-02" in result.stderr
