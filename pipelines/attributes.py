@@ -49,12 +49,12 @@ Choices (also in the field docstrings of :class:`pipelines.types.Attributes`):
 from __future__ import annotations
 
 import heapq
-from itertools import compress
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
 from functools import lru_cache
+from itertools import compress
 from typing import Any, NamedTuple
 
 from pipelines.money import QuantityError, parse_quantity
@@ -100,7 +100,8 @@ def _split_range(low: str, high: str) -> tuple[int | None, int | None]:
 # them at every position). So each pattern states what it cannot match without ("needs"): a
 # keyword, or a short pattern, that every match of it shows in the text lower-cased (see
 # _keyword_text). A text that lacks it skips the pattern: a substring check costs a fraction of a
-# microsecond, a pattern run several.
+# microsecond, a pattern run several. (One check is a gate kept for unchanged results rather than
+# a need: _opens_refill_rules.)
 
 Check = Callable[[str], bool]
 """A pre-check on a keyword text (:func:`_keyword_text`): ``False`` = the pattern cannot match."""
@@ -114,13 +115,9 @@ def _keyword_text(text: str) -> str:
     return text.replace("İ", "i").lower().replace("ı", "i").replace("ſ", "s")
 
 
-def _folded(keywords: Sequence[str]) -> tuple[str, ...]:
-    return tuple(_keyword_text(keyword) for keyword in keywords)
-
-
 def _any(*keywords: str) -> Check:
     """Needs one of ``keywords``."""
-    folded = _folded(keywords)
+    folded = tuple(_keyword_text(keyword) for keyword in keywords)
     if len(folded) == 1:
         keyword = folded[0]
         return lambda keyword_text: keyword in keyword_text
@@ -148,15 +145,12 @@ def _passes(needs: Sequence[Check], keyword_text: str, known: dict[Check, bool])
 
 
 class Rule(NamedTuple):
-    """A pattern, what a match of it means, the checks every match passes (the commonest
-    first: when it fails, the others are not run), and the keywords (folded like the keyword
-    text) one of which every match starts with, if there are such: the search starts at the
-    first of them instead of the start of the text."""
+    """A pattern, what a match of it means, and the checks every match passes (the commonest
+    first: when it fails, the others are not run)."""
 
     pattern: re.Pattern[str]
     handler: Callable[[re.Match[str]], Any]
     needs: tuple[Check, ...] = ()
-    starts: tuple[str, ...] = ()
 
 
 class _RuleTable:
@@ -188,13 +182,10 @@ def _first(text: str, keyword_text: str, table: _RuleTable) -> Any:
                 passed = known[first_check] = first_check(keyword_text)
             if not passed:
                 continue
-        for order, (pattern, handler, _needs, starts), other_checks in members:
+        for order, (pattern, handler, _needs), other_checks in members:
             if other_checks and not _passes(other_checks, keyword_text, known):
                 continue
-            # The keyword text is aligned with the text, so a keyword's index is its index in the
-            # text; look-behinds and \b still see what comes before the start position.
-            start = min(filter((0).__le__, map(keyword_text.find, starts)), default=0)
-            matches = pattern.finditer(text, start)
+            matches = pattern.finditer(text)
             match = next(matches, None)
             if match is not None:
                 pending.append((match.start(), order, match, matches, handler))
@@ -219,8 +210,8 @@ def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
 
 
 def _rule(pattern: str, handler: Callable[[re.Match[str]], Any], *needs: Check,
-          starts: Sequence[str] = (), flags: int = re.IGNORECASE) -> Rule:
-    return Rule(_rx(pattern, flags), handler, needs, _folded(starts))
+          flags: int = re.IGNORECASE) -> Rule:
+    return Rule(_rx(pattern, flags), handler, needs)
 
 
 # --- refill ------------------------------------------------------------------------------------
@@ -233,15 +224,25 @@ _REFILL_WORDS = (r"(?:auto[\s-]*)?(?:refill|guarantee[ed]*|garant[ií]a|garanti\
 _LIFETIME = r"(?:life[\s-]*time|lifelong|forever|permanent|ömür\s*boyu|seumur\s*hidup|vĩnh\s*viễn|de\s*por\s*vida|vital[ií]cio)"
 # Pre-checks for the word patterns above. A number and its unit are separated by at most a space
 # and a hyphen (texts are cleaned); the unit words start as below.
-_REFILL_KEYWORDS = ("refill", "guarantee", "garant", "warranty", "reposi", "bảo", "garansi", "jaminan")
-_HAS_REFILL_WORD = _any(*_REFILL_KEYWORDS)
+_HAS_REFILL_WORD = _any("refill", "guarantee", "garant", "warranty", "reposi", "bảo", "garansi",
+                        "jaminan")
 _HAS_LIFETIME_WORD = _any("life", "forever", "permanent", "ömür", "seumur", "vĩnh", "vida", "vital")
-# What a match starts with: a refill word, maybe after "auto"; a lifetime word ("de por vida").
-_REFILL_STARTS = ("auto", *_REFILL_KEYWORDS)
-_LIFETIME_STARTS = ("life", "forever", "permanent", "ömür", "seumur", "vĩnh", "de", "vital")
 _HAS_DAYS_AFTER_NUMBER = _shows(r"\d[ -]{0,2}(?:d|gün|gun|hari|ngày|jour|tag)")
 _HAS_MONTHS_AFTER_NUMBER = _shows(r"\d[ -]{0,2}(?:mo|ay|bulan|mes|th[aá]ng)")
 _HAS_YEARS_AFTER_NUMBER = _shows(r"\d[ -]{0,2}(?:y|tahun|a[nñ]|năm)")
+_HAS_REFILL_CODE = _shows(r"[rg][~\-]?[\d∞♾]")
+_HAS_NR = _shows(r"\bnr\b")
+_HAS_REFILL_GATE_WORD = _any("refill", "guarant", "garant", "warrant", "reposi", "bảo", "jaminan",
+                             "life", "forever", "permanent", "ömür", "seumur", "vĩnh", "vida", "vital")
+
+
+def _opens_refill_rules(keyword_text: str) -> bool:
+    """The refill rules' gate as it was before the pre-checks (the same matches, made on the
+    keyword text), kept so that results do not change. It lacks "garansi": "Garansi 30 Hari"
+    alone is not read."""
+    return (_HAS_REFILL_GATE_WORD(keyword_text) or _HAS_NR(keyword_text)
+            or _HAS_REFILL_CODE(keyword_text))
+
 
 
 def _refill_code(match: re.Match[str]) -> Any:
@@ -262,34 +263,34 @@ def _days(scale: int) -> Callable[[re.Match[str]], Any]:
 _REFILL_RULES: list[Rule] = [
     # explicit "no refill" in the languages panels use
     _rule(r"\b(?:no|non|not|without|w/o|zero)[\s\-_]*(?:auto[\s-]*)?(?:refill|guarantee|warranty)s?\b",
-          lambda m: 0, _HAS_REFILL_WORD, _any("refill", "guarantee", "warranty"),
-          starts=("no", "without", "w/o", "zero")),
-    _rule(r"\bNR\b", lambda m: 0, _any("nr"), flags=0),
+          lambda m: 0, _opens_refill_rules, _any("refill", "guarantee", "warranty")),
+    _rule(r"\bNR\b", lambda m: 0, _opens_refill_rules, _HAS_NR, flags=0),
     _rule(r"không\s*bảo\s*hành|garantisiz|sin\s*(?:reposici[oó]n|garant[ií]a|refill)|"
           r"sem\s*(?:reposi[cç][aã]o|garantia|refill)|tanpa\s*(?:refill|garansi)|"
           r"refill\s*[:\-=]\s*(?:no|none|yok|non|tidak|không)\b",
-          lambda m: 0, _HAS_REFILL_WORD, _any("bảo", "garant", "garansi", "reposi", "refill"),
-          starts=("không", "garantisiz", "sin", "sem", "tanpa", "refill")),
+          lambda m: 0, _opens_refill_rules,
+          _shows(r"không ?bảo|garantisiz|sin ?(?:reposici|garant|refill)|sem ?(?:reposi|garantia|refill)|"
+                 r"tanpa ?(?:refill|garansi)|refill ?[:\-=] ?(?:no|yok|tidak|không)")),
     # R30 / AR30 / G30 / R∞ codes (upper case, as panels write them)
     _rule(r"(?<![\w∞])A?[RG][~\-]?(?P<days>\d{1,4}|∞|♾)D?(?![\w∞])", _refill_code,
-          _shows(r"[rg][~\-]?[\d∞♾]"), flags=0),
+          _opens_refill_rules, _HAS_REFILL_CODE, flags=0),
     # "[Refill: 30D]", "Refill 3 Day", "Guarantee 30 Days", "REFILL 30D", "Bảo hành 30 ngày"
     _rule(rf"{_REFILL_WORDS}\s*[:\-=(]?\s*(?P<n>\d{{1,4}})\s*[\-\s]?{_DAY_WORDS}\b", _days(1),
-          _HAS_REFILL_WORD, _HAS_DAYS_AFTER_NUMBER, starts=_REFILL_STARTS),
+          _opens_refill_rules, _HAS_REFILL_WORD, _HAS_DAYS_AFTER_NUMBER),
     _rule(rf"{_REFILL_WORDS}\s*[:\-=(]?\s*(?P<n>\d{{1,2}})\s*[\-\s]?{_MONTH_WORDS}\b", _days(30),
-          _HAS_REFILL_WORD, _HAS_MONTHS_AFTER_NUMBER, starts=_REFILL_STARTS),
+          _opens_refill_rules, _HAS_REFILL_WORD, _HAS_MONTHS_AFTER_NUMBER),
     _rule(rf"{_REFILL_WORDS}\s*[:\-=(]?\s*(?P<n>\d)\s*[\-\s]?{_YEAR_WORDS}\b", _days(365),
-          _HAS_REFILL_WORD, _HAS_YEARS_AFTER_NUMBER, starts=_REFILL_STARTS),
+          _opens_refill_rules, _HAS_REFILL_WORD, _HAS_YEARS_AFTER_NUMBER),
     # "30D Refill", "30 Days Refill", "365 Days Guarantee", "[ 7 Days AUTO REFILL ]"
     _rule(rf"(?<![\d.,])(?P<n>\d{{1,4}})\s*[\-\s]?{_DAY_WORDS}\s*[\-\s]*{_REFILL_WORDS}", _days(1),
-          _HAS_REFILL_WORD, _HAS_DAYS_AFTER_NUMBER),
+          _opens_refill_rules, _HAS_REFILL_WORD, _HAS_DAYS_AFTER_NUMBER),
     _rule(rf"(?<![\d.,])(?P<n>\d{{1,2}})\s*[\-\s]?{_MONTH_WORDS}\s*[\-\s]*{_REFILL_WORDS}", _days(30),
-          _HAS_REFILL_WORD, _HAS_MONTHS_AFTER_NUMBER),
+          _opens_refill_rules, _HAS_REFILL_WORD, _HAS_MONTHS_AFTER_NUMBER),
     _rule(rf"(?<![\d.,])(?P<n>\d)\s*[\-\s]?{_YEAR_WORDS}\s*[\-\s]*{_REFILL_WORDS}", _days(365),
-          _HAS_REFILL_WORD, _HAS_YEARS_AFTER_NUMBER),
+          _opens_refill_rules, _HAS_REFILL_WORD, _HAS_YEARS_AFTER_NUMBER),
     # lifetime next to a refill word, either order
     _rule(rf"\b{_LIFETIME}\s*[\-:]?\s*{_REFILL_WORDS}|{_REFILL_WORDS}\s*[\-:]?\s*{_LIFETIME}",
-          lambda m: 365, _HAS_REFILL_WORD, _HAS_LIFETIME_WORD, starts=_LIFETIME_STARTS + _REFILL_STARTS),
+          lambda m: 365, _opens_refill_rules, _HAS_REFILL_WORD, _HAS_LIFETIME_WORD),
 ]
 _REFILL_TABLE = _RuleTable(_REFILL_RULES)
 # "[Lifetime]", "~ LifeTime ~": a lifetime standing alone as a segment means the guarantee.
@@ -298,7 +299,6 @@ _LIFETIME_SEGMENT = _rx(rf"^\s*{_LIFETIME}\s*$")
 # --- quality -----------------------------------------------------------------------------------
 
 _QUALITY_ORDER = ("bot", "lq", "mixed", "mq", "real", "premium", "hq")
-# Each label's patterns, with what every match of the pattern needs.
 _HAS_BOT = _any("bot")
 _HAS_REAL = _any("real")
 # Each label's patterns, with the check every match of the pattern passes.
@@ -313,7 +313,8 @@ _QUALITY_PATTERNS: dict[str, list[tuple[re.Pattern[str], Check]]] = {
     "mixed": [(_rx(r"\bmixed[\s-]*quality\b|\bmixed\b(?!\s*(?:countr|geo|world|gender|male|female|nationalit|comments?|emoji|reactions?|languages?))"),
                _any("mixed"))],
     "mq": [(_rx(r"\bMQ\b"), _any("mq")),
-           (_rx(r"\bmedium[\s-]*quality\b|\bmid[\s-]*quality\b"), _shows(r"(?:medium|mid)[\s-]*quality"))],
+           (_rx(r"\bmedium[\s-]*quality\b|\bmid[\s-]*quality\b"),
+            _shows(r"(?:medium|mid)[\s-]*quality"))],
     "real": [(_rx(r"\breal\b(?![\s-]*(?:time|looking|look)\b)(?<!not\sreal)(?<!non\sreal)(?<!non-real)"),
               _HAS_REAL),
              (_rx(r"\bno[\s-]*bots?\b|\bgerçek\b|\breales\b|\breais\b|\basli\b|\bthật\b"),
@@ -346,15 +347,15 @@ _HAS_DROP = _any("dro")
 _DROP_RULES: list[Rule] = [
     _rule(r"\b(?:non|no|zero|never|without)[\s-]*dro+ps?\b|\bdrop[\s-]*free\b|\bdüşme(?:yen|z)\b|"
           r"düşüş\s*yok|không\s*tụt|tidak\s*drop|sin\s*ca[ií]das?|sem\s*queda",
-          lambda m: True, _HAS_DROP_WORD,
-          starts=("no", "zero", "never", "without", "dro", "düş", "không", "tidak", "sin", "sem")),
+          lambda m: True, _HAS_DROP_WORD),
     _rule(r"\b(?:less|low|lower|minimal|little|some|high|higher|may)[\s-]*dro+ps?\b|"
           r"\bdro+ps?\s*(?:possible|expected|may\s*happen)\b", lambda m: False, _HAS_DROP_WORD, _HAS_DROP,
-          starts=("less", "low", "minimal", "little", "some", "high", "may", "dro")),
+          _shows(r"(?:less|low|lower|minimal|little|some|high|higher|may)[\s-]*dro|"
+                 r"dro+ps? ?(?:possible|expected|may)")),
     _rule(r"(?<![\d.,])(?P<n>\d+(?:[.,]\d+)?)\s*%?\s*(?:-\s*\d+\s*%?\s*)?dro+ps?\b", _drop_percent,
           _HAS_DROP_WORD, _shows(r"\d ?%? ?(?:- ?\d+ ?%? ?)?dro")),
     _rule(r"\bdro+ps?\s*(?:rate\s*)?[:\-~]?\s*(?P<n>\d+(?:[.,]\d+)?)\s*%", _drop_percent,
-          _HAS_DROP_WORD, _HAS_DROP, _any("%"), starts=("dro",)),
+          _HAS_DROP_WORD, _HAS_DROP, _any("%")),
 ]
 _DROP_TABLE = _RuleTable(_DROP_RULES)
 
@@ -400,18 +401,16 @@ for _unit, _scale in ((_DAY_UNIT, 1), (_HOUR_UNIT, 24), (_MINUTE_UNIT, 1440)):
 _HAS_HOUR = _any("hour")
 _HAS_HOURLY_NUMBER = _shows(r"hour(?:ly)? ?[:\-]? ?\d")
 _HAS_DAILY_NUMBER = _shows(r"(?:day|daily|günlük) ?[:\-]? ?\d")
-_HOURLY_STARTS = ("hourly", "per hour", "perhour")
-_DAILY_STARTS = ("day", "daily", "günlük", "per day", "perday")
 _SPEED_RULES += [
     _rule(rf"\b(?:hourly|per\s*hour)\s*[:\-]?\s*(?P<low>{_N})\s*(?:-|~|–|to)\s*(?P<high>{_N})(?![\w/])",
-          _speed(24, ranged=True), _HAS_HOUR, _HAS_HOURLY_NUMBER, starts=_HOURLY_STARTS),
+          _speed(24, ranged=True), _HAS_HOUR, _HAS_HOURLY_NUMBER),
     _rule(rf"\b(?:hourly|per\s*hour)\s*[:\-]?\s*(?P<n>{_N})(?![\w/])", _speed(24, ranged=False),
-          _HAS_HOUR, _HAS_HOURLY_NUMBER, starts=_HOURLY_STARTS),
+          _HAS_HOUR, _HAS_HOURLY_NUMBER),
     _rule(rf"\b(?:day|daily|günlük|per\s*day)\s*[:\-]?\s*(?P<low>{_N})\s*(?:-|~|–|to)\s*(?P<high>{_N})(?![\w/])",
-          _speed(1, ranged=True), _HAS_DAILY_NUMBER, starts=_DAILY_STARTS),
+          _speed(1, ranged=True), _HAS_DAILY_NUMBER),
     # "Day 150K", "Daily 10K", "Günlük 10K"
     _rule(rf"\b(?:day|daily|günlük|per\s*day)\s*[:\-]?\s*(?P<n>{_N})(?![\w/])", _speed(1, ranged=False),
-          _HAS_DAILY_NUMBER, starts=_DAILY_STARTS),
+          _HAS_DAILY_NUMBER),
     # "Speed 5K/Day" is covered above; "Speed: 20K Daily"
     _rule(rf"(?<![\w.,])(?P<n>{_N})\s*\+?\s*(?:daily)\b", _speed(1, ranged=False), _any("daily")),
 ]
@@ -447,15 +446,13 @@ def _start_range(match: re.Match[str]) -> Any:
 
 
 _T = r"\d+(?:[.,]\d+)?"
-_START_KEYWORDS = ("start", "başla", "bắt", "mulai", "inicio", "início")
-_INSTANT_KEYWORDS = ("instan", "anında", "anlık", "imediato", "inmediato", "ngay", "tức")
-_HAS_START_WORD = _any(*_START_KEYWORDS)
-_HAS_INSTANT_WORD = _any(*_INSTANT_KEYWORDS)
+_HAS_START_WORD = _any("start", "başla", "bắt", "mulai", "inicio", "início")
+_HAS_INSTANT_WORD = _any("instan", "anında", "anlık", "imediato", "inmediato", "ngay", "tức")
 
 _START_RULES: list[Rule] = [
     # "Start Time: 0 - 1 Hr", "Start: 1-6 hours", "start 0-1h", "Start : Instant - 1 Hour"
     _rule(rf"\b{_START}\s*[:\-~]?\s*(?:(?:{_INSTANT}|{_T})\s*(?:-|–|to|~)\s*)?(?P<high>{_T})\s*{_UNIT_WORD}",
-          _start_range, _HAS_START_WORD, starts=_START_KEYWORDS),
+          _start_range, _HAS_START_WORD),
     # "0-1h start", "0 to 6hrs start", "1 Hour Start"
     _rule(rf"(?<![\w.,])(?:(?:{_INSTANT}|{_T})\s*(?:-|–|to|~)\s*)?(?P<high>{_T})\s*{_UNIT_WORD}\s*(?:start|başlama|mulai)",
           _start_range, _HAS_START_WORD, _shows(r"\d ?\w+ (?:start|başlama|mulai)")),
@@ -464,10 +461,10 @@ _START_RULES: list[Rule] = [
           r"(?!\s*(?:watch|retention|video|long|length|duration|stream|live|view))", _start_range,
           _shows(r"(?:-|–|to) ?\d+(?:[.,]\d+)? ?h")),
     # "INSTANT-1HR", "Instant - 30 mins" (an instant start within that time)
-    _rule(rf"\b{_INSTANT}\s*(?:start\s*)?(?:-|–|to|~)\s*(?P<high>{_T})\s*{_UNIT_WORD}", _start_range, _HAS_INSTANT_WORD,
-          starts=_INSTANT_KEYWORDS),
-    _rule(rf"\b{_START}\s*[:\-~]?\s*{_INSTANT}\b|\b{_INSTANT}\b", lambda m: Decimal(0), _HAS_INSTANT_WORD,
-          starts=_START_KEYWORDS + _INSTANT_KEYWORDS),
+    _rule(rf"\b{_INSTANT}\s*(?:start\s*)?(?:-|–|to|~)\s*(?P<high>{_T})\s*{_UNIT_WORD}", _start_range,
+          _HAS_INSTANT_WORD,
+          _shows(r"(?:instan\w*|aninda|anlik|imediato|inmediato|tức|thì) ?(?:start ?)?(?:-|–|to|~) ?\d")),
+    _rule(rf"\b{_START}\s*[:\-~]?\s*{_INSTANT}\b|\b{_INSTANT}\b", lambda m: Decimal(0), _HAS_INSTANT_WORD),
 ]
 # A name's bare "[6H]" segment is read after the ranges and before a plain "Instant".
 _START_RANGE_TABLE = _RuleTable(_START_RULES[:-1])
@@ -507,13 +504,14 @@ def _max_after_number(match: re.Match[str]) -> Any:
 
 
 _HAS_MAX_WORD = _any("max", "maks", "máx", "tối", "fazla")
-_MAX_STARTS = ("max", "maks", "máx", "tối", "en fazla", "enfazla")
 _MAX_RULES: list[Rule] = [
     _rule(rf"\b{_MAX_WORD}\s*(?:order)?\s*[.:\-=]?\s*(?:unlimited|∞|♾|sınırsız|no\s*limit)", lambda m: None,
-          _HAS_MAX_WORD, starts=_MAX_STARTS),
+          _HAS_MAX_WORD, _any("unlimited", "∞", "♾", "sınırsız", "limit")),
     _rule(rf"\b{_MAX_WORD}\s*(?:order|quantity)?\s*[.:\-=]?\s*(?P<n>{_N})\+?(?![\w.,]){_NOT_A_SPEED}", _max_value,
-          _HAS_MAX_WORD, starts=_MAX_STARTS),
-    _rule(rf"(?<![\w.,])(?P<n>{_N})\+?\s*{_MAX_WORD}\b", _max_after_number, _HAS_MAX_WORD),
+          _HAS_MAX_WORD),
+    # (its check: a number ends with a digit, a K/M/B suffix or "million", "thousand")
+    _rule(rf"(?<![\w.,])(?P<n>{_N})\+?\s*{_MAX_WORD}\b", _max_after_number, _HAS_MAX_WORD,
+          _shows(r"[\dkmbкмnd]\+? ?(?:max|maks|máx|tối|en ?fazla)")),
 ]
 _MAX_TABLE = _RuleTable(_MAX_RULES)
 _MAX_WORD_RX = _rx(rf"\b{_MAX_WORD}\b")
@@ -601,13 +599,16 @@ _WORLDWIDE = re.compile(
 )
 _HAS_WORLDWIDE_WORD = _any("world", "global", "international", "countr", "mix", "mundial",
                           "internacional", "dünya", "toàn", "seluruh", "mundo")
-_WW_ALONE = re.compile(r"(?<![\w#])ww(?!\w)")  # not the "ww" of "www."
-
-
-def _has_ww(keyword_text: str) -> bool:
-    return "ww" in keyword_text and _WW_ALONE.search(keyword_text) is not None
+_WW_ALONE = re.compile(r"(?<![\w#])ww(?!\w)")  # the pre-check for "WW" (not the "ww" of "www.")
 # pycountry short names that are everyday words in service names.
 _NOT_COUNTRY_WORDS = frozenset({"chad", "jersey", "guernsey", "georgia"})
+
+
+def _says_worldwide(text: str, keyword_text: str) -> bool:
+    if not (_HAS_WORLDWIDE_WORD(keyword_text)
+            or ("ww" in keyword_text and _WW_ALONE.search(keyword_text))):
+        return False
+    return bool(_WORLDWIDE.search(text))
 
 
 _WORD = re.compile(r"\w+")
@@ -712,9 +713,7 @@ def _countries(text: str, keyword_text: str) -> tuple[set[str], bool]:
             codes.update(_CODE_TO_COUNTRY[code] for code in named_codes)
             text_without_codes = _CASE_SENSITIVE_CODES.sub(" ", text)
     codes.update(_country_words(text_without_codes))
-    worldwide = ((_HAS_WORLDWIDE_WORD(keyword_text) or _has_ww(keyword_text))
-                 and bool(_WORLDWIDE.search(text)))
-    return codes, worldwide
+    return codes, _says_worldwide(text, keyword_text)
 
 
 def _country(text: str, keyword_text: str) -> str | None | object:
