@@ -232,7 +232,7 @@ _HAS_MONTHS_AFTER_NUMBER = _shows(r"\d[ -]{0,2}(?:mo|ay|bulan|mes|th[aá]ng)")
 _HAS_YEARS_AFTER_NUMBER = _shows(r"\d[ -]{0,2}(?:y|tahun|a[nñ]|năm)")
 _HAS_REFILL_CODE = _shows(r"[rg][~\-]?[\d∞♾]")
 _HAS_NR = _shows(r"\bnr\b")
-_HAS_REFILL_GATE_WORD = _any("refill", "guarant", "garant", "warrant", "reposi", "bảo", "jaminan",
+_HAS_REFILL_GATE_WORD = _any("refill", "guarant", "garant", "garansi", "warrant", "reposi", "bảo", "jaminan",
                              "life", "forever", "permanent", "ömür", "seumur", "vĩnh", "vida", "vital")
 
 

@@ -38,6 +38,10 @@ FORMATS_REFERENCE = [
     ("TikTok Followers | Non Drop | Fast | HQ &amp;amp; Data Real | Refill 3 Day | 20K - 50K/Day",
      dict(non_drop=True, quality="real", refill_days=3, speed_per_day=20000)),
     ("TikTok - Người theo dõi | Tối đa 1M | Không bảo hành", dict(max_from_name=1_000_000, refill_days=0)),
+    # Indonesian guarantee wording (found by differential fuzzing: the refill gate missed it).
+    ("Instagram Followers Indonesia Aktif [Max 5K] [Garansi 30 Hari] ♻️",
+     dict(max_from_name=5000, refill_days=30, country="ID")),
+    ("Instagram Likes Indonesia [Tanpa Garansi]", dict(refill_days=0, country="ID")),
 ]
 
 REAL_2020 = [
