@@ -275,19 +275,8 @@ def db_counts(database_url: DatabaseOption = None) -> None:
     print_table(console, "rows", ["table", "rows"], [[k, v] for k, v in counts.items()])
 
 
-@app.command("sites")
-def sites_list(sites_file: SitesOption = None) -> None:
-    """The configured sites."""
-    from reports.render import print_table
-
-    try:
-        sites = load_sites(sites_file)
-    except ConfigError as error:
-        fail(str(error))
-    print_table(console, "sites", ["id", "family", "currency", "url", "enabled"],
-                [[s.id, s.family, s.currency or "-", s.url, s.enabled] for s in sites],
-                text_columns=5)
-
+# Commands that live in their own modules register themselves on ``app`` when imported.
+from clickfarm import cli_alerts, cli_discovery, cli_service  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()

@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SITES_PATH = REPO_ROOT / "config" / "sites.yaml"
 
-Family = Literal["smm_api", "smm_html"]
+from clickfarm.config_sections import AlertsConfig, DiscoveryConfig, SchedulerConfig
+
+Family = Literal["smm_api", "smm_html", "shopify", "woocommerce", "storefront", "spa"]
+FAMILIES: tuple[str, ...] = ("smm_api", "smm_html", "shopify", "woocommerce", "storefront", "spa")
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -84,6 +87,18 @@ class SitesFile(BaseModel):
 
     defaults: dict[str, Any] = Field(default_factory=dict)
     sites: list[SiteConfig]
+    discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+
+
+class ProjectConfig(BaseModel):
+    """The whole sites file: the validated sites and the optional sections."""
+
+    sites: list[SiteConfig]
+    discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
 
 def _expand_env(text: str) -> str:
@@ -108,9 +123,19 @@ def _merge(defaults: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def sites_path(path: Path | str | None = None) -> Path:
+    """The sites file in use: the argument, ``$CLICKFARM_SITES``, else ``config/sites.yaml``."""
+    return Path(path or os.environ.get("CLICKFARM_SITES") or DEFAULT_SITES_PATH)
+
+
 def load_sites(path: Path | str | None = None) -> list[SiteConfig]:
     """Read and validate the sites file; ``defaults`` apply to every site."""
-    path = Path(path or os.environ.get("CLICKFARM_SITES") or DEFAULT_SITES_PATH)
+    return load_config(path).sites
+
+
+def load_config(path: Path | str | None = None) -> ProjectConfig:
+    """Read and validate the whole sites file (sites and the optional sections)."""
+    path = sites_path(path)
     try:
         document = yaml.safe_load(_expand_env(path.read_text(encoding="utf-8"))) or {}
     except OSError as error:
@@ -135,7 +160,20 @@ def load_sites(path: Path | str | None = None) -> list[SiteConfig]:
     duplicates = {s.id for s in sites if sum(t.id == s.id for t in sites) > 1}
     if duplicates:
         raise ConfigError(f"{path}: duplicate site ids: {', '.join(sorted(duplicates))}")
-    return sites
+    unknown = set(document) - {"defaults", "sites", "discovery", "scheduler", "alerts"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
+    sections: dict[str, Any] = {}
+    for name, model in (("discovery", DiscoveryConfig), ("scheduler", SchedulerConfig),
+                        ("alerts", AlertsConfig)):
+        try:
+            sections[name] = model.model_validate(document.get(name) or {})
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+            )
+            raise ConfigError(f"{path}: {name}: {problems}") from None
+    return ProjectConfig(sites=sites, **sections)
 
 
 def select_sites(sites: list[SiteConfig], ids: list[str] | None) -> list[SiteConfig]:

@@ -42,6 +42,9 @@ from storage.types import JSONDocument, Money, UTCDateTime
 SITE_STATUSES = ("active", "discovered", "dead")
 RUN_STATUSES = ("running", "succeeded", "partial", "failed", "interrupted")
 FINISHED_RUN_STATUSES = ("succeeded", "partial", "failed", "interrupted")
+ALERT_KINDS = ("health", "market")
+ALERT_SEVERITIES = ("info", "warning", "critical")
+DISCOVERY_SOURCE_KINDS = ("config", "directory", "seller_link", "manual")
 EVENT_KINDS = ("new", "removed", "reinstated", "price_up", "price_down", "limits_changed")
 PRICINGS = ("per_1000", "package")
 
@@ -148,6 +151,10 @@ class CrawlRun(SQLModel, table=True):
     stats: dict[str, Any] | None = _json()
     pid: int | None = _int()
     """The crawl process id, to detect runs whose process died (``mark_stale_runs_interrupted``)."""
+    trigger: str | None = _text()
+    """What started the run: ``manual`` (``clickfarm crawl``), ``schedule``, ``demo``."""
+    planned_at: datetime | None = _timestamp(nullable=True)
+    """When the scheduler planned the run (``started_at - planned_at`` is the start delay)."""
 
 
 class Offer(SQLModel, table=True):
@@ -221,6 +228,11 @@ class OfferPricePeriod(SQLModel, table=True):
     price_raw: str = _text(nullable=False)
     currency: str = _text(nullable=False)
     quantity: int | None = _bigint()
+    quantity_raw: str | None = _text()
+    """The package size as the seller wrote it (``"1,000 Followers"``, ``"1.5K"``)."""
+    compare_at_price: Decimal | None = _money()
+    """The struck-through "was" price of a retail package, in ``currency``."""
+    compare_at_price_raw: str | None = _text()
     usd_per_1000: Decimal | None = _money()
     """USD per 1000 units at ``valid_from`` (FX moves alone never open a new period)."""
     fx_rate: Decimal | None = _money()
@@ -290,6 +302,63 @@ class RejectedOffer(SQLModel, table=True):
     """The raw record as JSON text, as it came from the extractor."""
 
 
+class SiteDiscovery(SQLModel, table=True):
+    """One source that found a site: a directory page, a link on another seller, the config.
+
+    A site found by several sources has several rows; capture-recapture estimates of the number
+    of sellers count on exactly this overlap.
+    """
+
+    __tablename__ = "site_discovery"
+    __table_args__ = (
+        UniqueConstraint("site_id", "source", name="uq_site_discovery_site_source"),
+        CheckConstraint(_in("source_kind", DISCOVERY_SOURCE_KINDS),
+                        name="ck_site_discovery_source_kind"),
+        Index("ix_site_discovery_source", "source"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _fk("site.id", type_=Text)
+    source: str = _text(nullable=False)
+    """The URL (or name) of what listed the site, e.g. the directory's first page."""
+    source_kind: str = _text(nullable=False)
+    found_at: datetime = _timestamp()
+    """When this source first listed the site."""
+    last_seen_at: datetime = _timestamp()
+    """When this source last listed the site."""
+    evidence: dict[str, Any] | None = _json()
+    """What the fingerprint saw (family, markers) and where the link was found."""
+
+
+class Alert(SQLModel, table=True):
+    """A health or market alert, kept whether or not a sink delivered it."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ALERT_KINDS), name="ck_alert_kind"),
+        CheckConstraint(_in("severity", ALERT_SEVERITIES), name="ck_alert_severity"),
+        Index("ix_alert_created_at", "created_at"),
+        Index("ix_alert_site_created_at", "site_id", "created_at"),
+    )
+
+    id: int | None = _id_column()
+    created_at: datetime = _timestamp()
+    kind: str = _text(nullable=False)
+    rule: str = _text(nullable=False)
+    """Which check or rule fired: ``no_offers``, ``offers_halved``, ``price_index_move``, ..."""
+    severity: str = _text(nullable=False, default="warning")
+    site_id: str | None = Field(default=None, sa_column=Column(Text, ForeignKey("site.id"),
+                                                               nullable=True))
+    run_id: int | None = Field(default=None, sa_column=Column(IdType, ForeignKey("crawl_run.id"),
+                                                              nullable=True))
+    message: str = _text(nullable=False)
+    details: dict[str, Any] | None = _json()
+    dedupe_key: str | None = _text()
+    """Same key = same condition; a sink is not told twice about one ongoing condition."""
+    deliveries: dict[str, Any] | None = _json()
+    """Per sink: ``"ok"`` or the error met while delivering."""
+
+
 TABLE_NAMES = (
     "site",
     "crawl_run",
@@ -298,6 +367,8 @@ TABLE_NAMES = (
     "offer_event",
     "counter_reading",
     "rejected_offer",
+    "site_discovery",
+    "alert",
 )
 VIEW_NAMES = (
     "v_offer_current",
