@@ -7,7 +7,10 @@ code and a baseline doing equivalent work back to back, and reports the ratio:
    against a bare Scrapy fetch of the same simulated pages (goal >= 0.5);
 2. storage: offers stored per second by ``complete_run`` against raw ``sqlite3.executemany``
    of equivalent rows (offer + price period + event per offer) (goal >= 0.5);
-3. idempotency: rows added by an unchanged re-crawl (goal 0).
+3. idempotency: rows added by an unchanged re-crawl (goal 0);
+4. JavaScript shops (``benchmarks/js_pages.py``): pages per second of the ``spa`` family against
+   a plain-HTTP family in the same run, and Chromium's peak memory over 100 rendered pages
+   (figures, no goal).
 """
 
 from __future__ import annotations
@@ -202,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
         with console.status(f"crawl benchmark ({args.panels} panels × {args.rounds} rounds)..."):
             results["crawl"] = bench_crawl(workdir, panels=args.panels, rounds=args.rounds)
         console.print_json(data=results["crawl"])
+        # 4. JavaScript shops: spa vs plain-HTTP pages per second, browser memory over 100
+        # renders (benchmarks/js_pages.py; figures only, no goal).
+        from benchmarks.js_pages import bench_js_pages
+
+        with console.status("JavaScript pages benchmark (Chromium)..."):
+            results["js_pages"] = bench_js_pages(workdir / "js", rounds=args.rounds)
+        console.print_json(data=results["js_pages"])
     verdicts = {
         "crawl throughput ratio >= 0.5": results["crawl"]["ratio"] >= 0.5,
         "storage ratio >= 0.5": results["storage"]["ratio"] >= 0.5,

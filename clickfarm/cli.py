@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from clickfarm.config import ConfigError, load_sites, select_sites
+from clickfarm.config import ConfigError, select_sites
 
 app = typer.Typer(help="Monitor the market for fake social-media engagement.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -32,6 +32,11 @@ SitesOption = Annotated[Optional[Path], typer.Option(
     "--sites-file", envvar="CLICKFARM_SITES", help="sites file (default config/sites.yaml)")]
 
 
+class Pricing(str, Enum):
+    per_1000 = "per_1000"
+    package = "package"
+
+
 class OutputFormat(str, Enum):
     table = "table"
     csv = "csv"
@@ -41,6 +46,10 @@ class OutputFormat(str, Enum):
 class Family(str, Enum):
     smm_api = "smm_api"
     smm_html = "smm_html"
+    shopify = "shopify"
+    woocommerce = "woocommerce"
+    storefront = "storefront"
+    spa = "spa"
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -73,26 +82,34 @@ def crawl(
                                           help="crawl processes at once (CPU-bound: one per core)")] = 2,
 ) -> None:
     """Crawl sites from the config into the database (batches of sites in child processes)."""
-    from crawlers.runner import run_crawls
+    from crawlers.runner import load_targets, run_crawls
     from storage.db import get_engine
     from storage.db import migrate
-    from storage.repository import active_offer_counts
+    from storage.repository import active_offer_counts, mark_stale_runs_interrupted
     from reports.runs import latest_runs
 
     if bool(site) == all_sites:
         fail("give --site ID (one or more) or --all")
     try:
-        chosen = select_sites(load_sites(sites_file), site)
+        # The config's sites plus the sites promoted from discovery.
+        chosen = select_sites(load_targets(sites_file, database_url, include_disabled=bool(site)),
+                              site)
     except ConfigError as error:
         fail(str(error))
     when = parse_when(observed_at)
     engine = get_engine(database_url)
     migrate(engine)
+    # Runs left "running" by a crawl process that is gone (SIGKILL) get their honest status.
+    stale = mark_stale_runs_interrupted(engine, now=datetime.now(UTC))
+    if stale:
+        err_console.print(f"{stale} run(s) of crawl processes that are gone marked interrupted")
     with console.status(f"crawling {len(chosen)} site(s)..."):
         results = run_crawls([s.id for s in chosen], parallel=parallel,
                              weights=active_offer_counts(engine), sites_path=sites_file,
                              observed_at=when, database_url=database_url,
-                             timeout_seconds=timeout)
+                             timeout_seconds=timeout, trigger="manual")
+    check_health(engine, [run_id for result in results for run_id in result.run_ids],
+                 sites_file, now=when or datetime.now(UTC))
     for result in results:
         if result.returncode != 0 and not result.timed_out:
             err_console.print(result.stderr_tail)
@@ -102,6 +119,19 @@ def crawl(
         fail(f"a crawl process hit its {timeout:.0f}s timeout and was stopped", 1)
     if any(run["status"] == "failed" for run in runs):
         raise typer.Exit(1)
+
+
+def check_health(engine, run_ids: list[int], sites_file: Optional[Path], *,
+                 now: datetime) -> None:
+    """Health checks and market rules after a crawl (alerts go to the configured sinks);
+    ``now`` is the observation time, so that a replay judges staleness at its own time."""
+    from clickfarm.config import load_config
+    from scheduler.health import after_run
+
+    try:
+        after_run(engine, run_ids=run_ids, config=load_config(sites_file), now=now)
+    except Exception as error:  # the crawl is stored: a failing check must not hide it
+        err_console.print(f"[yellow]health checks failed:[/yellow] {error}")
 
 
 def print_runs(runs: list[dict]) -> None:
@@ -167,6 +197,8 @@ def report_prices(
     until: Annotated[Optional[str], typer.Option("--to", help="last day (default: today)")] = None,
     platform: Annotated[Optional[str], typer.Option()] = None,
     metric: Annotated[Optional[str], typer.Option()] = None,
+    pricing: Annotated[Pricing, typer.Option(
+        help="per_1000: panel rates; package: retail packages (price / size x 1000)")] = Pricing.per_1000,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -180,18 +212,21 @@ def report_prices(
     if start > end:
         fail(f"--from {start} is after --to {end}")
     engine = get_engine(database_url)
-    rows = price_index(engine, start=start, end=end, platform=platform, metric=metric)
+    rows = price_index(engine, start=start, end=end, platform=platform, metric=metric,
+                       pricing=pricing.value)
     if not rows:
         covered = observed_range(engine)
-        err_console.print(f"no per-1000 prices observed from {start} to {end}" + (
+        err_console.print(f"no {pricing.value} prices observed from {start} to {end}" + (
             f"; the database covers {covered[0].date()} to {covered[1].date()}" if covered
             else "; the database holds no prices yet (run `clickfarm crawl` first)"))
     if output_format is OutputFormat.json:
-        print(to_json(rows, start=start, end=end, unit="USD per 1000", method=METHOD))
+        print(to_json(rows, start=start, end=end, unit="USD per 1000", pricing=pricing.value,
+                      method=METHOD))
     elif output_format is OutputFormat.csv:
         sys.stdout.write(to_csv(rows))
     else:
-        print_table(console, f"price index, USD per 1000, {start} to {end}",
+        label = "panel rates" if pricing is Pricing.per_1000 else "retail packages"
+        print_table(console, f"price index ({label}), USD per 1000, {start} to {end}",
                     ["platform", "metric", "median", "q1", "q3", "min", "max", "offers", "sellers"],
                     [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                       money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows],
@@ -244,13 +279,17 @@ def demo(
     days: Annotated[int, typer.Option(help="simulated days to crawl")] = 30,
     seed: Annotated[int, typer.Option(help="market seed")] = 42,
     panels: Annotated[int, typer.Option(help="number of simulated panels")] = 24,
+    shops: Annotated[int, typer.Option(help="number of simulated retail shops")] = 10,
     database_url: Annotated[Optional[str], typer.Option(
         "--database-url", help="default: a fresh sqlite:///var/demo.db")] = None,
 ) -> None:
-    """Simulated market -> crawl every panel once per simulated day -> price index and changes."""
+    """Simulated market -> crawl every seller once per simulated day (panels, shops, the
+    JavaScript shop in Chromium), discover new sellers in the directories and crawl them ->
+    price indexes, changes, runs and alerts."""
     from clickfarm.demo import run_demo
 
-    run_demo(console, days=days, seed=seed, panels=panels, database_url=database_url)
+    run_demo(console, days=days, seed=seed, panels=panels, shops=shops,
+             database_url=database_url)
 
 
 # -- database --------------------------------------------------------------------------------

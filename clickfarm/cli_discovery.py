@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated, Any, Optional
+
 import typer
 
-from clickfarm.cli import SitesOption, app, console, fail
+from clickfarm.cli import DatabaseOption, SitesOption, app, console, err_console, fail
 from clickfarm.config import ConfigError, load_sites
 
 sites_app = typer.Typer(help="The sites: configured, discovered, promoted.",
@@ -12,17 +15,184 @@ sites_app = typer.Typer(help="The sites: configured, discovered, promoted.",
 app.add_typer(sites_app, name="sites")
 
 
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
 @sites_app.callback()
-def sites_list(ctx: typer.Context, sites_file: SitesOption = None) -> None:
-    """The configured sites."""
+def sites_list(ctx: typer.Context, sites_file: SitesOption = None,
+               database_url: DatabaseOption = None) -> None:
+    """The configured sites, then the discovered and promoted ones from the database."""
     if ctx.invoked_subcommand is not None:
         return
     from reports.render import print_table
+    from storage.db import get_engine, migrate
+    from storage.discovery import list_sites
 
     try:
         sites = load_sites(sites_file)
     except ConfigError as error:
         fail(str(error))
-    print_table(console, "sites", ["id", "family", "currency", "url", "enabled"],
-                [[s.id, s.family, s.currency or "-", s.url, s.enabled] for s in sites],
-                text_columns=5)
+    engine = get_engine(database_url)
+    migrate(engine)
+    listed = {site.id: site for site in list_sites(engine)}
+    rows = []
+    for site in sites:
+        stored = listed.pop(site.id, None)
+        rows.append([site.id, site.family, "config" if site.enabled else "config (disabled)",
+                     site.currency or "-", site.url, _sources_text(stored),
+                     _when(stored.found_at if stored else None)])
+    for stored in listed.values():
+        rows.append([stored.id, stored.family, stored.status, stored.currency or "-", stored.url,
+                     _sources_text(stored), _when(stored.found_at)])
+    print_table(console, "sites", ["id", "family", "status", "currency", "url", "sources",
+                                   "found at"], rows, text_columns=7)
+    waiting = sum(1 for row in rows if row[2] == "discovered")
+    if waiting:
+        console.print(f"{waiting} discovered site(s) are not crawled until promoted: "
+                      "clickfarm sites promote ID")
+
+
+def _sources_text(stored: Any) -> str:
+    if stored is None or not stored.sources:
+        return "-"
+    names = [source["source"] if source["source_kind"] != "config" else "config"
+             for source in stored.sources]
+    text = ", ".join(names[:3])
+    return text + (f" (+{len(names) - 3})" if len(names) > 3 else "")
+
+
+@sites_app.command("promote")
+def sites_promote(site_id: Annotated[str, typer.Argument(help="id of a discovered site")],
+                  database_url: DatabaseOption = None) -> None:
+    """Make a discovered site active: it is crawled from now on (like a config site)."""
+    from storage.db import get_engine, migrate
+    from storage.discovery import SiteStateError, UnknownSiteError, promote_site
+
+    engine = get_engine(database_url)
+    migrate(engine)
+    try:
+        row = promote_site(engine, site_id=site_id, now=datetime.now(UTC))
+    except (UnknownSiteError, SiteStateError) as error:
+        fail(str(error.args[0]))
+    console.print(f"{row['id']} ({row['family']}, {row['url']}) is active: "
+                  f"clickfarm crawl --site {row['id']}")
+
+
+@app.command()
+def discover(
+    sites_file: SitesOption = None,
+    database_url: DatabaseOption = None,
+    max_pages: Annotated[Optional[int], typer.Option(
+        min=1, help="pages per directory (default: discovery.max_pages_per_directory)")] = None,
+    timeout: Annotated[float, typer.Option(help="hard timeout of the discovery process, s")] = 3600,
+) -> None:
+    """Find sellers in the directories of the sites file and on known sellers' pages."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from clickfarm.config import load_config
+    from crawlers.discovery.discover import discover as run_discovery
+
+    try:
+        config = load_config(sites_file)
+    except ConfigError as error:
+        fail(str(error))
+    if not config.discovery.directories and not config.discovery.follow_seller_links:
+        fail("nothing to read: the sites file has no discovery.directories and "
+             "follow_seller_links is off")
+    counts = {"pages": 0, "links": 0, "checked": 0, "sellers": 0}
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("discovering...")
+
+        def on_event(event: dict[str, Any]) -> None:
+            kind = event.get("event")
+            if kind == "directory_page":
+                counts["pages"] += 1
+            elif kind == "link":
+                counts["links"] += 1
+            elif kind == "candidate":
+                counts["checked"] += 1
+                counts["sellers"] += event.get("outcome") == "seller"
+            progress.update(task, description=(
+                f"directory pages {counts['pages']} · seller links {counts['links']} · "
+                f"new sites checked {counts['checked']} ({counts['sellers']} sellers)"))
+
+        try:
+            outcome = run_discovery(sites_file, database_url, max_pages=max_pages,
+                                    timeout_seconds=timeout, on_event=on_event)
+        except ConfigError as error:
+            fail(str(error))
+    print_discovery_summary(outcome)
+    if outcome.process_error:
+        fail(outcome.process_error, 1)
+
+
+def print_discovery_summary(outcome: Any) -> None:
+    from reports.render import print_table
+
+    print_table(console, "directories", ["directory", "pages", "entries", "problems"],
+                [[url, d["pages"], d["entries"],
+                  "; ".join(d["errors"])[:100] + (" (cut at max pages)" if d["truncated"] else "")]
+                 for url, d in outcome.directories.items()], text_columns=1)
+    by_family = outcome.new_by_family()
+    status = "active (auto_promote)" if outcome.auto_promoted else "discovered"
+    rows = [["directories read", len(outcome.directories)],
+            ["directory pages", outcome.pages],
+            ["known sites found", len(outcome.known_found)],
+            ["new sites checked", outcome.candidates],
+            [f"new sellers ({status})", len(outcome.new_sites)],
+            *[[f"  {family}", count] for family, count in by_family.items()],
+            ["skipped", len(outcome.skipped)],
+            ["sources recorded (new / seen again)",
+             f"{outcome.inserted_sources} / {outcome.updated_sources}"]]
+    print_table(console, "discovery", ["", "count"], rows, text_columns=1)
+    if outcome.new_sites:
+        print_table(console, "new sellers", ["id", "family", "currency", "url", "first source"],
+                    [[s.id, s.family, s.currency or "-", s.url, s.discovered_via]
+                     for s in outcome.new_sites], text_columns=5)
+    if outcome.skipped:
+        print_table(console, "skipped (not recorded as sellers)", ["url", "why", "reason"],
+                    [[s.url, s.outcome, s.reason[:120]] for s in outcome.skipped],
+                    text_columns=3)
+    for error in outcome.landing_errors:
+        err_console.print(f"[yellow]landing page of {error.get('site_id')} not read:[/yellow] "
+                          f"{error.get('error')}")
+    if outcome.new_sites and not outcome.auto_promoted:
+        console.print("new sites are not crawled until promoted: clickfarm sites promote ID")
+
+
+@app.command()
+def detect(url: Annotated[str, typer.Argument(help="page of a site (usually its home page)")],
+           timeout: Annotated[float, typer.Option(help="per request, seconds")] = 30) -> None:
+    """Fetch one site and say which seller software serves it, with the evidence."""
+    import yaml
+
+    from crawlers.discovery.fetch import FetchError, detect_url
+    from crawlers.discovery.fingerprint import UNKNOWN
+    from crawlers.discovery.identity import new_site_id, site_identity
+    from crawlers.discovery.sites import suggested_entry
+
+    try:
+        site = detect_url(url, timeout=timeout)
+    except FetchError as error:
+        fail(str(error))
+    detection = site.detection
+    console.print(f"family: [bold]{detection.family}[/bold]"
+                  + (f" ({detection.software}, confidence {detection.confidence:.2f})"
+                     if detection.software else ""))
+    if detection.currency:
+        console.print(f"currency: {detection.currency}")
+    console.print("evidence:")
+    for line in detection.evidence:
+        console.print(f"  - {line}", markup=False, highlight=False)
+    identity = site_identity(site.landing.url)
+    if detection.family == UNKNOWN or identity is None:
+        console.print("no sites.yaml entry suggested: the family is unknown")
+        return
+    entry = suggested_entry(new_site_id(identity, set()), identity.url, detection.family,
+                            detection.currency)
+    console.print("suggested config/sites.yaml entry:")
+    console.print(yaml.safe_dump({"sites": [entry]}, sort_keys=False).rstrip(), markup=False,
+                  highlight=False)

@@ -1,5 +1,50 @@
-"""`clickfarm schedule`, `clickfarm status`, `clickfarm changes`: running it as a service."""
+"""`clickfarm schedule`: run it as a service (the scheduler in ``scheduler/service.py``)."""
 
 from __future__ import annotations
 
-from clickfarm.cli import app  # noqa: F401  (commands register on it)
+import logging
+from typing import Annotated, Optional
+
+import typer
+
+from clickfarm.cli import DatabaseOption, SitesOption, app, err_console, fail
+from clickfarm.config import ConfigError
+
+
+@app.command()
+def schedule(
+    sites_file: SitesOption = None,
+    database_url: DatabaseOption = None,
+    once_for: Annotated[Optional[float], typer.Option(
+        "--once-for", min=0.1,
+        help="stop after this many seconds (tests, accelerated runs); default: until SIGTERM")] = None,
+) -> None:
+    """Crawl every site on its schedule until SIGTERM / Ctrl-C (one process per crawl).
+
+    Jobs live in the database (table apscheduler_jobs): a restart resumes the plan. Settings:
+    the `scheduler:` section of the sites file (max_parallel_crawls, crawl_timeout_seconds,
+    misfire_grace_seconds, shutdown_grace_seconds, config_reload_seconds).
+    """
+    from scheduler.service import run_service
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s",
+                                           datefmt="%Y-%m-%d %H:%M:%S"))
+    # The service's lines, the runner's and the health checks' (alerts sent to the log sink).
+    loggers = [logging.getLogger(name) for name in ("clickfarm", "scheduler", "crawlers")]
+    for service_logger in loggers:
+        service_logger.addHandler(handler)
+        service_logger.setLevel(logging.INFO)
+    # APScheduler logs every job start and end at INFO, and skipped or missed runs at WARNING:
+    # the service logs its own lines for all of them; job errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    if not logging.getLogger("apscheduler").handlers:
+        logging.getLogger("apscheduler").addHandler(handler)
+    try:
+        run_service(sites_path=sites_file, database_url=database_url, once_for=once_for)
+    except ConfigError as error:
+        fail(str(error))
+    finally:
+        for service_logger in loggers:
+            service_logger.removeHandler(handler)
+    err_console.print("scheduler stopped")

@@ -96,6 +96,8 @@ class ProjectConfig(BaseModel):
     """The whole sites file: the validated sites and the optional sections."""
 
     sites: list[SiteConfig]
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    """The file's ``defaults`` (applied to every site, also to sites promoted from discovery)."""
     discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
@@ -145,18 +147,14 @@ def load_config(path: Path | str | None = None) -> ProjectConfig:
     if not isinstance(document, dict) or not isinstance(document.get("sites"), list):
         raise ConfigError(f"{path}: expected a mapping with a 'sites' list")
     defaults = document.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{path}: defaults is not a mapping")
     sites: list[SiteConfig] = []
     for index, entry in enumerate(document["sites"]):
         if not isinstance(entry, dict):
             raise ConfigError(f"{path}: sites[{index}] is not a mapping")
-        try:
-            sites.append(SiteConfig.model_validate(_merge(defaults, entry)))
-        except ValidationError as error:
-            name = entry.get("id", f"sites[{index}]")
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-            )
-            raise ConfigError(f"{path}: site {name}: {problems}") from None
+        name = entry.get("id", f"sites[{index}]")
+        sites.append(site_from_entry(entry, defaults, where=f"{path}: site {name}"))
     duplicates = {s.id for s in sites if sum(t.id == s.id for t in sites) > 1}
     if duplicates:
         raise ConfigError(f"{path}: duplicate site ids: {', '.join(sorted(duplicates))}")
@@ -173,7 +171,19 @@ def load_config(path: Path | str | None = None) -> ProjectConfig:
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
             )
             raise ConfigError(f"{path}: {name}: {problems}") from None
-    return ProjectConfig(sites=sites, **sections)
+    return ProjectConfig(sites=sites, defaults=defaults, **sections)
+
+
+def site_from_entry(entry: dict[str, Any], defaults: dict[str, Any], *, where: str) -> SiteConfig:
+    """Validate one site entry with the file's defaults merged under it; ``where`` starts the
+    error message (``"config/sites.yaml: site panel-07"``)."""
+    try:
+        return SiteConfig.model_validate(_merge(defaults, entry))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"{where}: {problems}") from None
 
 
 def select_sites(sites: list[SiteConfig], ids: list[str] | None) -> list[SiteConfig]:
@@ -188,8 +198,9 @@ def select_sites(sites: list[SiteConfig], ids: list[str] | None) -> list[SiteCon
 
 
 def write_sites(path: Path, entries: list[dict[str, Any]], *, defaults: dict[str, Any] | None = None,
-                header: str = "") -> None:
-    """Write a sites file (used to export the simulator's sites)."""
-    body = yaml.safe_dump({"defaults": defaults or {}, "sites": entries}, sort_keys=False,
-                          allow_unicode=True)
+                header: str = "", sections: dict[str, Any] | None = None) -> None:
+    """Write a sites file (used to export the simulator's sites); ``sections`` are the optional
+    top-level sections (``discovery``, ``scheduler``, ``alerts``)."""
+    document = {"defaults": defaults or {}, **(sections or {}), "sites": entries}
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     path.write_text(header + body, encoding="utf-8")

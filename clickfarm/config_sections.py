@@ -10,9 +10,11 @@ without them keeps working.
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class DiscoveryConfig(BaseModel):
@@ -26,6 +28,13 @@ class DiscoveryConfig(BaseModel):
     """Crawl newly discovered sites right away instead of waiting for ``clickfarm sites promote``."""
     max_pages_per_directory: int = Field(50, ge=1, le=10_000)
     max_sites: int = Field(5_000, ge=1)
+    """At most this many new sites are fingerprinted per pass (the rest are listed as skipped)."""
+    download_delay: float = Field(1.0, ge=0)
+    """Seconds between requests to one host (robots.txt is always obeyed)."""
+    concurrency: int = Field(2, ge=1, le=32)
+    """Requests at once to one host."""
+    timeout_seconds: float = Field(30.0, gt=0)
+    """Per request."""
 
 
 class SchedulerConfig(BaseModel):
@@ -39,9 +48,115 @@ class SchedulerConfig(BaseModel):
     """How often the sites file is re-read (jobs added, removed, updated by stable id)."""
 
 
-class AlertsConfig(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    """Extended by the alerting code (sinks, thresholds, market rules)."""
+_DAYS_PATTERN = r"^\s*\d+\s*[dw]\s*$"
+Severity = Literal["info", "warning", "critical"]
 
-    sinks: dict[str, Any] = Field(default_factory=lambda: {"log": True})
-    rules: list[dict[str, Any]] = Field(default_factory=list)
+
+class WebhookSinkConfig(BaseModel):
+    """An HTTP endpoint that receives one JSON POST per alert."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    timeout_seconds: float = Field(5.0, gt=0, le=300)
+    """Connect and read timeout of each attempt."""
+    retries: int = Field(2, ge=0, le=10)
+    """Extra attempts after a refused connection, a timeout or a 429 / 5xx answer."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Sent with every POST (e.g. ``Authorization: Bearer ${ALERT_TOKEN}``); never logged."""
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"webhook url must start with http:// or https://, got {url!r}")
+        return url
+
+
+class SinksConfig(BaseModel):
+    """Where alerts go besides the ``alert`` table (which always keeps them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    log: bool = True
+    """One line per alert on the ``clickfarm.alerts`` logger."""
+    jsonl: Path | None = None
+    """Append one JSON object per alert to this file."""
+    webhook: WebhookSinkConfig | None = None
+
+
+class HealthThresholds(BaseModel):
+    """When a crawl run of a site is unhealthy, compared with the site's recent runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    offers_drop_share: float = Field(0.5, gt=0, lt=1)
+    """``offers_halved`` fires when a run saw this share fewer offers than the median of the
+    site's recent good runs (0.5: down by more than half)."""
+    rejection_rate: float = Field(0.10, ge=0, lt=1)
+    """``rejection_rate`` fires above this share of rejected records (rejected / (seen +
+    rejected))."""
+    consecutive_failures: int = Field(2, ge=1)
+    stale_intervals: float = Field(3, gt=0)
+    """``stale`` fires when a site had no successful run within this many schedule intervals."""
+    history_runs: int = Field(5, ge=1, le=100)
+    """How many recent good runs make the median of ``offers_halved``."""
+
+
+class PriceIndexMoveRule(BaseModel):
+    """The price index (median USD per 1000) of a platform x metric moved by more than
+    ``threshold_pct`` percent between the latest day and ``window`` earlier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["price_index_move"]
+    platform: str | None = None
+    """``None``: every platform."""
+    metric: str | None = None
+    """``None``: every metric."""
+    threshold_pct: Decimal = Field(gt=0)
+    window: str = Field("7d", pattern=_DAYS_PATTERN)
+    """Whole days or weeks: ``7d``, ``2w``."""
+    severity: Severity = "warning"
+
+
+class SellerAddsPlatformRule(BaseModel):
+    """A seller lists offers for a platform it did not list before."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["seller_adds_platform"]
+    site: str | None = None
+    """Only this site (``None``: every site)."""
+    severity: Severity = "info"
+
+
+class NewSellerRule(BaseModel):
+    """A site whose first successful crawl is the run just finished, or (with
+    ``include_discovered``) a site that discovery just recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["new_seller"]
+    include_discovered: bool = True
+    severity: Severity = "info"
+
+
+MarketRule = Annotated[
+    PriceIndexMoveRule | SellerAddsPlatformRule | NewSellerRule,
+    Field(discriminator="type"),
+]
+
+
+class AlertsConfig(BaseModel):
+    """Health thresholds, market rules and sinks. Every alert is stored in the ``alert`` table;
+    an ongoing condition is sent once, and once more (severity ``info``) when it clears if
+    ``notify_resolved`` is true."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sinks: SinksConfig = Field(default_factory=SinksConfig)
+    health: HealthThresholds = Field(default_factory=HealthThresholds)
+    rules: list[MarketRule] = Field(default_factory=list)
+    notify_resolved: bool = True
+    """Send a ``resolved`` alert to the sinks when a health or index condition clears."""

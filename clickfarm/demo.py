@@ -27,11 +27,33 @@ SIM_HEADER = """\
 """
 
 
-def export_sites_file(market: Any, path: Path, *, base_url: str | None = None) -> None:
-    """Write a sites file for the simulator's panels; the URL stays a ${CLICKFARM_SIM_URL}
-    reference unless a base URL is given."""
+def export_sites_file(market: Any, path: Path, *, base_url: str | None = None,
+                      sections: dict[str, Any] | None = None) -> None:
+    """Write a sites file for the simulator's sellers (its panels and the shops it lists); the
+    URL stays a ${CLICKFARM_SIM_URL} reference unless a base URL is given."""
     entries = market.sites_config(base_url or "${CLICKFARM_SIM_URL}")
-    write_sites(path, entries, header=SIM_HEADER)
+    write_sites(path, entries, header=SIM_HEADER, sections=sections)
+
+
+def demo_sections(base_url: str, alerts_path: Path) -> dict[str, Any]:
+    """What the demo adds to the sites file: the simulator's directories for discovery (with
+    automatic promotion, so that found sellers are crawled the next day) and alert rules whose
+    alerts go to a JSON-lines file."""
+    from simulator.directories import DIRECTORY_IDS
+
+    directories = [f"{base_url.rstrip('/')}/d/{directory_id}/" for directory_id in DIRECTORY_IDS]
+    return {
+        "discovery": {"directories": directories, "auto_promote": True, "download_delay": 0.0,
+                      "concurrency": 8},
+        "alerts": {
+            "sinks": {"log": False, "jsonl": str(alerts_path)},
+            "rules": [
+                {"type": "price_index_move", "threshold_pct": 10, "window": "7d"},
+                {"type": "seller_adds_platform"},
+                {"type": "new_seller", "include_discovered": True},
+            ],
+        },
+    }
 
 
 def observation_time(day: Any) -> datetime:
@@ -39,16 +61,32 @@ def observation_time(day: Any) -> datetime:
     return datetime.combine(day, day_time(12, 0), UTC)
 
 
-def run_demo(console: Console, *, days: int, seed: int, panels: int,
+def _crawl_weights(engine: Any, targets: list[Any]) -> dict[str, int]:
+    """Work per site for balancing the crawl processes: offers seen last time; a browser page
+    costs about as much CPU as parsing a few hundred rows."""
+    from storage.repository import active_offer_counts
+
+    weights = active_offer_counts(engine)
+    for site in targets:
+        if site.family == "spa":
+            weights[site.id] = max(weights.get(site.id, 1), 1) * 20
+    return weights
+
+
+def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int = 10,
              database_url: str | None, parallel: int = 2) -> dict[str, Any]:
-    from crawlers.runner import run_crawls
+    from clickfarm.config import load_config
+    from crawlers.discovery.discover import discover
+    from crawlers.runner import load_targets, run_crawls
     from reports.changes import change_summary
     from reports.prices import METHOD, price_index
     from reports.render import money, print_table
+    from scheduler.health import after_run
     from simulator.market import Market
     from simulator.server import SimulatorServer
+    from storage.alerts import list_alerts
     from storage.db import get_engine, migrate
-    from storage.repository import active_offer_counts, table_counts
+    from storage.repository import table_counts
 
     started = time.monotonic()
     VAR_DIR.mkdir(exist_ok=True)
@@ -60,33 +98,51 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int,
     engine = get_engine(database_url)
     migrate(engine)
 
-    market = Market(seed=seed, n_panels=panels)
+    market = Market(seed=seed, n_panels=panels, n_shops=shops)
     sites_path = VAR_DIR / "demo-sites.yaml"
+    alerts_path = VAR_DIR / "demo-alerts.jsonl"
+    alerts_path.unlink(missing_ok=True)
     first_day = market.today
     price_rows_per_day: list[int] = []
+    runs_by_status: dict[str, int] = {}
+    discovery = None
 
     with SimulatorServer(market) as server:
         os.environ["CLICKFARM_SIM_URL"] = server.base_url
         os.environ.update(market.api_key_env())
-        export_sites_file(market, sites_path)
-        site_ids = sorted(market.sites)
-        console.print(f"simulated market: {len(market.sites)} panels on {server.base_url}, "
-                      f"seed {seed}; database {engine.url.render_as_string(hide_password=True)}")
+        # The demo's sites file names the simulator's address itself, so that `clickfarm status`
+        # can read it after the demo.
+        export_sites_file(market, sites_path, base_url=server.base_url,
+                          sections=demo_sections(server.base_url, alerts_path))
+        config = load_config(sites_path)
+        console.print(f"simulated market: {len(market.sites)} panels and {len(market.shops)} shops "
+                      f"on {server.base_url}, seed {seed}; {len(config.sites)} sites in the "
+                      f"config; database {engine.url.render_as_string(hide_password=True)}")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console) as progress:
             task = progress.add_task("crawling simulated days", total=days)
             for day_index in range(days):
                 before = table_counts(engine)["offer_price_period"]
+                now = observation_time(market.today)
                 progress.update(task, description=f"day {day_index + 1}/{days} {market.today}")
-                results = run_crawls(site_ids, parallel=parallel,
-                                     weights=active_offer_counts(engine), sites_path=sites_path,
-                                     observed_at=observation_time(market.today),
-                                     database_url=database_url, timeout_seconds=600)
+                targets = load_targets(sites_path, database_url)
+                results = run_crawls([site.id for site in targets], parallel=parallel,
+                                     weights=_crawl_weights(engine, targets),
+                                     sites_path=sites_path, observed_at=now,
+                                     database_url=database_url, timeout_seconds=600,
+                                     trigger="demo")
                 for result in results:
                     if result.returncode != 0:
                         console.print(f"[red]crawl process failed[/red] "
                                       f"(exit {result.returncode}):\n{result.stderr_tail}")
+                run_ids = [run_id for result in results for run_id in result.run_ids]
+                after_run(engine, run_ids=run_ids, config=config, now=now)
                 price_rows_per_day.append(table_counts(engine)["offer_price_period"] - before)
+                if day_index == 0:
+                    # Discovery once, after the first crawl: the sellers it finds are promoted
+                    # automatically (demo config) and crawled from the next day on.
+                    progress.update(task, description="discovering sellers in the directories")
+                    discovery = discover(sites_path, database_url, now=now, timeout_seconds=600)
                 if day_index < days - 1:
                     market.advance(days=1)
                 progress.advance(task)
@@ -94,15 +150,43 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int,
         truth_path = VAR_DIR / "demo-truth.json"
         market.write_ground_truth(truth_path)
 
+    if discovery is not None:
+        new_sites = ", ".join(f"{site.id} ({site.family})" for site in discovery.new_sites)
+        console.print(f"discovery: {len(discovery.directories)} directories, {discovery.pages} "
+                      f"pages; {len(discovery.known_found)} known sellers listed; "
+                      f"{len(discovery.new_sites)} new sellers promoted and crawled: {new_sites}; "
+                      f"true sellers in the simulator: {len(market.seller_ids())}")
     rows = price_index(engine, start=last_day, end=last_day)
-    print_table(console, f"price index on {last_day}, USD per 1000 (top 15)",
+    panel_median = {(r.platform, r.metric): r.median for r in rows}
+    print_table(console, f"panel price index on {last_day}, USD per 1000 (top 15)",
                 ["platform", "metric", "median", "q1", "q3", "min", "max", "offers", "sellers"],
                 [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                   money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows[:15]],
                 caption=f"method: {METHOD}", text_columns=2)
+    retail = price_index(engine, start=last_day, end=last_day, pricing="package")
+    print_table(console, f"retail packages on {last_day}, USD per 1000 (top 10)",
+                ["platform", "metric", "median", "min", "max", "packages", "shops",
+                 "x panel median"],
+                [[r.platform, r.metric, money(r.median), money(r.minimum), money(r.maximum),
+                  r.offers, r.sellers,
+                  f"x{r.median / panel_median[(r.platform, r.metric)]:.1f}"
+                  if panel_median.get((r.platform, r.metric)) else "-"]
+                 for r in retail[:10]],
+                caption="retail packages: package price / package size x 1000", text_columns=2)
     summary = change_summary(engine, start=first_day, end=last_day)
     print_table(console, f"what changed, {first_day} to {last_day}", ["event", "count"],
                 [[kind, count] for kind, count in summary.items()])
+    with engine.connect() as connection:
+        runs_by_status = dict(connection.exec_driver_sql(
+            "SELECT status, count(*) FROM crawl_run GROUP BY status ORDER BY status").all())
+    alerts = list_alerts(engine)
+    alert_counts: dict[str, int] = {}
+    for alert in alerts:
+        alert_counts[f"{alert['kind']}/{alert['rule']}"] = (
+            alert_counts.get(f"{alert['kind']}/{alert['rule']}", 0) + 1)
+    print_table(console, "runs and alerts", ["what", "count"],
+                [[f"runs {status}", count] for status, count in runs_by_status.items()]
+                + [[f"alerts {rule}", count] for rule, count in sorted(alert_counts.items())])
     counts = table_counts(engine)
     print_table(console, "rows stored", ["table", "rows"], [[k, v] for k, v in counts.items()])
     elapsed = time.monotonic() - started
@@ -111,7 +195,9 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int,
         f"price rows per simulated day: first day {price_rows_per_day[0] if price_rows_per_day else 0}, "
         f"then mean {sum(after_first) / len(after_first):.1f} (min {min(after_first)}, "
         f"max {max(after_first)})")
-    console.print(f"ground truth: {truth_path}; sites file: {sites_path}")
+    console.print(f"ground truth: {truth_path}; sites file: {sites_path}; alerts: {alerts_path}")
+    console.print(f"try: clickfarm status --database-url {database_url} --sites-file {sites_path}")
     console.print(f"demo finished in {elapsed:.1f} s")
     return {"elapsed_seconds": elapsed, "price_rows_per_day": price_rows_per_day,
-            "counts": counts}
+            "counts": counts, "runs_by_status": runs_by_status, "alerts": alert_counts,
+            "discovered": [site.id for site in discovery.new_sites] if discovery else []}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crawlers.extract import smm_api, smm_html
+from crawlers.extract import shopify, smm_api, smm_html, storefront, woocommerce
 from crawlers.items import ExtractError, ExtractResult, RawRejection
 from pipelines.normalize import normalize_offer
 from pipelines.types import Rejection
@@ -18,9 +18,26 @@ from pipelines.validate import validate_offer
 
 NO_CURRENCY = "XXX"
 
+def _shopify(data: bytes, url: str | None) -> ExtractResult:
+    """products.json (variants), or a saved landing page / cart.js (the shop's currency only)."""
+    if data.lstrip()[:1] == b"{" and b'"products"' in data:
+        return shopify.extract_products_json(data)
+    currency = shopify.shop_currency(data)
+    if currency is None:
+        raise ExtractError("not a Shopify products.json, and no shop currency on this page")
+    return ExtractResult(currency=currency, notes=[
+        f"shop currency {currency}; no products here (save /products.json to see them)"])
+
+
 EXTRACTORS = {
     "smm_api": lambda data, url: smm_api.extract_services(data),
     "smm_html": lambda data, url: smm_html.extract_services_page(data, base_url=url),
+    "shopify": _shopify,
+    "woocommerce": lambda data, url: woocommerce.extract_store_products(data),
+    "storefront": lambda data, url: storefront.extract_storefront(data, base_url=url),
+    # The rendered HTML of a JavaScript shop (saved from a browser); its unrendered shell
+    # gives "no offers: the page needs JavaScript".
+    "spa": lambda data, url: storefront.extract_storefront(data, base_url=url),
 }
 
 

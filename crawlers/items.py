@@ -37,7 +37,15 @@ class RawOffer:
     """Currency stated by the source for this offer (ISO code or symbol); ``None`` when the page
     or payload does not say (then the site's configured currency applies)."""
     quantity: str | None = None
-    """Units in a package (``"1000 Followers"``); ``None`` for per-1000 rates."""
+    """Units in a package as seen (``"1000 Followers"``, ``"1.5K"``, ``"Quantity: 10 000"``);
+    ``None`` for per-1000 rates."""
+    compare_at_price: str | None = None
+    """The struck-through "was" price of a retail package as seen (Shopify
+    ``compare_at_price``, WooCommerce ``regular_price`` of an item on sale, a ``<del>`` price on
+    a card, a JSON-LD ``ListPrice``); ``None`` when the shop shows none."""
+    available: Any = None
+    """Availability as the source states it (Shopify ``available``, WooCommerce
+    ``is_in_stock``, JSON-LD ``https://schema.org/InStock``); ``None`` when not stated."""
     min_quantity: str | None = None
     max_quantity: str | None = None
     service_type: str | None = None

@@ -1,23 +1,47 @@
 """Run crawls: one child process per batch of sites, because Scrapy's reactor cannot restart.
 
-``run_crawl(...)`` (the parent side) starts ``python -m crawlers.runner`` with a hard timeout
-and returns the exit status; the child runs one spider per site in one CrawlerProcess and
-records every run in the database itself, so the parent reads the results from there.
+``run_crawl(...)`` (the parent side) starts ``python -m crawlers.runner`` with a hard timeout;
+the child runs one spider per site in one CrawlerProcess and records every run in the database
+itself (``running``, then its final status). The parent makes sure every run of the child ends
+with an honest status, whatever happened to the child:
+
+- it stopped on its own: its runs are closed (a run it left ``running`` becomes ``failed``);
+- it ran past the hard timeout: SIGTERM (the crawl closes its runs as ``interrupted``), SIGKILL
+  after a grace period; the runs say ``hard timeout ...``;
+- it was stopped by its caller (``cancel``, the scheduler shutting down): the same, with the
+  caller's reason (``scheduler stopped``);
+- it was killed by a signal: ``interrupted`` (``crawl process killed by SIGKILL``);
+- it crashed (exit code > 0): ``failed`` with the tail of its stderr.
+
+A site the child never got to record gets a run with that verdict too, so a crash before the
+first request still shows up in ``crawl_run``.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from clickfarm.config import SiteConfig, load_sites, select_sites
+
+logger = logging.getLogger(__name__)
+
+STDERR_TAIL_CHARS = 4000
+# How long a child gets to close its runs after SIGTERM before it is killed.
+DEFAULT_STOP_GRACE_SECONDS = 30.0
 
 
 @dataclass
@@ -25,6 +49,24 @@ class CrawlProcessResult:
     returncode: int
     timed_out: bool
     stderr_tail: str
+    run_ids: list[int] = field(default_factory=list)
+    """The runs of this process (recorded by the child, or by the parent for it)."""
+    cancelled: bool = False
+    """Stopped by the caller (``cancel`` was set), e.g. the scheduler shutting down."""
+    pid: int | None = None
+    seconds: float = 0.0
+
+
+def load_targets(sites_path: Path | str | None = None, database_url: str | None = None, *,
+                 include_disabled: bool = False) -> list[SiteConfig]:
+    """The sites to crawl: the config's sites plus the sites promoted from discovery
+    (``crawlers.discovery.sites.crawl_targets``; the config alone where that is unavailable)."""
+    try:
+        from crawlers.discovery.sites import crawl_targets
+    except ImportError:
+        sites = load_sites(sites_path)
+        return sites if include_disabled else [site for site in sites if site.enabled]
+    return crawl_targets(sites_path, database_url, include_disabled=include_disabled)
 
 
 def spider_settings(site: SiteConfig) -> dict[str, Any]:
@@ -39,12 +81,15 @@ def spider_settings(site: SiteConfig) -> dict[str, Any]:
         "AUTOTHROTTLE_START_DELAY": max(politeness.download_delay, 0.1),
         "DOWNLOAD_TIMEOUT": politeness.timeout_seconds,
         "RETRY_TIMES": politeness.retries,
+        # A Retry-After longer than the site's timeout is not waited out in full.
+        "RETRY_AFTER_MAX_SECONDS": min(60.0, politeness.timeout_seconds),
     }
 
 
 def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
                           database_url: str | None, log_level: str = "WARNING",
-                          migrate_schema: bool = True) -> None:
+                          migrate_schema: bool = True, trigger: str = "manual",
+                          planned_at: datetime | None = None) -> None:
     """Run one spider per site in this process (the child side). Blocks until all finish."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -60,6 +105,15 @@ def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
     base.set("LOG_LEVEL", log_level, priority="cmdline")
     if database_url:
         base.set("CLICKFARM_DATABASE_URL", database_url, priority="cmdline")
+    # Recorded on each run by the storage pipeline.
+    base.set("CLICKFARM_TRIGGER", trigger, priority="cmdline")
+    if planned_at is not None:
+        base.set("CLICKFARM_PLANNED_AT", planned_at.isoformat(), priority="cmdline")
+    if any(site.family == "spa" for site in sites):
+        # One reactor serves every spider of the process: the browser needs asyncio's.
+        from crawlers.browser import ASYNCIO_REACTOR
+
+        base.set("TWISTED_REACTOR", ASYNCIO_REACTOR, priority="cmdline")
     process = CrawlerProcess(base)
     for site in sites:
         base_spider = SPIDER_BY_FAMILY[site.family]
@@ -83,35 +137,225 @@ def _ensure_schema(database_url: str | None) -> None:
 
 def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
               observed_at: datetime | None = None, database_url: str | None = None,
-              timeout_seconds: float = 3600, log_level: str = "WARNING") -> CrawlProcessResult:
-    """Parent side: crawl the given sites (or every enabled site) in a child process."""
+              timeout_seconds: float = 3600, log_level: str = "WARNING",
+              trigger: str = "manual", planned_at: datetime | None = None,
+              cancel: threading.Event | None = None,
+              cancel_reason: str | Callable[[], str] = "scheduler stopped",
+              on_spawn: Callable[[int], None] | None = None,
+              stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS) -> CrawlProcessResult:
+    """Parent side: crawl the given sites (or every enabled site) in a child process.
+
+    ``trigger`` and ``planned_at`` are recorded on the runs. ``cancel``: set it to stop the
+    child early (its runs end ``interrupted`` with ``cancel_reason``, a text or a function that
+    returns it, read when the child is stopped). ``on_spawn`` receives the child's pid. Returns
+    once the child is gone and all its runs are closed.
+    """
+    from storage.db import get_engine
+
     # The parent migrates once per database; its children skip the check.
     _ensure_schema(database_url)
-    command = [sys.executable, "-m", "crawlers.runner", "--log-level", log_level,
-               "--schema-is-current"]
-    if sites_path:
-        command += ["--sites-file", str(sites_path)]
-    if observed_at:
-        command += ["--observed-at", observed_at.isoformat()]
-    if database_url:
-        command += ["--database-url", database_url]
-    for site_id in site_ids or []:
-        command += ["--site", site_id]
-    child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+    engine = get_engine(database_url)
     try:
-        _, stderr = child.communicate(timeout=timeout_seconds)
-        timed_out = False
+        last_run_id = _last_run_id(engine)
+        command = [sys.executable, "-m", "crawlers.runner", "--log-level", log_level,
+                   "--schema-is-current", "--trigger", trigger]
+        if sites_path:
+            command += ["--sites-file", str(sites_path)]
+        if observed_at:
+            command += ["--observed-at", observed_at.isoformat()]
+        if planned_at:
+            command += ["--planned-at", planned_at.isoformat()]
+        if database_url:
+            command += ["--database-url", database_url]
+        for site_id in site_ids or []:
+            command += ["--site", site_id]
+        spawned_at = datetime.now(UTC)
+        started = time.monotonic()
+        with tempfile.TemporaryFile() as stderr_file:
+            # Its own session: a Ctrl-C or SIGTERM meant for the parent does not reach it; the
+            # parent decides when and how it stops.
+            child = subprocess.Popen(command, stderr=stderr_file, start_new_session=True)
+            if on_spawn is not None:
+                on_spawn(child.pid)
+            timed_out = cancelled = False
+            deadline = started + timeout_seconds
+            while True:
+                try:
+                    child.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if cancel is not None and cancel.is_set():
+                    cancelled = True
+                elif time.monotonic() >= deadline:
+                    timed_out = True
+                if cancelled or timed_out:
+                    _stop(child, stop_grace_seconds)
+                    break
+            stderr_tail = _tail(stderr_file, STDERR_TAIL_CHARS)
+        seconds = time.monotonic() - started
+        result = CrawlProcessResult(child.returncode, timed_out, stderr_tail,
+                                    cancelled=cancelled, pid=child.pid, seconds=seconds)
+        status, reason = _verdict(result, timeout_seconds=timeout_seconds,
+                                  cancel_reason=cancel_reason() if callable(cancel_reason)
+                                  else cancel_reason)
+        result.run_ids = settle_runs(
+            engine, pid=child.pid, after_run_id=last_run_id, site_ids=site_ids,
+            sites_path=sites_path, database_url=database_url, status=status, reason=reason,
+            stopped_by_parent=timed_out or cancelled, trigger=trigger, planned_at=planned_at,
+            started_at=observed_at or spawned_at, seconds=seconds)
+        return result
+    finally:
+        engine.dispose()
+
+
+def _stop(child: subprocess.Popen[Any], grace_seconds: float) -> None:
+    # SIGTERM first: the crawl closes as "shutdown" and records itself as interrupted.
+    _signal_group(child.pid, signal.SIGTERM)
+    try:
+        child.wait(timeout=grace_seconds)
     except subprocess.TimeoutExpired:
-        # SIGTERM first: the crawl closes as "shutdown" and records itself as interrupted.
-        os.killpg(child.pid, signal.SIGTERM)
+        _signal_group(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _tail(file: Any, limit: int) -> str:
+    """The last ``limit`` characters of a binary file (a child's stderr may be long)."""
+    file.seek(0, os.SEEK_END)
+    file.seek(max(0, file.tell() - 4 * limit))
+    return file.read().decode("utf-8", errors="replace")[-limit:]
+
+
+def _verdict(result: CrawlProcessResult, *, timeout_seconds: float,
+             cancel_reason: str) -> tuple[str, str]:
+    """The status and reason given to the runs the child did not close itself."""
+    if result.cancelled:
+        return "interrupted", cancel_reason
+    if result.timed_out:
+        return "interrupted", (f"hard timeout: the crawl process ran longer than "
+                               f"{timeout_seconds:g} s and was stopped")
+    if result.returncode < 0:
         try:
-            _, stderr = child.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            _, stderr = child.communicate()
-        timed_out = True
-    return CrawlProcessResult(child.returncode, timed_out, (stderr or "")[-4000:])
+            name = signal.Signals(-result.returncode).name
+        except ValueError:
+            name = f"signal {-result.returncode}"
+        return "interrupted", f"crawl process killed by {name}"
+    last_lines = _error_summary(result.stderr_tail)
+    if result.returncode > 0:
+        return "failed", f"crawl process exited with code {result.returncode}: {last_lines}"
+    return "failed", f"the crawl process ended without closing the run ({last_lines})"
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*")
+
+
+def _error_summary(stderr: str, limit: int = 1000) -> str:
+    """The end of a child's stderr as one line: from its last exception line (a traceback's
+    message may span several lines) or else its last lines."""
+    lines = [line.rstrip() for line in stderr.strip().splitlines() if line.strip()]
+    starts = [index for index, line in enumerate(lines) if _EXCEPTION_LINE.match(line)]
+    chosen = lines[starts[-1]:] if starts else lines[-5:]
+    return " | ".join(line.strip() for line in chosen)[:limit] or "no output on stderr"
+
+
+def _last_run_id(engine: Any) -> int:
+    from sqlalchemy import func, select
+
+    from storage.models import CrawlRun
+
+    with engine.connect() as connection:
+        return connection.execute(select(func.max(CrawlRun.__table__.c.id))).scalar() or 0
+
+
+def settle_runs(engine: Any, *, pid: int, after_run_id: int, site_ids: list[str] | None,
+                sites_path: Path | str | None, database_url: str | None, status: str,
+                reason: str, stopped_by_parent: bool, trigger: str,
+                planned_at: datetime | None, started_at: datetime,
+                seconds: float) -> list[int]:
+    """Give every run of a finished crawl process an honest final status; return their ids.
+
+    The child's runs are the runs recorded by ``pid`` after ``after_run_id`` (a pid is unique
+    among live processes, and ids only grow). Runs still ``running`` get ``status`` and
+    ``reason``; runs the child closed as interrupted because the parent stopped it get the
+    parent's reason in front of theirs; a site without a run gets one.
+    """
+    from sqlalchemy import select
+
+    from storage import repository
+    from storage.models import CrawlRun, Site
+
+    runs_table, sites_table = CrawlRun.__table__, Site.__table__
+    finished_at = started_at + timedelta(seconds=seconds)
+    with engine.connect() as connection:
+        runs = connection.execute(
+            select(runs_table.c.id, runs_table.c.site_id, runs_table.c.status,
+                   runs_table.c.error)
+            .where(runs_table.c.id > after_run_id, runs_table.c.pid == pid)
+            .order_by(runs_table.c.id)).all()
+    for run in runs:
+        if run.status == "running":
+            repository.fail_run(engine, run_id=run.id, finished_at=finished_at, status=status,
+                                error=reason, only_if_running=True)
+        elif run.status == "interrupted" and stopped_by_parent:
+            repository.fail_run(engine, run_id=run.id, finished_at=finished_at,
+                                status="interrupted", error=f"{reason}; {run.error or ''}"
+                                .rstrip("; "))
+    run_ids = [run.id for run in runs]
+    recorded = {run.site_id for run in runs}
+    expected = site_ids
+    if expected is None:  # every enabled site
+        try:
+            expected = [site.id for site in load_targets(sites_path, database_url)]
+        except Exception as error:  # the config is what broke the child: nothing to add
+            logger.warning("cannot list the sites of the crawl: %s", error)
+            expected = []
+    missing = [site_id for site_id in dict.fromkeys(expected) if site_id not in recorded]
+    if not missing:
+        return run_ids
+    with engine.connect() as connection:
+        known = set(connection.execute(
+            select(sites_table.c.id).where(sites_table.c.id.in_(missing))).scalars())
+    if len(known) < len(missing):
+        known |= _register_sites([s for s in missing if s not in known], sites_path,
+                                 database_url, engine, started_at)
+    for site_id in missing:
+        if site_id not in known:
+            logger.error("crawl of %s not recorded (unknown site): %s", site_id, reason)
+            continue
+        run_id = repository.start_run(engine, site_id=site_id, started_at=started_at, pid=pid,
+                                      trigger=trigger, planned_at=planned_at)
+        repository.fail_run(engine, run_id=run_id, finished_at=finished_at, status=status,
+                            error=reason)
+        run_ids.append(run_id)
+    return run_ids
+
+
+def _register_sites(site_ids: list[str], sites_path: Path | str | None,
+                    database_url: str | None, engine: Any, now: datetime) -> set[str]:
+    """Add the configured sites the child never registered (it crashed first)."""
+    from storage import repository
+
+    try:
+        by_id = {site.id: site for site in load_targets(sites_path, database_url,
+                                                        include_disabled=True)}
+    except Exception as error:
+        logger.warning("cannot read the sites to record the failed crawl: %s", error)
+        return set()
+    registered = set()
+    for site_id in site_ids:
+        site = by_id.get(site_id)
+        if site is not None:
+            repository.upsert_site(engine, site_id=site.id, url=site.url, family=site.family,
+                                   currency=site.currency, now=now, config=site.public_dict())
+            registered.add(site_id)
+    return registered
 
 
 def balanced_groups(site_ids: list[str], groups: int,
@@ -145,18 +389,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--observed-at", help="ISO timestamp (default: now, UTC)")
     parser.add_argument("--database-url")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--trigger", default="manual", choices=("manual", "schedule", "demo"),
+                        help="what started the crawl (recorded on its runs)")
+    parser.add_argument("--planned-at", help="ISO timestamp the scheduler planned the run for")
     parser.add_argument("--schema-is-current", action="store_true",
                         help="the caller has applied the migrations: skip the check")
     args = parser.parse_args(argv)
-    sites = select_sites(load_sites(args.sites_file), args.site)
-    observed_at = (datetime.fromisoformat(args.observed_at) if args.observed_at
-                   else datetime.now(UTC))
-    if observed_at.tzinfo is None:
-        observed_at = observed_at.replace(tzinfo=UTC)
-    crawl_in_this_process(sites, observed_at=observed_at.astimezone(UTC),
+    sites = select_sites(load_targets(args.sites_file, args.database_url,
+                                      include_disabled=bool(args.site)), args.site)
+    observed_at = _utc(args.observed_at) or datetime.now(UTC)
+    crawl_in_this_process(sites, observed_at=observed_at,
                           database_url=args.database_url, log_level=args.log_level,
-                          migrate_schema=not args.schema_is_current)
+                          migrate_schema=not args.schema_is_current, trigger=args.trigger,
+                          planned_at=_utc(args.planned_at))
     return 0
+
+
+def _utc(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(UTC)
 
 
 if __name__ == "__main__":

@@ -202,6 +202,10 @@ def _read_number(match: re.Match[str], *, style: DecimalStyle, currency: str | N
         if frac.count(",") or frac.count(".") > 1:
             raise MoneyError(f"not a number: {raw!r}")
         return Decimal(integer + frac + exponent)
+    if cents and frac and style == "display" and _group_ok(["", *re.split(r"[.,]", frac)[1:]]) \
+            and len(set(re.findall(r"[.,]", frac))) == 1:
+        # "€1.499 00": thousands grouped in the integer part, the cents in their own element.
+        return Decimal(f"{integer}{re.sub(r'[.,]', '', frac)}.{cents.strip()}")
     if not frac:
         if cents and style == "display":
             # "€1 50": the cents were in their own element. Three-digit groups are thousands and

@@ -55,6 +55,10 @@ from pipelines.types import CounterValue, NormalizedOffer, Rejection
 PLAIN_SOURCES = frozenset({"api", "smm_api", "json", "shopify", "woocommerce", "jsonld",
                            "json-ld", "json_ld"})
 """Sources whose prices are plain decimal strings or JSON numbers."""
+RETAIL_SOURCES = frozenset({"shopify", "woocommerce", "storefront", "jsonld", "json-ld",
+                            "json_ld", "cards", "spa"})
+"""Retail shops: they sell packages, so a package whose size cannot be read is rejected (a price
+without a size says nothing about the market), where a panel's package is kept without USD."""
 
 _TRUE = frozenset({"1", "true", "yes", "y", "on", "t"})
 _FALSE = frozenset({"0", "false", "no", "n", "off", "f", ""})
@@ -109,6 +113,78 @@ def _offer_id(raw_id: Any, name: str, category: str | None) -> str:
         if text:
             return text
     return _fallback_id(name, category)
+
+
+_SIZE_NUMBER = re.compile(
+    r"(?<![\w.,$€£₹/])(?P<n>\d{1,3}(?:[.,\s]\d{3})+|\d+(?:[.,]\d+)?)(?![\d])\s*"
+    r"(?P<suffix>[kKmM])?(?![^\W\d_])"
+    # "30 days", "24/7", "10%", "2-3 hours": durations, ratios and percentages are not sizes.
+    r"(?!\s*(?:%|/|[-‑–]|(?:days?|hours?|hrs?|h|weeks?|months?|years?|dias?|mins?|minutes?)\b))",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=65_536)
+def parse_package_quantity(text: str) -> int | None:
+    """The number of units a retail package text states, or ``None`` when it cannot be read.
+
+    Every number of the text counts (``"1,000 Followers"``, ``"1.5k"``, ``"10 000"``, ``"1M"``,
+    ``"2.5K Likes"``, ``"Starter - 1,000 Followers"``, ``"Paquete 5K"``) except durations,
+    percentages and prices (``"30 days refill"``, ``"+10% bonus"``, ``"$12.99"``). One size ->
+    that size; several -> the one followed by an engagement word (``"Top 10 - 1000
+    Followers"``); otherwise (``"100 Likes + 1000 Views"``, ``"Mega pack"``) ``None``: a size
+    is never guessed."""
+    cleaned = clean_text(text)
+    sizes = set()
+    for match in _SIZE_NUMBER.finditer(cleaned):
+        try:
+            size = parse_quantity(re.sub(r"\s", "", match["n"]) + (match["suffix"] or ""))
+        except QuantityError:
+            continue  # "12.99": not a whole number of units
+        if size:
+            sizes.add(size)
+    if len(sizes) == 1:
+        return sizes.pop()
+    if sizes:
+        return package_quantity_from_name(cleaned)
+    return None
+
+
+THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+_LONE_GROUP = re.compile(r"\d([.,])\d{3}(?![\d.,])")
+
+
+def _retail_decimal_separator(*price_texts: Any) -> str | None:
+    """The decimal mark of shop price texts, when they show it: a retail package is never
+    priced to the tenth of a cent, so a single ``.`` or ``,`` followed by exactly three digits
+    groups thousands (``"3.459 €"`` = 3459, ``"$1,500"`` = 1500) and the other mark is the
+    decimal one. ``None`` when the texts do not tell (``"12,99 €"``, ``"$27"``)."""
+    for text in price_texts:
+        if not isinstance(text, str):
+            continue
+        marks = re.findall(r"\d([.,])\d", text)
+        match = _LONE_GROUP.search(text)
+        if match and len(marks) == 1:
+            return "," if match[1] == "." else "."
+    return None
+
+
+def parse_availability(value: Any) -> bool | None:
+    """Availability as shops state it: booleans and flags (``true``, ``1``), schema.org
+    ``https://schema.org/InStock`` / ``OutOfStock`` / ``SoldOut``, ``"in stock"``; anything
+    else is unknown (``None``)."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    flag = parse_flag(value)
+    if flag is not None or not isinstance(value, str):
+        return flag
+    word = re.sub(r"[^a-z]", "", value.rsplit("/", 1)[-1].lower())
+    if word in ("instock", "instoreonly", "onlineonly", "limitedavailability", "presale",
+                "available"):
+        return True
+    if word in ("outofstock", "soldout", "discontinued", "unavailable", "backorder"):
+        return False
+    return None
 
 
 @lru_cache(maxsize=65_536)
@@ -217,11 +293,21 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
         if stated is None or not is_known_currency(stated):
             return reject(f"unknown currency {str(raw.currency).strip()!r}")
     style = decimal_style or _decimal_style(raw)
+    is_retail = (raw.source or "").strip().lower() in RETAIL_SOURCES
+    if is_retail and style == "display" and decimal_separator is None:
+        decimal_separator = _retail_decimal_separator(raw.price, raw.compare_at_price)
     try:
         money = parse_money(raw.price, stated or site, decimal_style=style,
                             decimal_separator=decimal_separator)
     except MoneyError as error:
         return reject(f"bad price: {error}")
+    if decimal_separator is not None and money.currency in THREE_DECIMAL_CURRENCIES:
+        # "12.990 KWD": three decimals are real in these currencies.
+        try:
+            money = parse_money(raw.price, stated or site, decimal_style=style)
+        except MoneyError as error:
+            return reject(f"bad price: {error}")
+        decimal_separator = None
     currency = money.currency
     if stated is not None and currency != stated:
         return reject(f"currency conflict: offer says {stated}, price {money.raw!r} says {currency}")
@@ -233,7 +319,15 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
     try:
         min_quantity = _quantity(raw.min_quantity, "min quantity")
         max_quantity = _quantity(raw.max_quantity, "max quantity")
-        stated_quantity = _quantity(raw.quantity, "package quantity")
+        if raw.pricing == "package" and raw.quantity is not None:
+            # Retail variants and cards write the size in words ("1,000 Followers", "1.5K",
+            # "Starter - 500 Likes"): read what they state, or say which text was unreadable.
+            quantity_text = clean_text(str(raw.quantity))
+            stated_quantity = parse_package_quantity(quantity_text) if quantity_text else None
+            if quantity_text and stated_quantity is None:
+                return reject(f"quantity not readable: {quantity_text!r}")
+        else:
+            stated_quantity = _quantity(raw.quantity, "package quantity")
     except QuantityError as error:
         return reject(str(error))
 
@@ -246,6 +340,21 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
     quantity: int | None = None
     if is_package:
         quantity = stated_quantity or package_quantity_from_name(name)
+        if quantity is None and is_retail:
+            return reject(f"quantity not readable: {name!r}")
+
+    compare_at: Decimal | None = None
+    compare_at_raw: str | None = None
+    if raw.compare_at_price is not None and str(raw.compare_at_price).strip():
+        try:
+            compare_money = parse_money(raw.compare_at_price, currency, decimal_style=style,
+                                        decimal_separator=decimal_separator)
+        except MoneyError as error:
+            return reject(f"bad compare-at price: {error}")
+        if compare_money.currency != currency:
+            return reject(f"currency conflict: price in {currency}, compare-at price "
+                          f"{compare_money.raw!r} in {compare_money.currency}")
+        compare_at, compare_at_raw = compare_money.amount, compare_money.raw
 
     fx = usd_rate(currency, observed_at.astimezone(UTC).date())
     usd_per_1000: Decimal | None = None
@@ -275,6 +384,11 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
         price_raw=money.raw,
         currency=currency,
         quantity=quantity,
+        quantity_raw=(str(raw.quantity).strip() or None) if is_package and raw.quantity is not None
+        else None,
+        compare_at_price=compare_at,
+        compare_at_price_raw=compare_at_raw,
+        available=parse_availability(raw.available),
         usd_per_1000=usd_per_1000,
         fx_rate=fx.rate if fx is not None else None,
         fx_date=fx.rate_date if fx is not None else None,

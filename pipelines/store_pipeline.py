@@ -11,13 +11,16 @@ from what the spider saw (``CrawlOutcome``) and everything is written at once:
 - an empty price list where the last successful run saw offers -> ``failed``: a seller does not
   drop its whole catalogue overnight, a broken page does, so nothing is marked removed;
 - every offer rejected (e.g. the API states an unknown currency) -> ``failed``, rejections kept;
+- a paginated listing read only in part (a later page failed, the page bound was reached:
+  ``CrawlOutcome.incomplete``) -> ``partial``, and offers not seen are NOT marked removed;
 - the crawl stopped early (SIGTERM, timeout) -> ``interrupted``, nothing half-written.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from scrapy import signals
@@ -31,7 +34,13 @@ from storage.db import get_engine
 STATS_KEPT = ("downloader/request_count", "downloader/response_count", "offers/extracted",
               "offers/normalized", "offers/rejected/extract", "offers/rejected/normalize",
               "offers/rejected/validate", "listing/errors", "secondary/errors",
-              "retry/count", "elapsed_time_seconds")
+              "retry/count", "retry/max_reached", "elapsed_time_seconds",
+              "listing/incomplete", "offsite/redirects_refused", "offsite/filtered")
+# Prefixes of stats kept whole: field coverage, USD conversion, and the block signals the health
+# checks read (``blocked/http_403``, ``blocked/http_429``, ``blocked/captcha``,
+# ``retry_after/...``, see crawlers.middlewares), and the spa family's browser costs
+# (``browser/peak_rss_bytes``, pages, ``playwright/request_count/aborted``).
+STATS_PREFIXES_KEPT = ("field/", "usd/", "blocked/", "retry_after/", "browser/", "playwright/")
 
 
 class StorePipeline(CrawlerPipeline):
@@ -41,6 +50,7 @@ class StorePipeline(CrawlerPipeline):
         self.rejections: list[Rejection] = []
         self.counters: list[CounterValue] = []
         self.run_id: int | None = None
+        self.opened_monotonic = time.monotonic()
         self.engine = get_engine(crawler.settings.get("CLICKFARM_DATABASE_URL"))
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -50,8 +60,14 @@ class StorePipeline(CrawlerPipeline):
         repository.upsert_site(self.engine, site_id=site.id, url=site.url, family=site.family,
                                currency=site.currency, now=spider.observed_at,
                                config=site.public_dict())
-        self.run_id = repository.start_run(self.engine, site_id=site.id,
-                                           started_at=spider.observed_at, pid=os.getpid())
+        # What started the crawl and when the scheduler planned it (``crawlers.runner`` flags).
+        settings = self.crawler.settings
+        planned_at = settings.get("CLICKFARM_PLANNED_AT")
+        self.opened_monotonic = time.monotonic()
+        self.run_id = repository.start_run(
+            self.engine, site_id=site.id, started_at=spider.observed_at, pid=os.getpid(),
+            trigger=settings.get("CLICKFARM_TRIGGER") or "manual",
+            planned_at=datetime.fromisoformat(planned_at) if planned_at else None)
         spider.run_id = self.run_id
 
     def process_item(self, item: Any) -> Any:
@@ -68,12 +84,15 @@ class StorePipeline(CrawlerPipeline):
             return
         outcome = spider.outcome
         stats = {key: value for key, value in (self.stats.get_stats() or {}).items()
-                 if key in STATS_KEPT or key.startswith(("field/", "usd/"))}
+                 if key in STATS_KEPT or key.startswith(STATS_PREFIXES_KEPT)}
         stats = {key: (value.isoformat() if isinstance(value, datetime) else value)
                  for key, value in stats.items()}
         stats["notes"] = outcome.notes[:20]
         stats["currency_stated"] = outcome.stated_currency
-        finished_at = max(datetime.now(UTC), spider.observed_at)
+        # Observation time plus the real duration: right for live crawls and for replays whose
+        # observed_at is a simulated moment (the duration stays meaningful in v_run_summary).
+        finished_at = spider.observed_at + timedelta(
+            seconds=time.monotonic() - self.opened_monotonic)
         common = dict(engine=self.engine, run_id=self.run_id, finished_at=finished_at,
                       rejections=self.rejections, stats=stats)
         try:
@@ -92,13 +111,16 @@ class StorePipeline(CrawlerPipeline):
                     f"empty price list: 0 offers where the last successful run saw "
                     f"{self._previous_count}; nothing was marked removed"))
             else:
-                status = "partial" if outcome.other_errors else "succeeded"
+                # A listing read in part (CrawlOutcome.incomplete) is partial and removes nothing.
+                incomplete = list(getattr(outcome, "incomplete", []))
+                problems = incomplete + outcome.other_errors
+                status = "partial" if problems else "succeeded"
                 repository.complete_run(
                     self.engine, run_id=self.run_id, site_id=spider.site.id,
                     observed_at=spider.observed_at, offers=self.offers,
                     rejections=self.rejections, counters=self.counters, status=status,
-                    pages=outcome.pages, error="; ".join(outcome.other_errors) or None,
-                    stats=stats, complete_listing=True)
+                    pages=outcome.pages, error="; ".join(problems) or None,
+                    stats=stats, complete_listing=not incomplete, finished_at=finished_at)
         except Exception as error:  # the batch was rolled back: say why on the run
             spider.logger.exception("storing the crawl of %s failed", spider.site.id)
             repository.fail_run(self.engine, run_id=self.run_id, finished_at=finished_at,

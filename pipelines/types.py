@@ -45,6 +45,13 @@ class NormalizedOffer:
     currency: str
     quantity: int | None
     """Package size; ``None`` for per-1000 rates."""
+    quantity_raw: str | None = None
+    """The package size as the seller wrote it (``"1,000 Followers"``, ``"1.5K"``)."""
+    compare_at_price: Decimal | None = None
+    """The struck-through "was" price of a retail package, in ``currency``."""
+    compare_at_price_raw: str | None = None
+    available: bool | None = None
+    """In stock / purchasable as the seller says; ``None`` when it does not say."""
     usd_per_1000: Decimal | None
     """None when the currency cannot be converted on that date."""
     fx_rate: Decimal | None

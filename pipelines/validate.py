@@ -12,7 +12,9 @@ Rules (each failure is one clear reason, e.g. ``"rate is negative: -1"``):
   services in the 2020 lists, custom Google reviews, cost about $13000 per 1000 (SMMBooster,
   "€12000 00"); above 100000 sit the placeholders panels use for disabled or separator rows
   (``1000000.00`` next to "▫▫▫ ▫▫▫", "Admin - YT", "Gold - Warning dont use");
-- quantities: ``min``/``max``/package size not negative, package size not zero, ``min <= max``.
+- quantities: ``min``/``max``/package size not negative, package size not zero, ``min <= max``;
+- a retail compare-at ("was") price must be a finite number, not negative and not absurd; it
+  may be lower than the price (shops do show that, and it is what they show).
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ def validate_offer(offer: NormalizedOffer) -> str | None:
                          ("package quantity", offer.quantity)):
         if value is not None and value < 0:
             return f"{label} is negative: {value}"
+    compare_at = offer.compare_at_price
+    if compare_at is not None:
+        if not isinstance(compare_at, Decimal) or not compare_at.is_finite():
+            return f"compare-at price is not a finite number: {compare_at!r}"
+        if compare_at < 0:
+            return f"compare-at price is negative: {_show(compare_at)}"
+        if compare_at > MAX_NATIVE_PRICE:
+            return f"absurd compare-at price: {_show(compare_at)} {offer.currency}"
     if offer.pricing == "package" and offer.quantity == 0:
         return "package quantity is 0"
     if (offer.min_quantity is not None and offer.max_quantity is not None

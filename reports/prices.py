@@ -2,8 +2,9 @@
 
 How it is computed (also printed under every report):
 
-- offers priced per 1000 units (SMM panel rates) with a known platform, metric and a USD value
-  above zero (panels list free services at 0.00);
+- offers priced per 1000 units (SMM panel rates; ``pricing="per_1000"``, the default) or retail
+  packages (``pricing="package"``: package price / package size x 1000), with a known platform,
+  metric and a USD value above zero (panels list free services at 0.00);
 - each offer counts once: the price period in force at the end of the range (the last one that
   started on or before the range's end and was still confirmed on or after its start);
 - USD per 1000 uses the ECB rate of the date that price was first observed;
@@ -23,8 +24,9 @@ from sqlalchemy import Engine, Select, func, select
 from pipelines.fx import USD_QUANTUM
 from storage.models import Offer, OfferPricePeriod
 
+PRICINGS = ("per_1000", "package")
 METHOD = ("one value per offer: the USD/1000 price in force at the end of the range "
-          "(per-1000 rates only); median and quartiles by linear interpolation; "
+          "(per-1000 panel rates, or retail packages as price / size x 1000); median and quartiles by linear interpolation; "
           "ECB rate of the day each price was first observed")
 
 
@@ -62,12 +64,12 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
             datetime.combine(end + timedelta(days=1), time.min, UTC))
 
 
-def _offer_prices(range_start: datetime, range_end: datetime) -> Select:
+def _offer_prices(range_start: datetime, range_end: datetime, pricing: str) -> Select:
     offers, periods = Offer.__table__, OfferPricePeriod.__table__
     return (select(offers.c.id.label("offer_id"), offers.c.site_id, offers.c.platform,
                    offers.c.metric, periods.c.usd_per_1000, periods.c.valid_from)
             .join(periods, periods.c.offer_id == offers.c.id)
-            .where(offers.c.pricing == "per_1000", offers.c.platform.is_not(None),
+            .where(offers.c.pricing == pricing, offers.c.platform.is_not(None),
                    offers.c.metric.is_not(None), periods.c.usd_per_1000.is_not(None),
                    periods.c.usd_per_1000 > 0,
                    periods.c.valid_from < range_end,
@@ -75,12 +77,15 @@ def _offer_prices(range_start: datetime, range_end: datetime) -> Select:
 
 
 def price_index(engine: Engine, *, start: date, end: date, platform: str | None = None,
-                metric: str | None = None) -> list[PriceIndexRow]:
-    """The index rows, most-listed classes first."""
+                metric: str | None = None, pricing: str = "per_1000") -> list[PriceIndexRow]:
+    """The index rows, most-listed classes first; ``pricing`` picks panel rates (``per_1000``)
+    or retail packages (``package``): the two markets are never mixed in one figure."""
+    if pricing not in PRICINGS:
+        raise ValueError(f"pricing must be one of {', '.join(PRICINGS)}, got {pricing!r}")
     range_start, range_end = day_bounds(start, end)
     latest: dict[int, tuple] = {}
     with engine.connect() as connection:
-        for row in connection.execute(_offer_prices(range_start, range_end)):
+        for row in connection.execute(_offer_prices(range_start, range_end, pricing)):
             if platform and row.platform != platform or metric and row.metric != metric:
                 continue
             kept = latest.get(row.offer_id)

@@ -292,8 +292,13 @@ RESELLER_DAILY_ORDERS_MEDIAN = 90.0
 # How panels price in local currency: units of the currency per 1 USD (the brief's magnitudes,
 # e.g. INR about 83 x USD). Panel owners set local prices with their own fixed rate, so these are
 # deliberately not the ECB rate of the day; revenue in USD in the ground truth uses ECB rates.
-PANEL_FX_PER_USD: dict[str, float] = {"USD": 1.0, "INR": 83.0, "TRY": 34.0, "EUR": 0.92}
-CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "INR": "₹", "TRY": "₺", "EUR": "€"}
+# GBP and BRL are only used by retail shops (their owners price with the same kind of fixed rate).
+PANEL_FX_PER_USD: dict[str, float] = {
+    "USD": 1.0, "INR": 83.0, "TRY": 34.0, "EUR": 0.92, "GBP": 0.79, "BRL": 5.0,
+}  # fmt: skip
+CURRENCY_SYMBOLS: dict[str, str] = {
+    "USD": "$", "INR": "₹", "TRY": "₺", "EUR": "€", "GBP": "£", "BRL": "R$",
+}  # fmt: skip
 # Panel decimals (how many digits the panel keeps for rates) per currency: (decimals, weight).
 CURRENCY_DECIMALS: dict[str, tuple[tuple[int, float], ...]] = {
     "USD": ((2, 0.25), (3, 0.3), (4, 0.35), (6, 0.05), (8, 0.05)),

@@ -17,6 +17,45 @@ Day semantics (what the ground truth means):
 
 So a crawl on day ``a`` and one on day ``b`` see counter values whose difference is the sum of
 the ``counter_delta`` of days ``a .. b-1`` in the ground truth.
+
+Retail shops (``market.shops``, see ``simulator.shops``) resell panel services; their prices of
+day ``d`` follow their upstream panel's prices of day ``d``. Two directory sites and "Partners"
+links on landing pages list the sellers for discovery (``simulator.directories``).
+
+Faults (``market.inject_fault(site_id, fault, day=None, **params)``): ``day=None`` = from now on
+until :meth:`Market.clear_faults`; ``day=d`` = on simulated day ``d`` only (inert before and
+after, so a fault can be scheduled for a future day). Every injection is kept in the ground
+truth's ``faults`` log with its parameters.
+
+Any site (panel or shop):
+
+- ``http_500``: every route answers 500.
+- ``http_500_burst`` (``requests=3``): the first ``requests`` requests of the day answer 500
+  (robots.txt excluded), then the site is normal.
+- ``http_429`` (``retry_after=1``): every route answers 429 with ``Retry-After: <retry_after>``.
+- ``slow`` (``seconds=SLOW_FAULT_SECONDS``): every response is delayed.
+- ``truncated``: bodies cut to 60 % (valid HTTP, broken HTML/JSON).
+- ``offline`` (``mode="503"`` or ``"close"``): every route, robots.txt included, answers 503 or
+  has its connection closed without a response.
+- ``layout_change``: panels render ``/services`` with another theme; storefront shops use
+  another card markup (``jsonld`` shops drop their JSON-LD for cards); Shopify and WooCommerce
+  shops switch their product API off (404, as when the app or plugin is disabled).
+
+Panels only: ``invalid_json``, ``api_error``, ``empty_list``, ``no_table``, ``bad_values``,
+``unknown_currency`` (see ``FAULTS``). Shops only (the offers each one touches are in the ground
+truth, ``shops.<id>.faulted_offers``):
+
+- ``empty_list``: the shop lists no product (also valid on panels).
+- ``product_without_price``: one package shows no price.
+- ``price_without_currency``: one product's prices have no currency (JSON-LD ``priceCurrency``
+  missing, card prices without a symbol, WooCommerce ``currency_code`` empty; on Shopify the
+  landing page and ``cart.js`` lose the shop currency).
+- ``unreadable_quantity``: one package is titled ``"Mega pack"``.
+- ``endless_pagination``: Shopify/WooCommerce product pages never end (every page returns
+  products, ``X-WP-TotalPages: 9999``); storefront landing pages always link a next page.
+- ``offsite_redirect``: storefront: one product link answers 302 to the same path on another
+  host (``localhost`` vs ``127.0.0.1``); Shopify/WooCommerce: page 2 of the product list does.
+- ``broken_jsonld``: every JSON-LD block of a ``jsonld`` shop is invalid.
 """
 
 from __future__ import annotations
@@ -31,12 +70,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from simulator import calibration as cal
+from simulator import shops as shop_model
+from simulator.directories import DiscoveryPlan, plan_discovery
 from simulator.names import (
     COUNTRIES,
     NameStyle,
@@ -69,9 +110,47 @@ FAULTS: frozenset[str] = frozenset(
         "slow",  # responses delayed by SLOW_FAULT_SECONDS
         "truncated",  # body cut to 60 % (valid HTTP, broken HTML/JSON)
         "layout_change",  # the services page is rendered with another theme
+        # issue 4: per-site, per-day operational faults
+        "offline",  # 503 (or a closed connection) on every route, robots.txt included
+        "http_500_burst",  # the first N requests of the day answer 500
+        # retail shops (bad input, issue 3)
+        "product_without_price",
+        "price_without_currency",
+        "unreadable_quantity",
+        "endless_pagination",
+        "offsite_redirect",
+        "broken_jsonld",
     }
 )
+COMMON_FAULTS: frozenset[str] = frozenset(
+    {"http_500", "http_500_burst", "http_429", "slow", "truncated", "offline", "layout_change"}
+)
+"""Faults every site (panel or shop) supports."""
+PANEL_FAULTS: frozenset[str] = COMMON_FAULTS | {
+    "invalid_json", "api_error", "empty_list", "no_table", "bad_values", "unknown_currency",
+}  # fmt: skip
+SHOP_FAULTS: frozenset[str] = COMMON_FAULTS | {
+    "empty_list", "product_without_price", "price_without_currency", "unreadable_quantity",
+    "endless_pagination", "offsite_redirect", "broken_jsonld",
+}  # fmt: skip
+SHOP_FAULT_KINDS: dict[str, frozenset[str]] = {
+    "endless_pagination": frozenset({"shopify", "woocommerce", "jsonld", "cards"}),
+    "broken_jsonld": frozenset({"jsonld"}),
+}
+"""Shop faults that only make sense for some kinds of shop software."""
 SLOW_FAULT_SECONDS = 1.5
+_OFFER_FAULTS = frozenset(
+    {"product_without_price", "price_without_currency", "unreadable_quantity", "offsite_redirect"}
+)
+_USD_QUANTUM = Decimal("0.000001")
+FAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "http_429": {"retry_after": 1},
+    "http_500_burst": {"requests": 3},
+    "slow": {"seconds": SLOW_FAULT_SECONDS},
+    "offline": {"mode": "503"},
+}
+"""Keyword parameters of :meth:`Market.inject_fault` per fault, with their defaults."""
+OFFLINE_MODES = ("503", "close")
 BAD_VALUE_KINDS: tuple[str, ...] = (
     "negative_rate",
     "nan_rate",
@@ -400,7 +479,10 @@ def usd_per_unit(currency: str, on: date) -> tuple[Decimal, str]:
 
 
 class Market:
-    """A seeded market of SMM panels and reseller panels with a simulated clock.
+    """A seeded market of SMM panels, reseller panels and retail shops with a simulated clock.
+
+    ``sites`` holds the panels (``panel-01`` ..), ``shops`` the retail shops (``shop-01`` ..),
+    ``discovery`` the directory sites and partner links (see ``simulator.directories``).
 
     Thread safety: ``lock`` guards all state; :meth:`advance`, :meth:`inject_fault` and
     :meth:`clear_faults` take it, and the HTTP server reads under it. ``version`` changes
@@ -408,12 +490,19 @@ class Market:
     """
 
     def __init__(
-        self, seed: int = 42, n_panels: int = 24, start_date: date = DEFAULT_START_DATE
+        self,
+        seed: int = 42,
+        n_panels: int = 24,
+        start_date: date = DEFAULT_START_DATE,
+        n_shops: int = 10,
     ) -> None:
         if n_panels < 1:
             raise ValueError("n_panels must be at least 1")
+        if n_shops < 0:
+            raise ValueError("n_shops must be >= 0")
         self.seed = seed
         self.n_panels = n_panels
+        self.n_shops = n_shops
         self.start_date = start_date
         self.day = 0
         self.version = 0
@@ -424,12 +513,15 @@ class Market:
         self.request_counts: Counter[tuple[str, str]] = Counter()
         """(site_id, route) -> number of requests served (route: api, services, landing, ...)."""
         self.sites: dict[str, Site] = {}
-        self._faults: dict[str, list[tuple[str, int | None]]] = {}
+        self._faults: dict[str, list[tuple[str, int | None, dict[str, Any]]]] = {}
+        self._burst_counts: Counter[tuple[str, int]] = Counter()
         self._fault_log: list[dict[str, Any]] = []
         self._prices: dict[str, list[dict[str, str]]] = {}
         self._orders: dict[str, list[dict[str, Any]]] = {}
         self._counters: dict[str, list[dict[str, int]]] = {}
         self._reseller_maps: dict[str, dict[str, str]] = {}
+        self.shops: dict[str, shop_model.Shop] = {}
+        self._shop_offers: dict[str, list[list[dict[str, Any]]]] = {}
         self._build_sites()
         for site in self.sites.values():
             self._prices[site.site_id] = [self._snapshot(site)]
@@ -437,6 +529,10 @@ class Market:
             self._counters[site.site_id] = [
                 {"orders": site.counter_orders, "customers": site.counter_customers}
             ]
+        self._build_shops()
+        for shop in self.shops.values():
+            self._shop_offers[shop.shop_id] = [shop_model.offer_rows(shop)]
+        self.discovery: DiscoveryPlan = plan_discovery(self)
 
     # ----- public read API --------------------------------------------------------------------
 
@@ -512,11 +608,99 @@ class Market:
                 )
         return rows
 
+    def shop(self, shop_id: str) -> shop_model.Shop:
+        try:
+            return self.shops[shop_id]
+        except KeyError:
+            raise KeyError(f"no simulated shop {shop_id!r}") from None
+
+    def seller_ids(self) -> list[str]:
+        """Every seller: the panels, then the shops."""
+        return [*self.sites, *self.shops]
+
+    def shop_offers(self, shop_id: str, day: int | None = None) -> list[dict[str, Any]]:
+        """The packages a shop sells on a day simulated so far (default today), as served.
+
+        Each row: ``site_offer_id`` (what an extractor sees: Shopify variant id, WooCommerce
+        variation id or simple product id, JSON-LD ``sku``, ``<product-slug>/<quantity>`` for
+        card and JavaScript shops), ``product`` (slug), ``name``, ``quantity`` (int),
+        ``quantity_text`` (as shown), ``price`` and ``compare_at_price`` (Decimal or None, shop
+        currency), ``currency``, ``platform``, ``metric``, ``upstream_service_id`` and
+        ``usd_per_1000`` = price / quantity x 1000 x :func:`usd_per_unit` of that date (6
+        decimals, half-even, as the pipeline rounds)."""
+        self.shop(shop_id)
+        day = self.day if day is None else day
+        if not 0 <= day <= self.day:
+            raise ValueError(f"day {day} not simulated (current day {self.day})")
+        rows = self._shop_offers[shop_id][day]
+        if not rows:
+            return []
+        usd, _ = usd_per_unit(rows[0]["currency"], self.date_of(day))
+        return [
+            {
+                **row,
+                "usd_per_1000": (row["price"] / row["quantity"] * 1000 * usd).quantize(
+                    _USD_QUANTUM, rounding=ROUND_HALF_EVEN
+                ),
+            }
+            for row in rows
+        ]
+
     def active_faults(self, site_id: str) -> frozenset[str]:
         """Faults in force on ``site_id`` today."""
         return frozenset(
-            fault for fault, day in self._faults.get(site_id, ()) if day is None or day == self.day
+            fault
+            for fault, day, _ in self._faults.get(site_id, ())
+            if day is None or day == self.day
         )
+
+    def fault_params(self, site_id: str, fault: str) -> dict[str, Any]:
+        """Parameters of ``fault`` in force on ``site_id`` today (defaults filled in; the
+        latest injection wins)."""
+        params = dict(FAULT_PARAMS.get(fault, {}))
+        for name, day, given in self._faults.get(site_id, ()):
+            if name == fault and (day is None or day == self.day):
+                params.update(given)
+        return params
+
+    def take_burst_request(self, site_id: str) -> bool:
+        """Count one request for ``http_500_burst``: True while it must still answer 500."""
+        with self.lock:
+            if "http_500_burst" not in self.active_faults(site_id):
+                return False
+            limit = int(self.fault_params(site_id, "http_500_burst")["requests"])
+            key = (site_id, self.day)
+            self._burst_counts[key] += 1
+            return self._burst_counts[key] <= limit
+
+    def shop_fault_targets(self, shop_id: str, fault: str, day: int | None = None) -> list[str]:
+        """The ``site_offer_id`` of the packages a shop fault touches on a day (empty for the
+        faults that touch the whole site). Deterministic per (seed, shop, fault, day)."""
+        shop = self.shop(shop_id)
+        day = self.day if day is None else day
+        rows = self._shop_offers[shop_id][day]
+        if not rows or fault not in _OFFER_FAULTS:
+            return []
+        if fault == "price_without_currency" and shop.kind == "shopify":
+            return [row["site_offer_id"] for row in rows]  # the whole shop loses its currency
+        if fault == "offsite_redirect" and shop.kind in ("shopify", "woocommerce"):
+            return []  # page 2 of the list: which packages depends on the crawler's page size
+        rng = _stream(self.seed, shop_id, "fault", fault, day)
+        products = list(dict.fromkeys(row["product"] for row in rows))
+        if fault in ("product_without_price", "unreadable_quantity"):
+            return [rng.choice(rows)["site_offer_id"]]
+        if fault == "offsite_redirect" and shop.kind == "spa":
+            platform = rng.choice(sorted({row["platform"] for row in rows}))
+            return [row["site_offer_id"] for row in rows if row["platform"] == platform]
+        product = rng.choice(products)
+        chosen = [row for row in rows if row["product"] == product]
+        if (
+            fault == "offsite_redirect"
+            and shop.kind == "jsonld"
+            and shop.products[product].jsonld_shape == "single"
+        ):
+            chosen = [rng.choice(chosen)]  # one page per package: one link redirects
+        return [row["site_offer_id"] for row in chosen]
 
     def bad_value_overrides(
         self, site_id: str, day: int | None = None
@@ -557,30 +741,66 @@ class Market:
                         self._sync_reseller(site)
                 for site in self.sites.values():
                     self._prices[site.site_id].append(self._snapshot(site))
+                for shop in self.shops.values():
+                    shop_model.advance_shop(shop, self.sites[shop.upstream_id], self.day)
+                    self._shop_offers[shop.shop_id].append(shop_model.offer_rows(shop))
                 self.version += 1
 
-    def inject_fault(self, site_id: str, fault: str, day: int | None = None) -> None:
-        """Make ``site_id`` misbehave: on ``day`` only, or from now on until cleared (None)."""
+    def inject_fault(
+        self, site_id: str, fault: str, day: int | None = None, **params: Any
+    ) -> None:
+        """Make a panel or a shop misbehave: on simulated ``day`` only (inert before and after,
+        so it may lie in the future), or from now on until cleared (``day=None``).
+
+        ``params`` are the fault's keyword parameters (``FAULT_PARAMS``), e.g.
+        ``inject_fault("panel-03", "http_429", day=5, retry_after=2)`` or
+        ``inject_fault("shop-02", "http_500_burst", requests=4)``. See the module docstring
+        for what every fault does."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULTS))}")
+        if day is not None and day < 0:
+            raise ValueError("day must be >= 0")
+        unknown = set(params) - set(FAULT_PARAMS.get(fault, {}))
+        if unknown:
+            allowed = ", ".join(sorted(FAULT_PARAMS.get(fault, {}))) or "none"
+            raise ValueError(
+                f"fault {fault!r} takes no parameter {', '.join(sorted(unknown))}; "
+                f"allowed: {allowed}"
+            )
+        if fault == "offline" and str(params.get("mode", "503")) not in OFFLINE_MODES:
+            raise ValueError(f"offline mode must be one of {', '.join(OFFLINE_MODES)}")
         with self.lock:
-            self.site(site_id)
-            self._faults.setdefault(site_id, []).append((fault, day))
+            self._check_fault_applies(site_id, fault)
+            self._faults.setdefault(site_id, []).append((fault, day, dict(params)))
             self._fault_log.append(
                 {
                     "site_id": site_id,
                     "fault": fault,
                     "day": day,
+                    "params": {**FAULT_PARAMS.get(fault, {}), **params},
                     "injected_on_day": self.day,
                     "cleared_on_day": None,
                 }
             )
             self.version += 1
 
+    def _check_fault_applies(self, site_id: str, fault: str) -> None:
+        if site_id in self.shops:
+            kind = self.shops[site_id].kind
+            if fault not in SHOP_FAULTS:
+                raise ValueError(f"fault {fault!r} applies to panels only, not to shop {site_id}")
+            if fault in SHOP_FAULT_KINDS and kind not in SHOP_FAULT_KINDS[fault]:
+                raise ValueError(f"fault {fault!r} does not apply to {kind} shops ({site_id})")
+            return
+        self.site(site_id)
+        if fault not in PANEL_FAULTS:
+            raise ValueError(f"fault {fault!r} applies to shops only, not to panel {site_id}")
+
     def clear_faults(self, site_id: str) -> None:
         """Remove every fault of ``site_id``."""
         with self.lock:
-            self.site(site_id)
+            if site_id not in self.shops:
+                self.site(site_id)
             self._faults.pop(site_id, None)
             for entry in self._fault_log:
                 if entry["site_id"] == site_id and entry["cleared_on_day"] is None:
@@ -595,32 +815,54 @@ class Market:
     # ----- config export ----------------------------------------------------------------------
 
     def sites_config(self, base_url: str) -> list[dict[str, Any]]:
-        """Entries for ``config/sites.yaml`` pointing at a running simulator."""
+        """Entries for ``config/sites.yaml`` pointing at a running simulator: every panel, then
+        the shops with ``in_config`` (the others can only be found by discovery)."""
         base = base_url.rstrip("/")
-        entries = []
-        for site in self.sites.values():
-            schedule_rng = _stream(self.seed, site.site_id, "schedule")
-            entries.append(
-                {
-                    "id": site.site_id,
-                    "url": f"{base}/s/{site.site_id}/",
-                    "family": site.family,
-                    "currency": site.currency,
-                    "api_key_env": site.api_key_env if site.family == "smm_api" else None,
-                    "schedule": {
-                        "cron": f"{schedule_rng.randrange(60)} {schedule_rng.randrange(24)} * * *",
-                        "interval": None,
-                    },
-                    # Loopback simulator: no delay needed; robots.txt is still read and obeyed.
-                    "politeness": {
-                        "obey_robots_txt": True,
-                        "download_delay": 0.0,
-                        "concurrency": 4,
-                        "autothrottle": False,
-                    },
-                }
+        entries = [
+            self._config_entry(
+                base,
+                site.site_id,
+                site.family,
+                site.currency,
+                site.api_key_env if site.family == "smm_api" else None,
             )
+            for site in self.sites.values()
+        ]
+        entries.extend(
+            self._config_entry(base, shop.shop_id, shop.config_family, shop.currency, None)
+            for shop in self.shops.values()
+            if shop.in_config
+        )
         return entries
+
+    def shop_config(self, shop_id: str, base_url: str) -> dict[str, Any]:
+        """The config entry of any shop, listed or not (what a promoted discovery becomes)."""
+        shop = self.shop(shop_id)
+        base = base_url.rstrip("/")
+        return self._config_entry(base, shop.shop_id, shop.config_family, shop.currency, None)
+
+    def _config_entry(
+        self, base: str, site_id: str, family: str, currency: str, api_key_env: str | None
+    ) -> dict[str, Any]:
+        schedule_rng = _stream(self.seed, site_id, "schedule")
+        return {
+            "id": site_id,
+            "url": f"{base}/s/{site_id}/",
+            "family": family,
+            "currency": currency,
+            "api_key_env": api_key_env,
+            "schedule": {
+                "cron": f"{schedule_rng.randrange(60)} {schedule_rng.randrange(24)} * * *",
+                "interval": None,
+            },
+            # Loopback simulator: no delay needed; robots.txt is still read and obeyed.
+            "politeness": {
+                "obey_robots_txt": True,
+                "download_delay": 0.0,
+                "concurrency": 4,
+                "autothrottle": False,
+            },
+        }
 
     # ----- ground truth -----------------------------------------------------------------------
 
@@ -628,7 +870,10 @@ class Market:
         """Everything the simulator knows, JSON-serialisable (dates ISO, money as strings)."""
         with self.lock:
             dates = [self.date_of(day).isoformat() for day in range(self.day + 1)]
-            currencies = sorted({site.currency for site in self.sites.values()})
+            currencies = sorted(
+                {site.currency for site in self.sites.values()}
+                | {shop.currency for shop in self.shops.values()}
+            )
             fx: dict[str, dict[str, str]] = {}
             fx_sources: set[str] = set()
             for day, iso in enumerate(dates):
@@ -646,7 +891,9 @@ class Market:
                 "day": self.day,
                 "today": self.today.isoformat(),
                 "dates": dates,
-                "seller_count": len(self.sites),
+                "seller_count": len(self.sites) + len(self.shops),
+                "panel_count": len(self.sites),
+                "shop_count": len(self.shops),
                 "fx_usd_per_unit": fx,
                 "fx_source": sorted(fx_sources),
                 "panel_fx_per_usd": dict(cal.PANEL_FX_PER_USD),
@@ -663,6 +910,10 @@ class Market:
                 ],
                 "faults": [dict(entry) for entry in self._fault_log],
                 "refused_order_actions": self.refused_order_actions,
+                "shops": {
+                    shop.shop_id: self._shop_truth(shop, dates) for shop in self.shops.values()
+                },
+                "discovery": self.discovery.truth(self),
             }
 
     def write_ground_truth(self, path: str | Path) -> Path:
@@ -747,6 +998,64 @@ class Market:
             },
         }
 
+    def _shop_truth(self, shop: shop_model.Shop, dates: list[str]) -> dict[str, Any]:
+        upstream = self.sites[shop.upstream_id]
+        offers = {}
+        for day, iso in enumerate(dates):
+            offers[iso] = [
+                {
+                    key: (
+                        None
+                        if value is None
+                        else str(value)
+                        if isinstance(value, Decimal)
+                        else value
+                    )
+                    for key, value in row.items()
+                }
+                for row in self.shop_offers(shop.shop_id, day)
+            ]
+        faulted: dict[str, dict[str, list[str]]] = {}
+        for fault in sorted(_OFFER_FAULTS):
+            for day in self._fault_days(shop.shop_id, fault):
+                faulted.setdefault(dates[day], {})[fault] = self.shop_fault_targets(
+                    shop.shop_id, fault, day
+                )
+        return {
+            "id": shop.shop_id,
+            "index": shop.index,
+            "kind": shop.kind,
+            "family": shop.config_family,
+            "brand": shop.brand,
+            "currency": shop.currency,
+            "price_style": shop.price_style,
+            "in_config": shop.in_config,
+            "upstream": shop.upstream_id,
+            "upstream_currency": upstream.currency,
+            "markup": str(shop.markup),
+            "min_markup": str(shop_model.MIN_MARKUP),
+            "reprice_threshold": str(shop_model.REPRICE_THRESHOLD),
+            "products": {
+                product.slug: {
+                    "title": product.title,
+                    "platform": product.platform,
+                    "metric": product.metric,
+                    "upstream_service_id": product.upstream_service_id,
+                    "quantity_style": product.quantity_style,
+                    "jsonld_shape": product.jsonld_shape if shop.kind == "jsonld" else None,
+                    "woo_type": (
+                        ("simple" if product.woo_simple else "variable")
+                        if shop.kind == "woocommerce"
+                        else None
+                    ),
+                    "first_day": product.created_day,
+                }
+                for product in shop.products.values()
+            },
+            "offers": offers,
+            "faulted_offers": faulted,
+        }
+
     def _fault_days(self, site_id: str, fault: str) -> list[int]:
         days: set[int] = set()
         for entry in self._fault_log:
@@ -809,6 +1118,59 @@ class Market:
                 self._generate_catalogue(site, big)
             else:
                 self._sync_reseller(site)
+
+    def _build_shops(self) -> None:
+        """Retail shops after the panels (their own streams: panels never change with them)."""
+        if not self.n_shops:
+            return
+        plan = _stream(self.seed, "shop-plan")
+        currency_plan = list(shop_model.SHOP_CURRENCY_PLAN)
+        plan.shuffle(currency_plan)
+        second_round = range(5, min(10, self.n_shops))
+        unlisted = set(plan.sample(second_round, min(shop_model.UNLISTED_PLANNED, len(second_round))))
+        panels = [site for site in self.sites.values() if site.kind == "panel"]
+        for index in range(self.n_shops):
+            shop_id = f"shop-{index + 1:02d}"
+            profile = _stream(self.seed, shop_id, "profile")
+            if index < len(shop_model.SHOP_PLAN):
+                kind = shop_model.SHOP_PLAN[index]
+                currency = currency_plan[index]
+                in_config = index not in unlisted
+            else:
+                kind = _weighted(
+                    profile,
+                    (("shopify", 0.35), ("woocommerce", 0.25), ("jsonld", 0.15), ("cards", 0.15),
+                     ("spa", 0.1)),
+                )  # fmt: skip
+                currency = _weighted(
+                    profile, (("USD", 0.65), ("EUR", 0.15), ("GBP", 0.1), ("BRL", 0.1))
+                )
+                in_config = profile.random() >= 0.3
+            upstream = shop_model.choose_upstream(profile, panels)
+            brand = shop_model.brand_name(profile)
+            shop = shop_model.Shop(
+                shop_id=shop_id,
+                index=index,
+                kind=kind,
+                brand=brand,
+                handle=shop_model.slugify(brand) + ("" if profile.random() < 0.6 else "-store"),
+                currency=currency,
+                price_style=shop_model.pick_price_style(profile, currency),
+                upstream_id=upstream.site_id,
+                markup=Decimal(str(round(profile.uniform(4.0, 10.0), 2))),
+                in_config=in_config,
+                title_template=profile.choice(shop_model.TITLE_TEMPLATES),
+                quantity_style=profile.choice(("plain", "plain", "comma")),
+                compare_share=profile.choice((0.0, 0.4, 0.6, 0.9)),
+                asset_hash="".join(profile.choices("abcdef0123456789", k=10)),
+                rng_catalog=_stream(self.seed, shop_id, "catalog"),
+                rng_dynamics=_stream(self.seed, shop_id, "dynamics"),
+                next_number=profile.randint(20, 400),
+            )
+            shop_model.build_products(
+                shop, upstream, self.day, count=shop.rng_catalog.randint(5, 12)
+            )
+            self.shops[shop_id] = shop
 
     def _new_site(
         self,

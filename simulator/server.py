@@ -1,10 +1,17 @@
 """Loopback HTTP server for the simulated market (aiohttp in a background thread).
 
 Sites are served by path prefix on one port: site ``panel-07`` lives at
-``{base_url}/s/panel-07/`` (``/s/panel-07/api/v2``, ``/s/panel-07/services``, ...). Also:
+``{base_url}/s/panel-07/`` (``/s/panel-07/api/v2``, ``/s/panel-07/services``, ...), shop
+``shop-03`` at ``{base_url}/s/shop-03/`` (routes in ``simulator.shop_pages``). Also:
 
-- ``GET /``: a directory page linking every site; ``GET /robots.txt``: allow everything.
+- ``GET /``: an index page linking every panel; ``GET /robots.txt``: allow everything.
+- ``GET /d/smmlist/?page=N`` and ``GET /d/topsellers/?page=N``: the two directory sites
+  (``simulator.directories``), with their non-seller pages (``/d/smmlist/advertise``, ...).
 - ``GET /_sim/clock`` -> ``{"day", "date"}``; ``POST /_sim/advance?days=N``; ``GET /_sim/truth``.
+
+Faults (``Market.inject_fault``) are applied here per request: ``offline``, ``slow``,
+``http_500``, ``http_500_burst``, ``http_429`` (``Retry-After`` from the fault's parameters),
+``truncated``; the others change what the renderers produce.
 
 Rendered pages and API payloads are cached per (site, route, market version), so a benchmark
 that compares a crawl against a bare fetch measures the crawler, not the renderer.
@@ -21,9 +28,9 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator import themes
+from simulator import directories, shop_pages, themes
 from simulator.api import handle_api_request
-from simulator.market import SLOW_FAULT_SECONDS, THEMES, Market
+from simulator.market import THEMES, Market
 
 _HTML = "text/html"
 _JSON = "application/json"
@@ -126,7 +133,15 @@ class SimulatorServer:
         app.router.add_get("/_sim/truth", self._truth)
         app.router.add_route("*", "/s/{site_id}", self._site)
         app.router.add_route("*", "/s/{site_id}/{tail:.*}", self._site)
+        app.router.add_get("/d/{directory_id}", self._directory_site)
+        app.router.add_get("/d/{directory_id}/{tail:.*}", self._directory_site)
         return app
+
+    @property
+    def other_base_url(self) -> str:
+        """The same server under another host name (where ``offsite_redirect`` points)."""
+        other = "localhost" if self.host != "localhost" else "127.0.0.1"
+        return f"http://{other}:{self.port}"
 
     def _cached(self, key: tuple[Any, ...], render: Any) -> bytes:
         """Render under the market lock, once per market version."""
@@ -174,9 +189,80 @@ class SimulatorServer:
             text=json.dumps(truth, ensure_ascii=False), content_type=_JSON, charset="utf-8"
         )
 
-    async def _site(self, request: web.Request) -> web.Response:
+    async def _directory_site(self, request: web.Request) -> web.StreamResponse:
+        directory_id = request.match_info["directory_id"]
+        tail = request.match_info.get("tail", "").strip("/")
+        if directory_id not in directories.DIRECTORY_IDS:
+            return web.Response(status=404, text="Not Found")
+        if "tail" not in request.match_info:
+            raise web.HTTPMovedPermanently(f"/d/{directory_id}/")
+        if tail == "robots.txt":
+            return web.Response(text=themes.ROBOTS_TXT, content_type="text/plain")
+        if tail.startswith(("img/", "css/")):
+            response = shop_pages.handle_asset(tail)
+            return web.Response(
+                body=response.body, content_type=response.content_type, headers=response.headers
+            )
+        if tail:
+            text = directories.render_extra_page(directory_id, tail)
+            if text is None:
+                return web.Response(status=404, text="Not Found")
+            return web.Response(text=text, content_type=_HTML)
+        try:
+            page = int(request.query.get("page", "1"))
+        except ValueError:
+            page = 1
+        if page < 1 or page > self.market.discovery.pages(directory_id):
+            return web.Response(status=404, text="Not Found", content_type=_HTML)
+        body = self._cached(
+            ("directory", directory_id, page),
+            lambda: directories.render_directory_page(
+                self.market, directory_id, page, self.base_url
+            ).encode(),
+        )
+        return web.Response(body=body, content_type=_HTML, charset="utf-8")
+
+    async def _fault_response(
+        self, request: web.Request, site_id: str, faults: frozenset[str], *, robots: bool
+    ) -> web.StreamResponse | None:
+        """The answer an operational fault gives instead of the page (None = serve normally)."""
+        if not faults:
+            return None
+        market = self.market
+        if "offline" in faults:
+            with market.lock:
+                mode = market.fault_params(site_id, "offline")["mode"]
+            if mode == "close":
+                # the connection drops without a status line, as with a dead host
+                if request.transport is not None:
+                    request.transport.abort()
+                return web.Response(status=503)  # never sent: the transport is gone
+            return web.Response(
+                status=503, text="503 Service Unavailable", content_type=_HTML
+            )
+        if robots:
+            return None  # robots.txt stays readable through the other faults
+        if "slow" in faults:
+            with market.lock:
+                seconds = float(market.fault_params(site_id, "slow")["seconds"])
+            await asyncio.sleep(seconds)
+        if "http_500" in faults:
+            return web.Response(status=500, text="500 Internal Server Error", content_type=_HTML)
+        if "http_500_burst" in faults and market.take_burst_request(site_id):
+            return web.Response(status=500, text="500 Internal Server Error", content_type=_HTML)
+        if "http_429" in faults:
+            with market.lock:
+                retry_after = market.fault_params(site_id, "http_429")["retry_after"]
+            return web.Response(
+                status=429, text="Too Many Requests", headers={"Retry-After": str(retry_after)}
+            )
+        return None
+
+    async def _site(self, request: web.Request) -> web.StreamResponse:
         site_id = request.match_info["site_id"]
         tail = request.match_info.get("tail", "")
+        if site_id in self.market.shops:
+            return await self._shop(request, site_id, tail)
         if site_id not in self.market.sites:
             return web.Response(status=404, text="Not Found")
         route = _route_of(tail, request)
@@ -185,14 +271,11 @@ class SimulatorServer:
         with self.market.lock:
             faults = self.market.active_faults(site_id)
             self.market.request_counts[(site_id, route)] += 1
+        failure = await self._fault_response(request, site_id, faults, robots=route == "robots")
+        if failure is not None:
+            return failure
         if route == "robots":
             return web.Response(text=themes.ROBOTS_TXT, content_type="text/plain")
-        if "slow" in faults:
-            await asyncio.sleep(SLOW_FAULT_SECONDS)
-        if "http_500" in faults:
-            return web.Response(status=500, text="500 Internal Server Error", content_type=_HTML)
-        if "http_429" in faults:
-            return web.Response(status=429, text="Too Many Requests", headers={"Retry-After": "1"})
         if route == "api":
             params = await _read_params(request)
             with self.market.lock:
@@ -205,6 +288,48 @@ class SimulatorServer:
             body = body[: int(len(body) * _TRUNCATE_SHARE)]
         return web.Response(body=body, status=status, content_type=content_type, charset="utf-8")
 
+    async def _shop(self, request: web.Request, shop_id: str, tail: str) -> web.StreamResponse:
+        if request.method not in ("GET", "HEAD"):
+            return web.Response(status=405, text="Method Not Allowed")
+        route = tail.strip().lstrip("/")
+        with self.market.lock:
+            faults = self.market.active_faults(shop_id)
+            self.market.request_counts[(shop_id, _shop_route_name(route))] += 1
+        failure = await self._fault_response(
+            request, shop_id, faults, robots=route == "robots.txt"
+        )
+        if failure is not None:
+            return failure
+        query = dict(request.query)
+        key = ("shop", shop_id, route, tuple(sorted(query.items())))
+        with self.market.lock:
+            cache = self._fresh_cache()
+            full_key = (*key, self.market.version)
+            response = cache.get(full_key)
+            if response is None:
+                response = shop_pages.handle_shop_request(
+                    self.market,
+                    self.market.shops[shop_id],
+                    route,
+                    query,
+                    base_url=self.base_url,
+                    other_base_url=self.other_base_url,
+                )
+                cache[full_key] = response
+        if response is None:
+            return web.Response(status=404, text="Not Found", content_type=_HTML)
+        body = response.body
+        if "truncated" in faults and response.status == 200:
+            body = body[: int(len(body) * _TRUNCATE_SHARE)]
+        charset = "utf-8" if response.content_type.startswith(("text/", "application/")) else None
+        return web.Response(
+            body=body,
+            status=response.status,
+            content_type=response.content_type,
+            charset=charset,
+            headers=response.headers,
+        )
+
     def _render(self, site_id: str, route: str, faults: frozenset[str]) -> bytes:
         site = self.market.site(site_id)
         if route == "services":
@@ -213,7 +338,8 @@ class SimulatorServer:
                 theme = themes_after(site.theme)
             text = themes.render_services_page(self.market, site, faults=faults, theme=theme)
         elif route == "landing":
-            text = themes.render_landing_page(self.market, site, faults=faults)
+            partners = directories.partners_html(self.market, site_id, self.base_url)
+            text = themes.render_landing_page(self.market, site, faults=faults, partners=partners)
         elif route == "api_docs":
             text = themes.render_api_docs_page(site)
         else:
@@ -224,6 +350,14 @@ class SimulatorServer:
 def themes_after(theme: str) -> str:
     """The theme a ``layout_change`` fault switches to."""
     return THEMES[(THEMES.index(theme) + 1) % len(THEMES)]
+
+
+def _shop_route_name(route: str) -> str:
+    """A short name for request counting: ``landing``, ``products.json``, ``product``, ..."""
+    if not route:
+        return "landing"
+    head = route.split("/", 1)[0]
+    return {"buy": "product", "c": "category", "products": "product"}.get(head, head)
 
 
 def _route_of(tail: str, request: web.Request) -> str | None:
@@ -270,25 +404,41 @@ def run_simulator(
     n_panels: int,
     days: int = 0,
     truth_path: Path | None = None,
+    n_shops: int = 10,
 ) -> None:
-    """Build a market, serve it, print the base URL and sites, block until Ctrl-C.
+    """Build a market, serve it, print the base URL, sites, shops and directories, block until
+    Ctrl-C.
 
     ``days`` simulates that many days before serving; ``truth_path`` receives the ground truth
     at start and again on exit (the clock may be advanced through ``POST /_sim/advance``).
     """
-    market = Market(seed=seed, n_panels=n_panels)
+    market = Market(seed=seed, n_panels=n_panels, n_shops=n_shops)
     if days:
         market.advance(days)
     with SimulatorServer(market, host=host, port=port) as server:
         print(
-            f"clickfarm simulator: seed {seed}, {len(market.sites)} sites, "
-            f"day {market.day} ({market.today.isoformat()})",
+            f"clickfarm simulator: seed {seed}, {len(market.sites)} panels, "
+            f"{len(market.shops)} shops, day {market.day} ({market.today.isoformat()})",
             flush=True,
         )
         print(f"base URL: {server.base_url}", flush=True)
         for entry in market.sites_config(server.base_url):
             print(
-                f"  {entry['id']:<10} {entry['family']:<9} {entry['currency']:<4} {entry['url']}",
+                f"  {entry['id']:<10} {entry['family']:<11} {entry['currency']:<4} {entry['url']}",
+                flush=True,
+            )
+        for shop in market.shops.values():
+            if not shop.in_config:
+                print(
+                    f"  {shop.shop_id:<10} {shop.config_family:<11} {shop.currency:<4} "
+                    f"{server.site_url(shop.shop_id)}  (not in config: found by discovery)",
+                    flush=True,
+                )
+        for directory_id in directories.DIRECTORY_IDS:
+            print(
+                f"  directory {directory_id:<10} {server.base_url}/d/{directory_id}/ "
+                f"({len(market.discovery.listings[directory_id])} sellers, "
+                f"{market.discovery.pages(directory_id)} pages)",
                 flush=True,
             )
         if truth_path is not None:

@@ -320,8 +320,12 @@ def _cell(
 # --- Landing page ----------------------------------------------------------------------------
 
 
-def render_landing_page(market: Market, site: Site, *, faults: frozenset[str] = frozenset()) -> str:
-    """``/``: hero, public counters, login form (PerfectPanel or SmartPanel fingerprints)."""
+def render_landing_page(
+    market: Market, site: Site, *, faults: frozenset[str] = frozenset(), partners: str = ""
+) -> str:
+    """``/``: hero, public counters, login form (PerfectPanel or SmartPanel fingerprints);
+    ``partners`` is the "Partners" block (``directories.partners_html``) of the sellers that
+    link others."""
     style = site.page_style
     counters = market.counters(site.site_id)
     orders = counters["orders"]
@@ -390,7 +394,7 @@ def render_landing_page(market: Market, site: Site, *, faults: frozenset[str] = 
         f'<a class="btn btn-lg btn-default" href="{base}/services">Services</a>'
         f'</div><div class="col-md-5">{login}</div></div>\n'
         f'<div class="row stats">{"".join(blocks)}</div>\n'
-        f"{powered}</div>\n" + _foot(site)
+        f"{powered}{partners}</div>\n" + _foot(site)
     )
 
 

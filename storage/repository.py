@@ -7,7 +7,8 @@ current price periods, ``executemany`` inserts, and ``UPDATE ... WHERE id IN (..
 There is no per-offer round trip, so a crawl of 20 000 offers costs a handful of statements.
 
 Change-only history (see :mod:`storage.models`): an offer whose price values (price, currency,
-quantity, min, max) did not change only moves ``last_confirmed_at`` of its current period.
+quantity, min, max, and for retail packages the compare-at price and availability) did not
+change only moves ``last_confirmed_at`` of its current period.
 The comparison is on native values, so a move of the exchange rate alone never opens a period.
 """
 
@@ -107,7 +108,8 @@ _ATTRIBUTE_FIELDS = (
 )
 _METADATA_FIELDS = _OFFER_FIELDS + _ATTRIBUTE_FIELDS
 # What makes a new price period. usd_per_1000 is deliberately absent (FX moves are not changes).
-_PRICE_KEY_FIELDS = ("price", "currency", "quantity", "min_quantity", "max_quantity")
+_PRICE_KEY_FIELDS = ("price", "currency", "quantity", "min_quantity", "max_quantity",
+                     "compare_at_price", "available")
 _PERCENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 
@@ -186,13 +188,37 @@ def upsert_site(
         connection.execute(statement)
 
 
-def start_run(engine: Engine, *, site_id: str, started_at: datetime, pid: int | None = None) -> int:
-    """Record a crawl of ``site_id`` as ``running`` and return its id."""
+RUN_TRIGGERS = ("manual", "schedule", "demo")
+
+
+def start_run(
+    engine: Engine,
+    *,
+    site_id: str,
+    started_at: datetime,
+    pid: int | None = None,
+    trigger: str | None = None,
+    planned_at: datetime | None = None,
+) -> int:
+    """Record a crawl of ``site_id`` as ``running`` and return its id.
+
+    ``trigger`` says what started it (``manual``, ``schedule``, ``demo``); ``planned_at`` is
+    when the scheduler planned it (``started_at - planned_at`` is the start delay).
+    """
     _require_aware("started_at", started_at)
+    if planned_at is not None:
+        _require_aware("planned_at", planned_at)
+    if trigger is not None and trigger not in RUN_TRIGGERS:
+        raise ValueError(f"run trigger must be one of {RUN_TRIGGERS}, got {trigger!r}")
     with write_transaction(engine) as connection:
         result = connection.execute(
             insert(run_table).values(
-                site_id=site_id, started_at=started_at, status="running", pid=pid
+                site_id=site_id,
+                started_at=started_at,
+                status="running",
+                pid=pid,
+                trigger=trigger,
+                planned_at=planned_at,
             )
         )
         return int(result.inserted_primary_key[0])
@@ -207,20 +233,28 @@ def fail_run(
     status: str = "failed",
     rejections: Sequence[Rejection] = (),
     stats: dict[str, Any] | None = None,
-) -> None:
+    only_if_running: bool = False,
+) -> bool:
     """Close a run that stored no offers (``failed`` or ``interrupted``), keeping its rejections.
 
-    The caller's verdict wins: the run is closed whatever status it had.
+    The caller's verdict wins: the run is closed whatever status it had, unless
+    ``only_if_running`` (the scheduler settling a crawl process that ended: a run the process
+    closed itself keeps its status). ``stats=None`` keeps the stats already recorded. Returns
+    whether the run was closed.
     """
     _require_aware("finished_at", finished_at)
     if status not in ("failed", "interrupted", "partial"):
         raise ValueError(f"fail_run status must be failed, interrupted or partial, got {status!r}")
     with write_transaction(engine) as connection:
         run = connection.execute(
-            select(run_table.c.site_id).where(run_table.c.id == run_id)
+            select(run_table.c.site_id, run_table.c.status)
+            .where(run_table.c.id == run_id)
+            .with_for_update()  # the crawl process may be closing it right now (PostgreSQL)
         ).one_or_none()
         if run is None:
             raise LookupError(f"crawl run {run_id} does not exist")
+        if only_if_running and run.status != "running":
+            return False
         _insert_rejections(
             connection,
             codec=_Codec(connection.dialect.name, finished_at),
@@ -235,10 +269,12 @@ def fail_run(
                 status=status,
                 finished_at=finished_at,
                 error=error,
-                stats=stats,
-                offers_rejected=len(rejections),
+                # Re-closing a run (the scheduler adding why it stopped) keeps its counts.
+                **({"offers_rejected": len(rejections)} if rejections else {}),
+                **({"stats": stats} if stats is not None else {}),
             )
         )
+    return True
 
 
 def mark_stale_runs_interrupted(engine: Engine, *, now: datetime) -> int:
@@ -327,6 +363,7 @@ def complete_run(
     error: str | None = None,
     stats: dict[str, Any] | None = None,
     complete_listing: bool = True,
+    finished_at: datetime | None = None,
 ) -> StoreResult:
     """Store one crawl of one site and close its run, in ONE transaction.
 
@@ -338,17 +375,20 @@ def complete_run(
       ``last_seen_at``) move;
     - other price values: the current period is closed at ``observed_at``, a new one opens, and
       a ``price_up`` / ``price_down`` event (``change_pct`` = (new − old) / old × 100, 2 dp) or a
-      ``limits_changed`` event records it;
+      ``limits_changed`` event records it (a retail package whose compare-at price or
+      availability alone changed is a ``limits_changed`` with the values in ``details``);
     - removed earlier and seen again: a ``reinstated`` event and a new period.
 
     Name, category, platform, metric and attributes are updated when they differ. When
     ``complete_listing`` is true, active offers missing from the batch are ``removed`` (event,
     ``is_active`` false, ``removed_at``, current period closed); a partial listing never removes
     anything. Rejections and counters are stored and the run gets its counts, status, stats and
-    ``finished_at``. On any error the transaction is rolled back (nothing of the batch is
+    ``finished_at`` (default ``observed_at``). On any error the transaction is rolled back (nothing of the batch is
     stored), the run stays ``running`` and the exception propagates: call :func:`fail_run`.
     """
     _require_aware("observed_at", observed_at)
+    if finished_at is not None:
+        _require_aware("finished_at", finished_at)
     if status not in FINISHED_RUN_STATUSES:
         raise ValueError(f"a completed run's status must be one of {FINISHED_RUN_STATUSES}")
 
@@ -418,7 +458,7 @@ def complete_run(
             .where(run_table.c.id == run_id)
             .values(
                 status=status,
-                finished_at=observed_at,
+                finished_at=finished_at or observed_at,
                 pages=pages,
                 offers_seen=len(unique_offers),
                 offers_new=result.new,
@@ -534,6 +574,9 @@ _PERIOD_INSERT_COLUMNS = (
     "price_raw",
     "currency",
     "quantity",
+    "quantity_raw",
+    "compare_at_price",
+    "compare_at_price_raw",
     "usd_per_1000",
     "fx_rate",
     "fx_date",
@@ -561,6 +604,7 @@ _EXISTING_SQL = (
     "SELECT o.id, o.site_offer_id, o.is_active, "
     + ", ".join(f"o.{name}" for name in _METADATA_FIELDS)
     + ", p.id, p.price, p.currency, p.quantity, p.min_quantity, p.max_quantity, p.usd_per_1000"
+    ", p.compare_at_price, p.available"
     " FROM offer AS o"
     " LEFT JOIN offer_price_period AS p ON p.offer_id = o.id AND p.valid_to IS NULL"
     " WHERE o.site_id = :site_id"
@@ -571,7 +615,9 @@ _R_META = 3
 _R_META_END = _R_META + len(_METADATA_FIELDS)
 _R_START_TIME = _R_META + _METADATA_FIELDS.index("start_time_hours")
 _R_PERIOD = _R_META_END
-_R_PRICE, _R_CURRENCY, _R_QUANTITY, _R_MIN, _R_MAX, _R_USD = range(_R_PERIOD + 1, _R_PERIOD + 7)
+_R_PRICE, _R_CURRENCY, _R_QUANTITY, _R_MIN, _R_MAX, _R_USD, _R_COMPARE_AT, _R_AVAILABLE = range(
+    _R_PERIOD + 1, _R_PERIOD + 9
+)
 
 
 def _existing_rows(connection: Any, site_id: str) -> list[Any]:
@@ -661,6 +707,9 @@ def _plan(
             and offer.min_quantity == row[_R_MIN]
             and offer.max_quantity == row[_R_MAX]
             and offer.price == decimal_from_db(row[_R_PRICE])
+            and offer.compare_at_price == decimal_from_db(row[_R_COMPARE_AT])
+            # SQLite returns 0/1, which compare equal to False/True.
+            and offer.available == row[_R_AVAILABLE]
         ):
             plan.unchanged_period_ids.append(row[_R_PERIOD])
         else:
@@ -849,13 +898,15 @@ def _period_row(
         offer.price_raw,
         offer.currency,
         offer.quantity,
+        offer.quantity_raw,
+        money(offer.compare_at_price),
+        offer.compare_at_price_raw,
         money(offer.usd_per_1000),
         money(offer.fx_rate),
         codec.date(offer.fx_date),
         offer.min_quantity,
         offer.max_quantity,
-        # NormalizedOffer carries no availability yet: unknown, never guessed.
-        getattr(offer, "available", None),
+        offer.available,
     )
 
 
@@ -870,8 +921,12 @@ def _change_event(
     """
     old_price = decimal_from_db(row[_R_PRICE])
     old_currency = row[_R_CURRENCY]
-    old_key = (old_price, old_currency, row[_R_QUANTITY], row[_R_MIN], row[_R_MAX])
-    new_key = (offer.price, offer.currency, offer.quantity, offer.min_quantity, offer.max_quantity)
+    old_available = row[_R_AVAILABLE]
+    old_key = (old_price, old_currency, row[_R_QUANTITY], row[_R_MIN], row[_R_MAX],
+               decimal_from_db(row[_R_COMPARE_AT]),
+               None if old_available is None else bool(old_available))
+    new_key = (offer.price, offer.currency, offer.quantity, offer.min_quantity, offer.max_quantity,
+               offer.compare_at_price, offer.available)
     details: dict[str, Any] = {
         "changed": {
             name: [old, new]

@@ -17,7 +17,8 @@ numerically; the tables keep the exact decimal text).
 
 These tables live in their own ``MetaData``: they must never be created as tables.
 
-- ``v_offer_current``: one row per active offer with its current price period.
+- ``v_offer_current``: one row per active offer with its current price period (retail packages
+  also show the size as written and the compare-at price, migration 0003).
 - ``v_price_history``: every price period (the change-only series) with its offer's labels.
 - ``v_offer_changes``: every event (new, removed, reinstated, price up / down, limits changed).
 - ``v_run_summary``: every crawl run with its counts, status and duration.
@@ -94,6 +95,9 @@ v_offer_current = Table(
     _ts("last_confirmed_at"),
     _ts("first_seen_at"),
     _ts("last_seen_at"),
+    _text("quantity_raw"),
+    _money("compare_at_price"),
+    _text("compare_at_price_raw"),
 )
 
 v_price_history = Table(
@@ -122,6 +126,9 @@ v_price_history = Table(
     _ts("valid_to"),
     _ts("last_confirmed_at"),
     _int("run_id"),
+    _text("quantity_raw"),
+    _money("compare_at_price"),
+    _text("compare_at_price_raw"),
 )
 
 v_offer_changes = Table(

@@ -47,8 +47,10 @@ class SimulatedSetup:
                     if row.valid_to is None or row.valid_to > moment}
 
 
-def start_simulated(tmp_path: Path, *, seed: int, panels: int) -> SimulatedSetup:
-    market = Market(seed=seed, n_panels=panels)
+def start_simulated(tmp_path: Path, *, seed: int, panels: int, shops: int = 0) -> SimulatedSetup:
+    """A running simulator (``panels`` panels, ``shops`` retail shops; no shops by default so
+    panel-only tests stay fast), a sites file for it and a migrated SQLite database."""
+    market = Market(seed=seed, n_panels=panels, n_shops=shops)
     server = SimulatorServer(market).start()
     os.environ["CLICKFARM_SIM_URL"] = server.base_url
     os.environ.update(market.api_key_env())

@@ -442,7 +442,8 @@ def test_ground_truth_round_trips_through_json(advanced_market: Market, tmp_path
     assert any_service["platform"] and any_service["metric"]
     first_day = site["orders"][loaded["dates"][0]]
     assert Decimal(first_day["revenue_usd"]) > 0
-    assert loaded["seller_count"] == len(advanced_market.sites)
+    # sellers = panels + retail shops
+    assert loaded["seller_count"] == len(advanced_market.sites) + len(advanced_market.shops)
 
 
 # --- faults ----------------------------------------------------------------------------------
@@ -536,7 +537,9 @@ def test_day_fault_and_clearing(small_market: Market) -> None:
 
 def test_sites_config_and_api_keys(market: Market) -> None:
     entries = market.sites_config("http://127.0.0.1:9999/")
-    assert [entry["id"] for entry in entries] == list(market.sites)
+    # every panel, then the shops listed in the config (the others are found by discovery)
+    listed_shops = [shop_id for shop_id, shop in market.shops.items() if shop.in_config]
+    assert [entry["id"] for entry in entries] == [*market.sites, *listed_shops]
     keys = market.api_key_env()
     for entry in entries:
         assert entry["url"] == f"http://127.0.0.1:9999/s/{entry['id']}/"

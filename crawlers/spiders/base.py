@@ -17,6 +17,15 @@ Knobs and hooks, documented once here:
 :meth:`post_process_offer`
     Override in a site subclass to fix a quirky site: receives each :class:`RawOffer` and the
     response, returns the offer (possibly changed) or ``None`` to drop it with a counted reason.
+``max_pages``
+    Bound on the listing pages one crawl fetches (paginated shops, followed product pages);
+    the Scrapy setting ``CLICKFARM_MAX_LISTING_PAGES`` overrides it. Reaching it ends the crawl
+    as ``partial`` ("pagination did not end after N pages"): nothing is marked removed.
+:meth:`site_request`
+    A request that stays on the site: redirects are followed only while they stay under the
+    site's URL (host and path prefix, so ``http://host/s/shop-03/`` never wanders into
+    ``/s/shop-04/``); a redirect elsewhere is refused, counted (``offsite/redirects_refused``),
+    noted and reported through the request's errback.
 
 The spider keeps a :class:`CrawlOutcome` that the storage pipeline reads when the spider
 closes: whether the price list was read at all, the errors met, pages fetched and the currency
@@ -30,7 +39,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -54,6 +63,21 @@ class CrawlOutcome:
     pages: int = 0
     stated_currency: str | None = None
     notes: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
+    """Listing pages that could not be read after the listing was (a later page failed, the
+    page bound was reached): the run is partial and no offer is marked removed."""
+
+    @property
+    def complete_listing(self) -> bool:
+        """Every page of the listing was read: unseen offers may be marked removed."""
+        return not self.incomplete
+
+
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+class OffsiteRedirect(Exception):
+    """A redirect that would leave the site (another host, or another site's path)."""
 
 
 class SellerSpider(scrapy.Spider):
@@ -61,6 +85,7 @@ class SellerSpider(scrapy.Spider):
 
     family: str = ""
     landing_path: str | None = ""
+    max_pages: int = 100
 
     def __init__(self, *args: Any, site: SiteConfig, observed_at: datetime | None = None,
                  **kwargs: Any) -> None:
@@ -68,6 +93,10 @@ class SellerSpider(scrapy.Spider):
         self.site = site
         self.observed_at = observed_at or datetime.now(UTC)
         self.outcome = CrawlOutcome()
+        hostname = urlsplit(site.url).hostname
+        # Scrapy's OffsiteMiddleware drops followed links to other hosts (requests sent with
+        # dont_filter bypass it; site_request checks those itself).
+        self.allowed_domains = [hostname] if hostname else []
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -91,9 +120,12 @@ class SellerSpider(scrapy.Spider):
         self.outcome.pages += 1
         yield from landing.extract_counters(response.text)
 
-    def emit_listing(self, response: Response, result: ExtractResult) -> Iterable[Any]:
-        """Yield a parsed price list's items and record that the listing was read."""
-        self.outcome.pages += 1
+    def emit_listing(self, response: Response, result: ExtractResult, *,
+                     count_page: bool = True) -> Iterable[Any]:
+        """Yield a parsed price list's items and record that the listing was read
+        (``count_page=False`` when the spider counted the pages itself)."""
+        if count_page:
+            self.outcome.pages += 1
         self.outcome.listing_read = True
         self.outcome.notes.extend(result.notes)
         if result.currency and not self.outcome.stated_currency:
@@ -134,6 +166,89 @@ class SellerSpider(scrapy.Spider):
         self.crawler.stats.inc_value("secondary/errors")
         self.logger.warning("%s: %s", self.site.id, message)
 
+    # -- staying on the site and bounded paging (used by the retail families) ---------------
+
+    @property
+    def page_limit(self) -> int:
+        """``max_pages``, or the ``CLICKFARM_MAX_LISTING_PAGES`` setting when set."""
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            configured = crawler.settings.getint("CLICKFARM_MAX_LISTING_PAGES", 0)
+            if configured > 0:
+                return configured
+        return self.max_pages
+
+    def is_on_site(self, url: str) -> bool:
+        """Same host (``www.`` aside; the port too when the site URL names one) and under the
+        site URL's path."""
+        site, other = urlsplit(self.site.url), urlsplit(url)
+        if other.scheme not in ("http", "https"):
+            return False
+
+        def host(parts: Any) -> str:
+            return (parts.hostname or "").lower().removeprefix("www.")
+
+        if host(site) != host(other):
+            return False
+        if site.port is not None and other.port != site.port:
+            return False
+        return (other.path or "/").startswith(site.path or "/")
+
+    def site_request(self, url: str, callback: Any, *, errback: Any,
+                     cb_kwargs: dict[str, Any] | None = None, dont_filter: bool = True,
+                     **kwargs: Any) -> scrapy.Request:
+        """A GET that handles its own redirects: followed while on the site, refused
+        otherwise (see the class docstring). ``callback`` / ``errback`` are methods of this
+        spider."""
+        meta = dict(kwargs.pop("meta", None) or {})
+        meta.update({"dont_redirect": True, "handle_httpstatus_list": list(REDIRECT_STATUSES)})
+        return scrapy.Request(
+            url, callback=self._site_response, errback=errback, dont_filter=dont_filter,
+            meta=meta, cb_kwargs={"_then": callback.__name__, **(cb_kwargs or {})}, **kwargs)
+
+    def _site_response(self, response: Response, _then: str, **kwargs: Any) -> Any:
+        if response.status not in REDIRECT_STATUSES:
+            result = getattr(self, _then)(response, **kwargs)
+            if result is not None:
+                yield from result
+            return
+        location = response.headers.get("Location")
+        request = response.request
+        target = urljoin(response.url, location.decode("latin-1")) if location else None
+        redirects = response.meta.get("site_redirects", 0) + 1
+        if target and self.is_on_site(target) and redirects <= 5:
+            yield request.replace(url=target, meta={**request.meta, "site_redirects": redirects},
+                                  **({"method": "GET", "body": b""}
+                                     if response.status == 303 else {}))
+            return
+        if target and not self.is_on_site(target):
+            self.crawler.stats.inc_value("offsite/redirects_refused")
+            problem = f"redirect to {target} not followed (outside {self.site.url})"
+        else:
+            problem = f"too many redirects (last to {target})" if target else (
+                f"HTTP {response.status} without a Location header")
+        self.outcome.notes.append(f"{response.url}: {problem}")
+        failure = Failure(OffsiteRedirect(problem))
+        failure.request = request  # type: ignore[attr-defined]
+        errback = request.errback
+        result = errback(failure) if errback is not None else None
+        if result is not None:
+            yield from result
+
+    def listing_incomplete(self, message: str) -> None:
+        """A listing page after a successful one failed, or the page bound was reached."""
+        self.outcome.incomplete.append(message)
+        self.crawler.stats.inc_value("listing/incomplete")
+        self.logger.warning("%s: %s", self.site.id, message)
+
+    def listing_page_failed(self, message: str) -> None:
+        """A listing page failed: the whole listing when nothing was read yet, else only this
+        page (the run becomes partial)."""
+        if self.outcome.listing_read:
+            self.listing_incomplete(message)
+        else:
+            self.listing_failed(message)
+
     # -- hooks ------------------------------------------------------------------------------
 
     def post_process_offer(self, offer: RawOffer, response: Response) -> RawOffer | None:
@@ -146,6 +261,9 @@ def describe_failure(failure: Failure) -> str:
     request = getattr(failure, "request", None)
     url = request.url if request is not None else "?"
     value = failure.value
+    # A middleware that gave up says why (crawlers.middlewares: "blocked: HTTP 429 ...").
+    if getattr(value, "crawl_message", None):
+        return f"{url}: {value.crawl_message}"
     response = getattr(value, "response", None)
     if response is not None:
         return f"{url}: HTTP {response.status}"

@@ -1,0 +1,464 @@
+"""Package cards: retail offers read from HTML without structured data.
+
+"Buy followers" shops show each package as a block holding a size and a price: a Bootstrap
+pricing card, a WooCommerce shop-loop ``<li class="product">``, an Elementor price table, a
+table row, a ``<select>`` option "1000 Followers - $12.99". The heuristic is generic, not one
+template:
+
+1. **Price nodes**: the smallest elements whose text (struck-through parts left out) is one
+   price with a currency (``$27``, ``12,99 €``, ``R$ 29,90``, ``£9.99``, ``$ 27 99`` when the
+   cents sit in their own element), or a bare number in an element classed ``price`` /
+   ``amount``. A price inside ``<del>``, ``<s>``, ``<strike>``, an element styled
+   ``line-through`` or classed ``compare``/``old``/``was``/``regular``/``original`` is a
+   compare-at price.
+2. **Quantity nodes**: the largest elements whose whole text is a size, optionally with up to
+   three words: ``1,000 Followers``, ``1K``, ``1.5k``, ``10 000``, ``1M``, ``2.5K Likes``.
+   Durations, percentages and counts that are not sizes (``30-day refill``, ``24/7``,
+   ``100% real``, ``5 stars``, ``120 sold``) are not sizes.
+3. **Cards**: from each price node, the closest ancestor that holds a quantity node. It is a
+   card when it holds exactly one size (otherwise it is the whole list, and the price belongs
+   to no single package). Titles ("STARTER"), badges ("Most Popular") and features ("Instant
+   delivery") are ignored.
+4. **Inline packages**: an element whose text is "size - price" (``<option>``, ``<li>``).
+
+The offer's name is the nearest heading above the card (or the page title) plus the size as
+written, so the taxonomy can read the platform and metric; its id comes from the card's own
+markup (``data-product-id``, ``?add-to-cart=``, an option value) when it has one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from crawlers.items import ExtractResult, RawOffer
+
+SOURCE = "storefront"
+"""``RawOffer.source`` of card offers: page text (``"12,99 €"``), read with the currency's
+separators."""
+
+_SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "title",
+                           "meta", "link", "iframe", "button"})
+_STRUCK_TAGS = frozenset({"del", "s", "strike"})
+_STRUCK_CLASS = re.compile(
+    r"(?:^|[-_\s])(?:compare|old|was|regular|original|strike|striked|strikethrough|"
+    r"crossed|before|line-through|list-price|listprice|msrp)(?:$|[-_\s])", re.IGNORECASE)
+# Class tokens of the element holding a price's number ("price", "amount",
+# "elementor-price-table__price"), not of its neighbours ("after-price", "price-label").
+_PRICE_CLASS = re.compile(r"^(?:[\w-]*__)?(?:(?:product|sale|current|final|special)[-_])?"
+                          r"(?:price|amount|money|cost)(?:[-_](?:now|current|value|amount))?$",
+                          re.IGNORECASE)
+
+_SYMBOL = (r"(?:US\$|R\$|CA\$|C\$|AU\$|A\$|NZ\$|HK\$|S\$|MX\$|\$|€|£|₹|₺|₽|¥|￥|₩|₦|₱|₴|₫|৳|฿|"
+           r"₪|₸|Rp\.?|RM|zł|Kč|kr\.?|CHF|Rs\.?|TL|lei|Ft|[A-Z]{3}(?![a-z]))")
+_AMOUNT = r"(?:\d{1,3}(?:[.,\u00a0 ’']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,3})?)(?: \d{2})?"
+_PRICE = re.compile(
+    rf"^(?:(?P<pre>{_SYMBOL})\s?{_AMOUNT}(?:\s?{_SYMBOL})?|{_AMOUNT}\s?(?P<post>{_SYMBOL}))"
+    rf"(?:\s*\*)?$")
+_BARE_AMOUNT = re.compile(rf"^{_AMOUNT}$")
+_NUMBER = r"\d{1,3}(?:[.,\u00a0 ]\d{3})+|\d+(?:[.,]\d+)?"
+_QUANTITY = re.compile(
+    rf"^\+?\s*(?P<number>{_NUMBER})\s*(?P<suffix>[kKmM]|thousand|million)?\+?"
+    r"(?P<words>(?:\s+[^\W\d_][\w'’.-]*){0,3})\s*$")
+_NOT_SIZE_WORDS = re.compile(
+    r"^\s*(?:days?|hours?|hrs?|h|minutes?|mins?|weeks?|months?|years?|tage?n?|stunden?|std|"
+    r"monate?n?|dias?|días|horas?|meses|mes|jours?|heures?|mois|giorni|ore|mesi|gün|saat|ay|"
+    r"hari|jam|bulan|dni|godzin|ngày|giờ|stars?|sold|orders?|"
+    r"customers?|clients?|ratings?|reviews? from|left|in stock|available|%|x)\b", re.IGNORECASE)
+_INLINE = re.compile(
+    rf"^(?P<quantity>\+?(?:{_NUMBER})\s*(?:[kKmM]\b)?\+?(?:\s+[^\W\d_][\w'’.-]*){{0,3}})\s*"
+    rf"(?:[-–—:|=@]|for|por|für|pour)?\s*"
+    rf"(?P<price>(?:{_SYMBOL})\s?{_AMOUNT}|{_AMOUNT}\s?(?:{_SYMBOL}))\s*$")
+_ID_ATTRIBUTES = ("data-variant-id", "data-product-id", "data-product_id", "data-package-id",
+                  "data-package", "data-sku", "data-id", "data-offer-id")
+_ID_PARAMETERS = ("add-to-cart", "variant", "variant_id", "product_id", "package", "pid", "id")
+_SPACES = re.compile(r"\s+")
+
+
+def _clean(text: str) -> str:
+    return _SPACES.sub(" ", text.replace("\u00a0", " ")).strip()
+
+
+def _classes(element: Any) -> str:
+    return element.get("class") or ""
+
+
+def _is_hidden(element: Any) -> bool:
+    style = (element.get("style") or "").replace(" ", "").lower()
+    return element.get("hidden") is not None or "display:none" in style
+
+
+def _is_struck(element: Any) -> bool:
+    if not isinstance(element.tag, str):
+        return False
+    if element.tag.lower() in _STRUCK_TAGS:
+        return True
+    style = (element.get("style") or "").replace(" ", "").lower()
+    return "line-through" in style or bool(_STRUCK_CLASS.search(_classes(element)))
+
+
+def is_price_text(text: str) -> bool:
+    """``"$27"``, ``"12,99 €"``, ``"R$ 29,90"``, ``"USD 5"``: one price naming a currency."""
+    return bool(_PRICE.match(_clean(text)))
+
+
+def is_quantity_text(text: str) -> bool:
+    """``"1,000 Followers"``, ``"1K"``, ``"1.5k"``, ``"10 000"``, ``"1M"``: a package size
+    (with at most three words), not a duration, percentage, rating or price."""
+    cleaned = _clean(text)
+    match = _QUANTITY.match(cleaned)
+    if not match or is_price_text(cleaned):
+        return False
+    number = match["number"]
+    if re.fullmatch(r"\d+[.,]\d+", number) and not match["suffix"] and not re.fullmatch(
+            r"\d{1,3}[.,]\d{3}", number):
+        return False  # "4.9" is a rating, "1.5k" and "1.000" are sizes
+    return not _NOT_SIZE_WORDS.match(match["words"] or "")
+
+
+@dataclass
+class _Texts:
+    """Visible text of every element, with and without its struck-through parts."""
+
+    full: dict[Any, str] = field(default_factory=dict)
+    unstruck: dict[Any, str] = field(default_factory=dict)
+
+    def collect(self, element: Any) -> tuple[list[str], list[str]]:
+        full: list[str] = []
+        unstruck: list[str] = []
+        if element.text and element.text.strip():
+            full.append(element.text.strip())
+            unstruck.append(element.text.strip())
+        for child in element:
+            if isinstance(child.tag, str) and child.tag.lower() not in _SKIPPED_TAGS and (
+                    not _is_hidden(child)):
+                child_full, child_unstruck = self.collect(child)
+                full.extend(child_full)
+                if not _is_struck(child):
+                    unstruck.extend(child_unstruck)
+            if child.tail and child.tail.strip():
+                full.append(child.tail.strip())
+                unstruck.append(child.tail.strip())
+        self.full[element] = _clean(" ".join(full))
+        self.unstruck[element] = _clean(" ".join(unstruck))
+        return full, unstruck
+
+
+@dataclass
+class _Card:
+    element: Any
+    quantity: Any | None
+    """The size element; ``None`` for a card shaped like the others that shows no size."""
+    prices: list[Any]
+
+
+def _direct_text(element: Any) -> str:
+    """The text right inside ``element``, outside its child elements (``<h1>$27 <small>/
+    month</small></h1>`` -> ``"$27"``; ``<td><s>$15</s> $12</td>`` -> ``"$12"``)."""
+    parts = [element.text or ""] + [child.tail or "" for child in element]
+    return _clean(" ".join(parts))
+
+
+def price_text(element: Any, texts: _Texts) -> str | None:
+    """The price an element shows (struck-through parts left out), or ``None``."""
+    text = texts.unstruck.get(element, "")
+    if not text:
+        return None
+    if _PRICE.match(text):
+        return text
+    if _BARE_AMOUNT.match(text) and any(_PRICE_CLASS.search(token)
+                                        for token in _classes(element).split()):
+        return text
+    if len(element):
+        direct = _direct_text(element)
+        if direct and _PRICE.match(direct):
+            return direct
+    return None
+
+
+def _is_price_node(element: Any, texts: _Texts) -> bool:
+    return price_text(element, texts) is not None
+
+
+def _struck_price(element: Any, texts: _Texts) -> bool:
+    text = texts.full.get(element, "")
+    return _is_struck(element) and bool(_PRICE.match(text) or (
+        _BARE_AMOUNT.match(text) and _PRICE_CLASS.search(_classes(element))))
+
+
+def _elements(root: Any, texts: _Texts) -> list[Any]:
+    return [element for element in root.iter() if element in texts.full]
+
+
+def _ancestors(element: Any, root: Any) -> list[Any]:
+    chain = []
+    parent = element.getparent()
+    while parent is not None:
+        chain.append(parent)
+        if parent is root:
+            break
+        parent = parent.getparent()
+    return chain
+
+
+def _price_nodes(elements: list[Any], texts: _Texts) -> tuple[list[Any], list[Any]]:
+    """(current price nodes, struck price nodes), smallest elements only, in page order."""
+    current = [e for e in elements if _is_price_node(e, texts) and not _is_struck(e)]
+    current_set = set(current)
+    # Keep the smallest: an element whose descendant is already a price node is its container.
+    has_inner = set()
+    for element in current:
+        for ancestor in _ancestors(element, None):
+            if ancestor in current_set:
+                has_inner.add(ancestor)
+    current = [e for e in current if e not in has_inner]
+    struck = [e for e in elements if _struck_price(e, texts)]
+    struck_set = set(struck)
+    struck = [e for e in struck if not any(a in struck_set for a in _ancestors(e, None))]
+    # A "current" price inside a struck element is the struck price itself.
+    struck_all = struck_set
+    current = [e for e in current
+               if not any(a in struck_all or _is_struck(a) for a in _ancestors(e, None))]
+    return current, struck
+
+
+def _quantity_nodes(elements: list[Any], texts: _Texts) -> list[Any]:
+    """Largest elements whose whole text is a size."""
+    matching = {e for e in elements if is_quantity_text(texts.full.get(e, ""))}
+    return [e for e in elements
+            if e in matching and (e.getparent() is None or e.getparent() not in matching)]
+
+
+def _card_of(price: Any, quantity_count: dict[Any, int], root: Any) -> Any | None:
+    for ancestor in _ancestors(price, root):
+        count = quantity_count.get(ancestor, 0)
+        if count == 1:
+            return ancestor
+        if count > 1:
+            return None
+    return None
+
+
+_PAGE_LEVEL = frozenset({"body", "html", "main", "form"})
+
+
+def _widen(card: Any, entry: _Card, quantity_count: dict[Any, int], root: Any) -> Any:
+    """The whole block of a package: the largest ancestor that still holds only this size and
+    no page heading (``<a>`` -> its ``<li class="product">``, card body -> card), so the
+    block's id (an add-to-cart link beside the title link) is found."""
+    while True:
+        parent = card.getparent()
+        if parent is None or card is root or parent.tag in _PAGE_LEVEL:
+            return card
+        if quantity_count.get(parent, 0) > 1:
+            return card
+        headings = [h for h in parent.iter("h1", "h2")
+                    if h is not card and card not in _ancestors(h, root)
+                    and h not in card.iter()]
+        if headings:
+            return card
+        card = parent
+
+
+def _signature(element: Any) -> tuple[str, str]:
+    """Tag and first class: what repeated blocks of one list share (``div.package`` and
+    ``div.package.featured`` alike)."""
+    classes = _classes(element).split()
+    return element.tag, classes[0] if classes else ""
+
+
+def _add_sibling_cards(cards: dict[Any, _Card], prices: list[Any], root: Any,
+                       texts: _Texts) -> None:
+    """Blocks shaped like the cards found (same parent, same tag and first class) are packages
+    too, even when they show no readable size ("Mega pack") or no price ("Temporarily
+    unavailable"): they become offers that normalization rejects with that reason, instead of
+    packages that silently vanish (and would be marked removed)."""
+    shapes: dict[tuple[Any, tuple[str, str]], list[_Card]] = {}
+    for card, entry in cards.items():
+        shapes.setdefault((card.getparent(), _signature(card)), []).append(entry)
+    for (parent, signature), entries in shapes.items():
+        if parent is None or len(entries) < 2:
+            continue  # one card is no pattern to extend
+        quantity_shapes = {_signature(e.quantity) for e in entries if e.quantity is not None}
+        for sibling in parent:
+            if sibling in cards or not isinstance(sibling.tag, str) or (
+                    _signature(sibling) != signature):
+                continue
+            if not any(char.isdigit() for char in texts.full.get(sibling, "")):
+                continue  # a header row, a "contact us" block: no size, no price
+            place = next((e for e in sibling.iter()
+                          if isinstance(e.tag, str) and _signature(e) in quantity_shapes), None)
+            inner = [p for p in prices if p is sibling or sibling in _ancestors(p, root)]
+            cards[sibling] = _Card(sibling, place, inner)
+
+
+def _offer_id(card: Any) -> str | None:
+    for element in (card, *card.iterdescendants()):
+        if not isinstance(element.tag, str):
+            continue
+        for attribute in _ID_ATTRIBUTES:
+            value = element.get(attribute)
+            if value and value.strip():
+                return value.strip()
+        if element.tag == "input" and (element.get("name") or "").lower() in (
+                "id", "variant", "variant_id", "product_id", "add-to-cart", "package"):
+            value = element.get("value")
+            if value and value.strip():
+                return value.strip()
+        href = element.get("href")
+        if href and "?" in href:
+            query = parse_qs(urlsplit(href).query)
+            for parameter in _ID_PARAMETERS:
+                if query.get(parameter) and query[parameter][0].strip():
+                    return query[parameter][0].strip()
+    return None
+
+
+def _headings_before(root: Any, cards: set[Any]) -> dict[Any, str]:
+    """For each card: the text of the last heading before it that is not inside a card."""
+    context: dict[Any, str] = {}
+    last = ""
+    inside: set[Any] = set()
+    for card in cards:
+        inside.update(card.iter())
+    for element in root.iter():
+        if element in cards:
+            context[element] = last
+        if (isinstance(element.tag, str) and element.tag.lower() in ("h1", "h2", "h3")
+                and element not in inside):
+            text = _clean(element.text_content())
+            if text and not is_price_text(text):
+                last = text
+    return context
+
+
+def _page_title(root: Any) -> str:
+    title = root.find(".//title")
+    if title is not None and title.text:
+        return _clean(title.text)
+    return ""
+
+
+def _describe(element: Any) -> str:
+    classes = _classes(element).split()
+    return element.tag + ("." + ".".join(classes[:2]) if classes else "")
+
+
+def extract_package_cards(document: Any, *, base_url: str | None = None) -> ExtractResult:
+    """Raw package offers of the cards (and inline "size - price" items) of an lxml page."""
+    result = ExtractResult()
+    body = document.find(".//body")
+    root = body if body is not None else document
+    texts = _Texts()
+    texts.collect(root)
+    elements = _elements(root, texts)
+    prices, struck = _price_nodes(elements, texts)
+    # A number inside a price ("<span>29</span><sup>99</sup>") is not a size.
+    in_prices = {element for node in (*prices, *struck) for element in node.iter()}
+    quantities = [node for node in _quantity_nodes(elements, texts) if node not in in_prices]
+
+    quantity_count: dict[Any, int] = {}
+    for node in quantities:
+        for element in (node, *_ancestors(node, root)):
+            quantity_count[element] = quantity_count.get(element, 0) + 1
+    cards: dict[Any, _Card] = {}
+    for price in prices:
+        card = _card_of(price, quantity_count, root)
+        if card is None:
+            continue
+        if card not in cards:
+            quantity = next(node for node in quantities
+                            if node is card or card in _ancestors(node, root))
+            cards[card] = _Card(card, quantity, [])
+        cards[card].prices.append(price)
+    cards = {_widen(card, entry, quantity_count, root): entry for card, entry in cards.items()}
+    for card, entry in cards.items():
+        entry.element = card
+    # A card inside another card: the inner one is the package.
+    for outer in [c for c in cards if any(o is not c and c in _ancestors(o, root)
+                                          for o in cards)]:
+        del cards[outer]
+    _add_sibling_cards(cards, prices, root, texts)
+
+    context = _headings_before(root, set(cards))
+    fallback_title = _page_title(document)
+    names_seen: dict[str, int] = {}
+    markups: dict[str, int] = {}
+    for card in cards.values():
+        quantity_text = texts.full.get(card.quantity, "") if card.quantity is not None else ""
+        compare = next((node for node in struck
+                        if node is card.element or card.element in _ancestors(node, root)), None)
+        heading = context.get(card.element) or fallback_title
+        if not quantity_text:
+            # No place for a size: the card's own text says what it sells.
+            quantity_text = texts.unstruck[card.element][:80]
+        name = f"{heading} - {quantity_text}" if heading else quantity_text
+        names_seen[name] = names_seen.get(name, 0) + 1
+        if names_seen[name] > 1:
+            name = f"{name} ({names_seen[name]})"
+        markups[_describe(card.element)] = markups.get(_describe(card.element), 0) + 1
+        result.offers.append(RawOffer(
+            site_offer_id=_offer_id(card.element), name=name, category=heading or None,
+            price=price_text(card.prices[0], texts) if card.prices else None,
+            pricing="package", quantity=quantity_text,
+            compare_at_price=texts.full[compare] if compare is not None else None,
+            source=SOURCE,
+            raw={"card": texts.full[card.element][:500], "url": base_url,
+                 "markup": _describe(card.element)}))
+
+    inline = _inline_offers(root, texts, set(cards), context_for=lambda element: (
+        _nearest_heading(root, element) or fallback_title), base_url=base_url)
+    result.offers.extend(inline)
+    if cards:
+        shapes = ", ".join(f"{count} x <{markup}>" for markup, count in markups.items())
+        result.notes.append(f"package cards: {len(cards)} ({shapes})")
+    if inline:
+        result.notes.append(f"inline packages (size - price): {len(inline)}")
+    return result
+
+
+def _nearest_heading(root: Any, target: Any) -> str:
+    last = ""
+    for element in root.iter():
+        if element is target:
+            return last
+        if isinstance(element.tag, str) and element.tag.lower() in ("h1", "h2", "h3"):
+            text = _clean(element.text_content())
+            if text:
+                last = text
+    return last
+
+
+def _inline_match(text: str) -> re.Match[str] | None:
+    """"1000 Followers - $12.99": a size then a price (a bare price such as "7,99 €" is not)."""
+    if not text or is_price_text(text):
+        return None
+    match = _INLINE.match(text)
+    return match if match and is_quantity_text(match["quantity"]) else None
+
+
+def _inline_offers(root: Any, texts: _Texts, cards: set[Any], *, context_for: Any,
+                   base_url: str | None) -> list[RawOffer]:
+    inside_cards: set[Any] = set()
+    for card in cards:
+        inside_cards.update(card.iter())
+    offers = []
+    for element in root.iter():
+        if element in inside_cards or element not in texts.full:
+            continue
+        if any(child in texts.full and _inline_match(texts.full[child]) for child in element):
+            continue  # the smallest element holding the pair
+        match = _inline_match(texts.full[element])
+        if not match:
+            continue
+        heading = context_for(element)
+        quantity_text = match["quantity"].strip()
+        site_offer_id = (element.get("value") or "").strip() or _offer_id(element)
+        offers.append(RawOffer(
+            site_offer_id=site_offer_id, name=f"{heading} - {quantity_text}" if heading
+            else quantity_text, category=heading or None, price=match["price"].strip(),
+            pricing="package", quantity=quantity_text, source=SOURCE,
+            raw={"text": texts.full[element], "url": base_url, "markup": _describe(element)}))
+    return offers

@@ -1,0 +1,334 @@
+"""The scheduler's jobs, and the job list kept in step with the sites file.
+
+Job functions are module-level (the SQLAlchemy job store pickles a reference to them, e.g.
+``scheduler.jobs:crawl_site``) and take only the site id and plain settings. What belongs to
+the running service (the database URL, which may hold a password and must not be pickled into
+the job table; the stop flags; the live crawl processes) is in the :class:`ServiceContext`
+that :mod:`scheduler.service` installs while it runs.
+
+One job per site, id ``crawl:<site_id>``. :func:`reconcile_jobs` adds the jobs of new sites,
+removes those of sites that left the config, re-plans a job whose trigger changed (its next run
+is computed afresh) and only updates the arguments of a job whose settings changed (its next
+run is kept).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.base import run_job
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import Engine, select
+
+from clickfarm.config import ProjectConfig, SiteConfig
+from crawlers.runner import load_targets, run_crawl
+from scheduler.triggers import ScheduleError, plan_schedule
+from storage.models import CrawlRun
+
+logger = logging.getLogger("clickfarm.scheduler")
+
+CRAWL_JOB_PREFIX = "crawl:"
+JOBS_TABLE = "apscheduler_jobs"
+"""The job store's table in the project database (not part of the migrations)."""
+CHILD_STOP_SECONDS = 15.0
+"""How long a crawl process gets to close its runs after SIGTERM (timeout, shutdown)."""
+
+
+def crawl_job_id(site_id: str) -> str:
+    return f"{CRAWL_JOB_PREFIX}{site_id}"
+
+
+def targets(sites_path: Path | str | None, database_url: str | None) -> list[SiteConfig]:
+    """The sites the scheduler plans: the config's enabled sites and the promoted ones."""
+    return load_targets(sites_path, database_url)
+
+
+# --------------------------------------------------------------------------------------------
+# the running service
+
+
+@dataclass
+class ServiceContext:
+    """What the jobs of the running ``clickfarm schedule`` share (never pickled)."""
+
+    sites_path: Path | None
+    database_url: str | None
+    engine: Engine
+    project: ProjectConfig
+    scheduler: BaseScheduler | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set when the service stops: jobs that start now return without crawling."""
+    cancel: threading.Event = field(default_factory=threading.Event)
+    """Set when the shutdown grace is over: running crawls are stopped."""
+    cancel_reason: str = "scheduler stopped"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    active: dict[int, str] = field(default_factory=dict)
+    """pid -> site id of the crawl processes running now."""
+    running_jobs: int = 0
+    run_ids: list[int] = field(default_factory=list)
+    fired: Counter[str] = field(default_factory=Counter)
+    """Runs submitted per site (the scheduler's plan, run or waiting for a free slot)."""
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Planned runs not started because the previous run of the site was still going."""
+    missed: Counter[str] = field(default_factory=Counter)
+    """Planned runs dropped because they could not start within the misfire grace time."""
+    skipped_at_stop: Counter[str] = field(default_factory=Counter)
+    """Submitted runs that had not started when the service stopped."""
+    idle: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.idle = threading.Condition(self.lock)
+
+
+_context: ServiceContext | None = None
+
+
+def install_context(context: ServiceContext | None) -> None:
+    """Set (or clear) the context of the service running in this process."""
+    global _context
+    _context = context
+
+
+def current_context() -> ServiceContext:
+    if _context is None:
+        raise RuntimeError("no clickfarm scheduler is running in this process")
+    return _context
+
+
+# The run time the scheduler planned for the job running in this thread (see CrawlExecutor).
+_planned = threading.local()
+
+
+def planned_run_time() -> datetime | None:
+    return getattr(_planned, "value", None)
+
+
+def _run_job_with_planned_time(job: Any, jobstore_alias: str, run_times: list[datetime],
+                               logger_name: str) -> list[Any]:
+    events = []
+    for run_time in run_times:
+        _planned.value = run_time
+        try:
+            events.extend(run_job(job, jobstore_alias, [run_time], logger_name))
+        finally:
+            _planned.value = None
+    return events
+
+
+class CrawlExecutor(ThreadPoolExecutor):
+    """A thread pool (size = ``scheduler.max_parallel_crawls``) whose jobs know the run time
+    they were planned for (APScheduler 3 does not pass it to the job function)."""
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        def callback(future: Any) -> None:
+            error = future.exception()
+            if error is not None:
+                self._run_job_error(job.id, error, error.__traceback__)
+            else:
+                self._run_job_success(job.id, future.result())
+
+        future = self._pool.submit(_run_job_with_planned_time, job, job._jobstore_alias,
+                                   run_times, self._logger.name)
+        future.add_done_callback(callback)
+
+
+# --------------------------------------------------------------------------------------------
+# jobs
+
+
+def crawl_site(site_id: str, settings: dict[str, Any]) -> list[int]:
+    """Job: crawl one site in its own process, settle its run, run the health checks.
+
+    ``settings``: ``crawl_timeout_seconds`` (hard timeout of the process) and ``log_level``.
+    Returns the ids of the runs recorded.
+    """
+    context = current_context()
+    planned_at = planned_run_time()
+    with context.lock:
+        context.running_jobs += 1
+    try:
+        if context.stopping.is_set():
+            with context.lock:
+                context.skipped_at_stop[site_id] += 1
+            return []
+        return _crawl(context, site_id, settings, planned_at)
+    finally:
+        with context.lock:
+            context.running_jobs -= 1
+            context.idle.notify_all()
+
+
+def _crawl(context: ServiceContext, site_id: str, settings: dict[str, Any],
+           planned_at: datetime | None) -> list[int]:
+    started = time.monotonic()
+    late = (datetime.now(UTC) - planned_at).total_seconds() if planned_at else 0.0
+    logger.info("crawl %s: start (planned %s, %+.1f s)", site_id,
+                planned_at.strftime("%H:%M:%S") if planned_at else "-", late)
+
+    def register(pid: int) -> None:
+        with context.lock:
+            context.active[pid] = site_id
+
+    timeout = float(settings.get("crawl_timeout_seconds")
+                    or context.project.scheduler.crawl_timeout_seconds)
+    result = None
+    try:
+        result = run_crawl([site_id], sites_path=context.sites_path,
+                           database_url=context.database_url, timeout_seconds=timeout,
+                           log_level=settings.get("log_level", "WARNING"), trigger="schedule",
+                           planned_at=planned_at, cancel=context.cancel,
+                           cancel_reason=lambda: context.cancel_reason, on_spawn=register,
+                           stop_grace_seconds=CHILD_STOP_SECONDS)
+    finally:
+        with context.lock:
+            if result is not None and result.pid is not None:
+                context.active.pop(result.pid, None)
+    with context.lock:
+        context.run_ids.extend(result.run_ids)
+    for run in _runs(context.engine, result.run_ids):
+        logger.info(
+            "crawl %s: run %s %s, %s offers (%s new, %s changed, %s removed, %s rejected) "
+            "in %.1f s%s", run["site_id"], run["id"], run["status"], run["offers_seen"],
+            run["offers_new"], run["offers_changed"], run["offers_removed"],
+            run["offers_rejected"], time.monotonic() - started,
+            f": {run['error'][:200]}" if run["error"] else "")
+    if not result.run_ids:
+        logger.error("crawl %s: no run recorded (exit %s): %s", site_id, result.returncode,
+                     result.stderr_tail[-500:])
+    check_health(context, result.run_ids)
+    return result.run_ids
+
+
+def _runs(engine: Engine, run_ids: list[int]) -> list[dict[str, Any]]:
+    if not run_ids:
+        return []
+    table = CrawlRun.__table__
+    with engine.connect() as connection:
+        rows = connection.execute(select(table).where(table.c.id.in_(run_ids))
+                                  .order_by(table.c.id))
+        return [dict(row._mapping) for row in rows]
+
+
+def check_health(context: ServiceContext, run_ids: list[int]) -> list[int]:
+    """Run the health checks and market rules after a crawl (``scheduler.health.after_run``).
+
+    A failure of the checks is logged, never raised: the next crawl must still happen.
+    """
+    try:
+        from scheduler.health import after_run
+    except ImportError as error:  # the alerting module is optional at this layer
+        logger.warning("health checks unavailable: %s", error)
+        return []
+    try:
+        return after_run(context.engine, run_ids=run_ids, config=context.project,
+                         now=datetime.now(UTC))
+    except Exception:
+        logger.exception("health checks after runs %s failed", run_ids)
+        return []
+
+
+def reload_sites() -> None:
+    """Job (every ``scheduler.config_reload_seconds``): re-read the sites file, update the jobs."""
+    context = current_context()
+    if context.stopping.is_set() or context.scheduler is None:
+        return
+    try:
+        from clickfarm.config import load_config
+
+        project = load_config(context.sites_path)
+        sites = targets(context.sites_path, context.database_url)
+    except Exception as error:  # a broken file keeps the current jobs
+        logger.error("sites file not reloaded, the current jobs stay: %s", error)
+        return
+    context.project = project
+    changes = reconcile_jobs(context.scheduler, sites=sites, project=project)
+    if changes.changed:
+        logger.info("sites reloaded: %s", changes.describe())
+
+
+# --------------------------------------------------------------------------------------------
+# keeping the jobs in step with the config
+
+
+@dataclass
+class JobChanges:
+    added: list[str] = field(default_factory=list)
+    rescheduled: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.rescheduled or self.updated or self.removed
+                    or self.errors)
+
+    def describe(self) -> str:
+        parts = [f"{len(getattr(self, name))} {name}" for name in
+                 ("added", "rescheduled", "updated", "removed", "unchanged")]
+        text = ", ".join(parts)
+        if self.errors:
+            text += "; not scheduled: " + "; ".join(self.errors)
+        return text
+
+
+def job_settings(project: ProjectConfig) -> dict[str, Any]:
+    """The settings a crawl job carries (plain values: they are pickled into the job table)."""
+    return {"crawl_timeout_seconds": project.scheduler.crawl_timeout_seconds,
+            "log_level": "WARNING"}
+
+
+def reconcile_jobs(scheduler: BaseScheduler, *, sites: list[SiteConfig],
+                   project: ProjectConfig, jobstore: str = "default") -> JobChanges:
+    """Make the crawl jobs match ``sites``: one job per scheduled site, by stable id.
+
+    A job whose trigger is unchanged keeps its next run time (a reload does not delay or
+    advance anyone); a changed trigger re-plans it; a changed setting only updates its args; a
+    schedule that cannot be read is reported in ``errors`` and the site keeps its current job.
+    """
+    changes = JobChanges()
+    settings = job_settings(project)
+    grace = max(1, int(project.scheduler.misfire_grace_seconds))
+    existing = {job.id: job for job in scheduler.get_jobs(jobstore=jobstore)
+                if job.id.startswith(CRAWL_JOB_PREFIX)}
+    wanted: dict[str, tuple[SiteConfig, Any]] = {}
+    unreadable: set[str] = set()
+    for site in sites:
+        try:
+            planned = plan_schedule(site.schedule)
+        except ScheduleError as error:
+            # A typo in one schedule keeps that site's last good job instead of dropping it.
+            changes.errors.append(f"{site.id}: {error}")
+            unreadable.add(crawl_job_id(site.id))
+            continue
+        if planned is not None:
+            wanted[crawl_job_id(site.id)] = (site, planned)
+    for job_id in existing:
+        if job_id not in wanted and job_id not in unreadable:
+            scheduler.remove_job(job_id, jobstore=jobstore)
+            changes.removed.append(job_id)
+    for job_id, (site, planned) in wanted.items():
+        name = f"crawl {site.id} ({planned.label})"
+        args = (site.id, settings)
+        job = existing.get(job_id)
+        if job is None or job.name != name:
+            scheduler.add_job(crawl_site, trigger=planned.trigger, args=args, id=job_id,
+                              name=name, jobstore=jobstore, executor="default",
+                              replace_existing=True, coalesce=True, max_instances=1,
+                              misfire_grace_time=grace)
+            (changes.added if job is None else changes.rescheduled).append(job_id)
+        elif tuple(job.args) != args or job.misfire_grace_time != grace:
+            scheduler.modify_job(job_id, jobstore=jobstore, args=args, misfire_grace_time=grace)
+            changes.updated.append(job_id)
+        else:
+            changes.unchanged.append(job_id)
+    return changes

@@ -1,0 +1,289 @@
+"""``clickfarm schedule``: crawl every site on its schedule until stopped.
+
+An APScheduler 3 ``BlockingScheduler`` with two job stores:
+
+- ``default``: a ``SQLAlchemyJobStore`` in the project database (table ``apscheduler_jobs``),
+  one job per site (``crawl:<site_id>``), so a restart resumes the plan: a run missed while the
+  service was down runs once at start (``coalesce``), if within ``misfire_grace_seconds``;
+- ``internal``: in memory, the periodic re-reading of the sites file.
+
+Crawl jobs run in a pool of ``max_parallel_crawls`` threads, each waiting on one crawl process
+(``crawlers.runner.run_crawl``) with a hard timeout of ``crawl_timeout_seconds``. A site is never
+crawled twice at once (``max_instances=1``); a planned run that finds the previous one still
+going is skipped and counted.
+
+At start, runs left ``running`` by a process that is gone (a SIGKILL, a power cut) are closed
+as ``interrupted``. On SIGTERM / SIGINT (or after ``once_for`` seconds) the service stops
+planning, lets running crawls finish within ``shutdown_grace_seconds``, then stops them: their
+runs end ``interrupted`` with "scheduler stopped". A second signal stops them at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.events import (
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    EVENT_SCHEDULER_STARTED,
+    JobSubmissionEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select
+
+from clickfarm.config import load_config
+from scheduler import jobs
+from scheduler.jobs import (
+    CRAWL_JOB_PREFIX,
+    JOBS_TABLE,
+    CrawlExecutor,
+    ServiceContext,
+    reconcile_jobs,
+    reload_sites,
+)
+from storage.db import get_engine, migrate
+from storage.models import CrawlRun
+from storage.repository import mark_stale_runs_interrupted
+
+logger = logging.getLogger("clickfarm.scheduler")
+
+RELOAD_JOB_ID = "reload-sites"
+
+
+@dataclass
+class ServiceSummary:
+    """What a service session did (printed by ``clickfarm schedule`` when it stops)."""
+
+    started_at: datetime
+    stopped_at: datetime
+    stop_reason: str
+    stale_runs_closed: int
+    jobs: int
+    fired: dict[str, int]
+    skipped: dict[str, int]
+    missed: dict[str, int]
+    runs_by_status: dict[str, int]
+    run_ids: list[int] = field(default_factory=list)
+    max_start_delay_seconds: float | None = None
+    not_started_at_stop: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        statuses = ", ".join(f"{count} {status}" for status, count in
+                             sorted(self.runs_by_status.items())) or "none"
+        delay = ("-" if self.max_start_delay_seconds is None
+                 else f"{self.max_start_delay_seconds:.1f} s")
+        return [
+            f"scheduler ran {(self.stopped_at - self.started_at).total_seconds():.0f} s, "
+            f"stopped: {self.stop_reason}",
+            f"jobs: {self.jobs}; runs planned {sum(self.fired.values()) + sum(self.skipped.values())}"
+            f" (started {sum(self.fired.values())}, skipped while the previous run of the site"
+            f" was going {sum(self.skipped.values())}, missed {sum(self.missed.values())})",
+            f"runs recorded: {len(self.run_ids)} ({statuses}); largest start delay {delay}",
+            f"planned runs waiting for a free slot when the service stopped (not started): "
+            f"{sum(self.not_started_at_stop.values())}",
+            f"stale runs closed at start: {self.stale_runs_closed}",
+        ]
+
+
+def run_service(*, sites_path: Path | str | None = None, database_url: str | None = None,
+                once_for: float | None = None, install_signal_handlers: bool = True,
+                stop: threading.Event | None = None) -> ServiceSummary:
+    """Run the scheduler until SIGTERM / SIGINT, ``once_for`` seconds or ``stop`` is set (when
+    embedded in another program); return a summary."""
+    started_at = datetime.now(UTC)
+    sites_path = Path(sites_path) if sites_path else None
+    project = load_config(sites_path)
+    options = project.scheduler
+    engine = get_engine(database_url)
+    migrate(engine)
+    stale = mark_stale_runs_interrupted(engine, now=started_at)
+    if stale:
+        logger.warning("closed %d run(s) left running by a crawl process that is gone", stale)
+
+    context = ServiceContext(sites_path=sites_path, database_url=database_url, engine=engine,
+                             project=project)
+    # Its own engine: the job store disposes it when the scheduler shuts down.
+    jobstore_engine = get_engine(database_url)
+    crawl_executor = CrawlExecutor(options.max_parallel_crawls)
+    scheduler = BlockingScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=jobstore_engine, tablename=JOBS_TABLE),
+                   "internal": MemoryJobStore()},
+        executors={"default": crawl_executor,
+                   "internal": ThreadPoolExecutor(1)},
+        job_defaults={"coalesce": True, "max_instances": 1,
+                      "misfire_grace_time": max(1, int(options.misfire_grace_seconds))},
+        timezone=UTC,
+    )
+    context.scheduler = scheduler
+    jobs.install_context(context)
+
+    stop_requested = stop if stop is not None else threading.Event()
+    started = threading.Event()
+    stop_reason = [f"--once-for {once_for:g} s elapsed" if once_for else "stop requested"]
+
+    def on_started(_event: Any) -> None:
+        try:
+            _plan_jobs()
+            scheduler.resume()
+        except Exception as error:  # e.g. the sites file broke since it was read
+            logger.exception("the scheduler could not plan its jobs")
+            request_stop(f"cannot plan the jobs: {error}")
+        finally:
+            started.set()
+
+    def _plan_jobs() -> None:
+        # The job stores are open now: bring the jobs in step with the config, then go.
+        sites = jobs.targets(sites_path, database_url)
+        changes = reconcile_jobs(scheduler, sites=sites, project=project)
+        scheduler.add_job(reload_sites, "interval", seconds=options.config_reload_seconds,
+                          id=RELOAD_JOB_ID, jobstore="internal", executor="internal",
+                          replace_existing=True, coalesce=True, max_instances=1)
+        logger.info("scheduler started: %d site(s) scheduled (%s), up to %d crawl(s) at once, "
+                    "timeout %g s", len(scheduler.get_jobs(jobstore="default")),
+                    changes.describe(), options.max_parallel_crawls,
+                    options.crawl_timeout_seconds)
+        for job in sorted(scheduler.get_jobs(jobstore="default"), key=lambda job: job.id):
+            logger.info("  %s next run %s", job.name,
+                        job.next_run_time.astimezone(UTC).isoformat(timespec="seconds")
+                        if job.next_run_time else "-")
+
+    def on_job_event(event: Any) -> None:
+        if not event.job_id.startswith(CRAWL_JOB_PREFIX):
+            return
+        site_id = event.job_id.removeprefix(CRAWL_JOB_PREFIX)
+        # Events come from the scheduler's thread and from the crawl threads.
+        if isinstance(event, JobSubmissionEvent):
+            counter = context.fired if event.code == EVENT_JOB_SUBMITTED else context.skipped
+            with context.lock:
+                counter[site_id] += len(event.scheduled_run_times)
+            if event.code == EVENT_JOB_MAX_INSTANCES:
+                logger.warning("crawl %s: planned run skipped, the previous one is still going",
+                               site_id)
+        elif event.code == EVENT_JOB_MISSED:
+            with context.lock:
+                context.missed[site_id] += 1
+            logger.warning("crawl %s: planned run at %s missed (over the misfire grace time)",
+                           site_id, event.scheduled_run_time)
+
+    scheduler.add_listener(on_started, EVENT_SCHEDULER_STARTED)
+    scheduler.add_listener(on_job_event,
+                           EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+
+    def request_stop(reason: str) -> None:
+        if stop_requested.is_set():
+            # A second signal: stop the running crawls now.
+            logger.warning("%s again: stopping the running crawls now", reason)
+            context.cancel_reason = f"scheduler stopped ({reason})"
+            context.cancel.set()
+            return
+        stop_reason[0] = reason
+        context.stopping.set()
+        stop_requested.set()
+
+    def stopper() -> None:
+        if stop_requested.wait(timeout=once_for) and stop is not None and stop.is_set() \
+                and not context.stopping.is_set():
+            stop_reason[0] = "stop requested"
+        context.stopping.set()
+        started.wait()
+        try:
+            scheduler.shutdown(wait=False)
+        except SchedulerNotRunningError:
+            pass
+
+    previous_handlers = {}
+    if install_signal_handlers and threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous_handlers[signum] = signal.signal(
+                signum, lambda number, _frame: request_stop(signal.Signals(number).name))
+    threading.Thread(target=stopper, name="scheduler-stopper", daemon=True).start()
+    try:
+        scheduler.start(paused=True)
+        _drain(context, grace_seconds=options.shutdown_grace_seconds, reason=stop_reason[0])
+        # Planned runs still queued for a free slot start now, see the stop flag and return.
+        crawl_executor.shutdown(wait=True)
+    finally:
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
+        jobs.install_context(None)
+    summary = _summary(context, started_at=started_at, stop_reason=stop_reason[0], stale=stale,
+                       job_count=_job_count(engine))
+    engine.dispose()
+    for line in summary.lines():
+        logger.info(line)
+    return summary
+
+
+def _drain(context: ServiceContext, *, grace_seconds: float, reason: str) -> None:
+    """After the scheduler stopped: let running crawls finish within the grace, then stop them
+    and wait until every job thread is done (their runs are settled by then)."""
+    context.stopping.set()
+    deadline = time.monotonic() + grace_seconds
+    with context.lock:
+        if context.active:
+            logger.info("stopping: waiting up to %g s for %d running crawl(s): %s",
+                        grace_seconds, len(context.active),
+                        ", ".join(sorted(context.active.values())))
+        while context.running_jobs and not context.cancel.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            context.idle.wait(timeout=min(remaining, 0.5))
+        if context.running_jobs:
+            if not context.cancel.is_set():
+                context.cancel_reason = (f"scheduler stopped ({reason}): the crawl did not "
+                                         f"finish within the {grace_seconds:g} s shutdown grace")
+            logger.warning("stopping %d crawl(s) still running: %s", len(context.active),
+                           ", ".join(sorted(context.active.values())) or "-")
+            context.cancel.set()
+        # Each job thread stops its crawl process (SIGTERM, then SIGKILL) and settles its runs.
+        while context.running_jobs:
+            context.idle.wait(timeout=0.5)
+
+
+def _job_count(engine: Any) -> int:
+    from sqlalchemy import inspect, text
+
+    if not inspect(engine).has_table(JOBS_TABLE):
+        return 0
+    with engine.connect() as connection:
+        return connection.execute(text(f"SELECT count(*) FROM {JOBS_TABLE}")).scalar_one()
+
+
+def _summary(context: ServiceContext, *, started_at: datetime, stop_reason: str, stale: int,
+             job_count: int) -> ServiceSummary:
+    table = CrawlRun.__table__
+    statuses: Counter[str] = Counter()
+    delays: list[float] = []
+    if context.run_ids:
+        with context.engine.connect() as connection:
+            for status, started, planned in connection.execute(
+                    select(table.c.status, table.c.started_at, table.c.planned_at)
+                    .where(table.c.id.in_(context.run_ids))):
+                statuses[status] += 1
+                if started is not None and planned is not None:
+                    delays.append((_aware(started) - _aware(planned)).total_seconds())
+    return ServiceSummary(
+        started_at=started_at, stopped_at=datetime.now(UTC), stop_reason=stop_reason,
+        stale_runs_closed=stale, jobs=job_count, fired=dict(context.fired),
+        skipped=dict(context.skipped), missed=dict(context.missed),
+        runs_by_status=dict(statuses), run_ids=sorted(context.run_ids),
+        max_start_delay_seconds=max(delays) if delays else None,
+        not_started_at_stop=dict(context.skipped_at_stop))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
