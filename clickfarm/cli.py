@@ -240,27 +240,31 @@ def simulate(
     seed: Annotated[int, typer.Option(help="market seed")] = 42,
     port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0 = any free port)")] = 8765,
     panels: Annotated[int, typer.Option(help="number of panels")] = 24,
+    shops: Annotated[int, typer.Option(help="number of retail shops")] = 10,
     days: Annotated[int, typer.Option(help="advance the clock this many days before serving")] = 0,
     truth: Annotated[Optional[Path], typer.Option(help="write the ground truth JSON here")] = None,
     write_config: Annotated[Optional[Path], typer.Option(
-        help="write a sites file for the simulated panels here")] = None,
+        help="write a sites file for the simulated sellers here")] = None,
 ) -> None:
     """Serve the simulated market on loopback until Ctrl-C."""
-    from clickfarm.demo import export_sites_file
+    from clickfarm.demo import demo_sections, export_sites_file
     from simulator.market import Market
     from simulator.server import SimulatorServer
 
-    market = Market(seed=seed, n_panels=panels)
+    market = Market(seed=seed, n_panels=panels, n_shops=shops)
     if days:
         market.advance(days=days)
     with SimulatorServer(market, port=port) as server:
         if write_config:
-            export_sites_file(market, write_config, base_url=server.base_url)
+            export_sites_file(market, write_config, base_url=server.base_url,
+                              sections=demo_sections(server.base_url,
+                                                     write_config.parent / "alerts.jsonl"))
             console.print(f"sites file: {write_config}")
         if truth:
             market.write_ground_truth(truth)
             console.print(f"ground truth: {truth}")
-        console.print(f"simulated market on {server.base_url} ({len(market.sites)} sites, "
+        console.print(f"simulated market on {server.base_url} ({len(market.sites)} panels, "
+                      f"{len(market.shops)} shops, directories /d/smmlist/ and /d/topsellers/, "
                       f"day {market.day}, {market.today}); API keys:")
         for variable, key in market.api_key_env().items():
             console.print(f"  export {variable}={key}")

@@ -117,6 +117,10 @@ class PriceIndexMoveRule(BaseModel):
     threshold_pct: Decimal = Field(gt=0)
     window: str = Field("7d", pattern=_DAYS_PATTERN)
     """Whole days or weeks: ``7d``, ``2w``."""
+    pricing: Literal["per_1000", "package"] = "per_1000"
+    """The panel index (``per_1000``) or the retail one (``package``)."""
+    min_offers: int = Field(10, ge=1)
+    """Classes with fewer offers on either day are not judged (their median moves by chance)."""
     severity: Severity = "warning"
 
 
@@ -139,6 +143,8 @@ class NewSellerRule(BaseModel):
 
     type: Literal["new_seller"]
     include_discovered: bool = True
+    baseline_first_day: bool = True
+    """Sellers first crawled on the database's first crawl day are the baseline, not news."""
     severity: Severity = "info"
 
 

@@ -32,7 +32,10 @@ def export_sites_file(market: Any, path: Path, *, base_url: str | None = None,
     """Write a sites file for the simulator's sellers (its panels and the shops it lists); the
     URL stays a ${CLICKFARM_SIM_URL} reference unless a base URL is given."""
     entries = market.sites_config(base_url or "${CLICKFARM_SIM_URL}")
-    write_sites(path, entries, header=SIM_HEADER, sections=sections)
+    # The same loopback politeness for the sites promoted from discovery (they take the
+    # defaults): robots.txt is still read and obeyed.
+    defaults = {"politeness": {"download_delay": 0.0, "concurrency": 4, "autothrottle": False}}
+    write_sites(path, entries, header=SIM_HEADER, sections=sections, defaults=defaults)
 
 
 def demo_sections(base_url: str, alerts_path: Path) -> dict[str, Any]:

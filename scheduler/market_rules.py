@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -71,12 +71,16 @@ def price_index_move(engine: Engine, rule: PriceIndexMoveRule, *,
     latest_day = now.date()
     earlier_day = latest_day - timedelta(days=window_days(rule.window))
     latest = {(row.platform, row.metric): row for row in price_index(
-        engine, start=latest_day, end=latest_day, platform=rule.platform, metric=rule.metric)}
+        engine, start=latest_day, end=latest_day, platform=rule.platform, metric=rule.metric,
+        pricing=rule.pricing)}
     earlier = {(row.platform, row.metric): row for row in price_index(
-        engine, start=earlier_day, end=earlier_day, platform=rule.platform, metric=rule.metric)}
+        engine, start=earlier_day, end=earlier_day, platform=rule.platform, metric=rule.metric,
+        pricing=rule.pricing)}
     findings = []
     for key in sorted(latest.keys() & earlier.keys()):
         now_row, then_row = latest[key], earlier[key]
+        if min(now_row.offers, then_row.offers) < rule.min_offers:
+            continue  # a median of a handful of offers moves by chance
         change = ((now_row.median - then_row.median) / then_row.median * 100).quantize(
             _PERCENT, rounding=ROUND_HALF_UP)
         platform, metric = key
@@ -95,6 +99,10 @@ def price_index_move(engine: Engine, rule: PriceIndexMoveRule, *,
                      "from_offers": then_row.offers, "to_offers": now_row.offers,
                      "from_sellers": then_row.sellers, "to_sellers": now_row.sellers}))
     return findings
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _platform_counts(connection: Any, *, site_id: str, run_condition: Any) -> dict[str, int]:
@@ -146,9 +154,13 @@ def new_seller(engine: Engine, rule: NewSellerRule, *,
                runs: Sequence[dict[str, Any]]) -> list[Finding]:
     findings = []
     with engine.connect() as connection:
+        first_crawl = connection.execute(select(func.min(run_table.c.started_at))).scalar_one()
         for run in runs:
             if run["status"] not in GOOD_STATUSES:
                 continue
+            if (rule.baseline_first_day and first_crawl is not None
+                    and _aware(run["started_at"]).date() == _aware(first_crawl).date()):
+                continue  # the sellers of the first crawl day are the baseline, not news
             earlier_good = connection.execute(
                 select(func.count()).select_from(run_table)
                 .where(run_table.c.site_id == run["site_id"], run_table.c.id < run["id"],

@@ -257,7 +257,7 @@ def test_price_index_move(db_engine, threshold, new_price, fires):
     for site_id in ("s1", "s2", "s3"):
         add_site(db_engine, site_id)
     rule = {"type": "price_index_move", "platform": "instagram", "metric": "followers",
-            "threshold_pct": threshold, "window": "7d"}
+            "threshold_pct": threshold, "window": "7d", "min_offers": 3}
     crawl_prices(db_engine, day(0), {"s1": "1.00", "s2": "1.00", "s3": "1.00"})
     runs = crawl_prices(db_engine, day(7), {"s1": new_price, "s2": new_price, "s3": "1.00"})
     created = after_run(db_engine, run_ids=runs, config=project(rules=[rule]), now=day(7))
@@ -271,12 +271,25 @@ def test_price_index_move(db_engine, threshold, new_price, fires):
         assert details["to_median"] == f"{new_price}0000"
 
 
+@pytest.mark.parametrize(("min_offers", "fires"), [(9, True), (10, False)],
+                         ids=["enough-offers", "too-few-offers"])
+def test_price_index_move_ignores_thin_classes(db_engine, min_offers, fires):
+    for site_id in ("s1", "s2", "s3"):
+        add_site(db_engine, site_id)
+    rule = {"type": "price_index_move", "threshold_pct": "10", "window": "7d",
+            "min_offers": min_offers}
+    crawl_prices(db_engine, day(0), {"s1": "1.00", "s2": "1.00", "s3": "1.00"})
+    runs = crawl_prices(db_engine, day(7), {"s1": "2.00", "s2": "2.00", "s3": "2.00"})
+    created = after_run(db_engine, run_ids=runs, config=project(rules=[rule]), now=day(7))
+    assert len(alerts_by_id(db_engine, created)) == (1 if fires else 0)
+
+
 def test_price_index_move_resolves_and_ignores_other_classes(db_engine):
     add_site(db_engine, "s1")
     rules = [{"type": "price_index_move", "platform": "instagram", "metric": "followers",
-              "threshold_pct": "10", "window": "1d"},
+              "threshold_pct": "10", "window": "1d", "min_offers": 3},
              {"type": "price_index_move", "platform": "tiktok", "threshold_pct": "10",
-              "window": "1d"}]
+              "window": "1d", "min_offers": 3}]
     config = project(rules=rules)
     good_run(db_engine, "s1", day(0), listing=offers(3, price="1.00"))
     run = good_run(db_engine, "s1", day(1), listing=offers(3, price="2.00"))
@@ -315,6 +328,19 @@ def test_seller_adds_platform_can_watch_one_site(db_engine):
     run = good_run(db_engine, "s1", day(1), listing=offers(2, prefix="ig") + offers(
         1, prefix="yt", platform="youtube", metric="views"))
     assert after_run(db_engine, run_ids=[run], config=config, now=day(1)) == []
+
+
+def test_sellers_of_the_first_crawl_day_are_the_baseline(db_engine):
+    config = project(rules=[{"type": "new_seller", "include_discovered": False}])
+    add_site(db_engine, "first")
+    add_site(db_engine, "second")
+    runs = [good_run(db_engine, "first", day(0), count=5),
+            good_run(db_engine, "second", day(0) + timedelta(hours=1), count=5)]
+    assert after_run(db_engine, run_ids=runs, config=config, now=day(0)) == []
+    add_site(db_engine, "later")
+    run = good_run(db_engine, "later", day(1), count=5)
+    [row] = alerts_by_id(db_engine, after_run(db_engine, run_ids=[run], config=config, now=day(1)))
+    assert (row["rule"], row["site_id"]) == ("new_seller", "later")
 
 
 def test_a_new_seller(db_engine):
