@@ -13,6 +13,13 @@ runs for that time. Then the figures come from the database:
   waiting for a free crawl slot plus starting the crawl process.
 
     .venv/bin/python -m benchmarks.scheduled_run [--panels 24] [--speedup 20] [--parallel 2]
+        [--shops 10] [--advance-every 30] [--fault panel-03:no_table:2] [--keep var/scheduled]
+
+``--shops`` adds the shops of the exported config (the JavaScript one is rendered in Chromium),
+``--advance-every`` moves the simulator's clock one day every N real seconds (prices drift,
+services come and go, so ``clickfarm changes`` has something to show), ``--fault`` injects a
+fault on a site for one simulated day, and ``--keep`` keeps the database and the sites file for
+``clickfarm status`` / ``clickfarm changes`` afterwards.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import math
 import os
 import statistics
 import tempfile
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -39,7 +47,7 @@ WINDOW = timedelta(hours=1)
 def scaled_sites(market: Any, base_url: str, *, speedup: float, parallel: int,
                  path: Path) -> dict[str, float]:
     """Write the sites file; return each site's scaled interval in seconds."""
-    entries = [entry for entry in market.sites_config(base_url) if entry["id"] in market.sites]
+    entries = market.sites_config(base_url)
     intervals = {}
     for index, entry in enumerate(entries):
         minutes = HOUR_INTERVALS_MINUTES[index % len(HOUR_INTERVALS_MINUTES)]
@@ -55,8 +63,9 @@ def scaled_sites(market: Any, base_url: str, *, speedup: float, parallel: int,
     return intervals
 
 
-def measure(*, panels: int, speedup: float, parallel: int, seed: int,
-            workdir: Path) -> dict[str, Any]:
+def measure(*, panels: int, speedup: float, parallel: int, seed: int, workdir: Path,
+            shops: int = 0, advance_every: float = 0,
+            faults: tuple[tuple[str, str, int], ...] = ()) -> dict[str, Any]:
     from scheduler.service import run_service
     from simulator.market import Market
     from simulator.server import SimulatorServer
@@ -67,15 +76,29 @@ def measure(*, panels: int, speedup: float, parallel: int, seed: int,
 
     window_seconds = WINDOW.total_seconds() / speedup
     database_url = f"sqlite:///{workdir / 'scheduled.db'}"
-    market = Market(seed=seed, n_panels=panels)
+    market = Market(seed=seed, n_panels=panels, n_shops=shops)
+    for site_id, fault, day in faults:
+        market.inject_fault(site_id, fault, day=day)
+    stop_clock = threading.Event()
+
+    def advance_clock() -> None:
+        while not stop_clock.wait(advance_every):
+            market.advance(days=1)
+
     with SimulatorServer(market) as server:
         os.environ.update(market.api_key_env())
         sites_path = workdir / "sites.yaml"
         intervals = scaled_sites(market, server.base_url, speedup=speedup, parallel=parallel,
                                  path=sites_path)
+        clock = threading.Thread(target=advance_clock, daemon=True) if advance_every else None
+        if clock:
+            clock.start()
         started = time.monotonic()
-        summary = run_service(sites_path=sites_path, database_url=database_url,
-                              once_for=window_seconds, install_signal_handlers=True)
+        try:
+            summary = run_service(sites_path=sites_path, database_url=database_url,
+                                  once_for=window_seconds, install_signal_handlers=True)
+        finally:
+            stop_clock.set()
         elapsed = time.monotonic() - started
     engine = get_engine(database_url)
     table = CrawlRun.__table__
@@ -93,7 +116,8 @@ def measure(*, panels: int, speedup: float, parallel: int, seed: int,
     for run in finished:
         statuses[run["status"]] = statuses.get(run["status"], 0) + 1
     return {
-        "panels": panels, "speedup": speedup, "parallel": parallel,
+        "panels": panels, "shops": len(intervals) - panels, "speedup": speedup,
+        "parallel": parallel, "simulated_days": market.day + 1,
         "window_seconds": window_seconds, "elapsed_seconds": round(elapsed, 1),
         "planned": planned,
         "scheduler_fired": sum(summary.fired.values()),
@@ -117,16 +141,38 @@ def main() -> None:
                         help="the hour lasts 3600 / speedup seconds")
     parser.add_argument("--parallel", type=int, default=2, help="scheduler.max_parallel_crawls")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--shops", type=int, default=0, help="simulated shops (0: panels only)")
+    parser.add_argument("--advance-every", type=float, default=0,
+                        help="advance the simulated clock one day every N seconds (0: never)")
+    parser.add_argument("--fault", action="append", default=[], metavar="SITE:FAULT:DAY",
+                        help="inject a fault on a site for one simulated day (repeatable)")
+    parser.add_argument("--keep", type=Path, help="keep the database and sites file here")
     parser.add_argument("--verbose", action="store_true", help="the scheduler's log lines")
     args = parser.parse_args()
+    faults = []
+    for text in args.fault:
+        try:
+            site_id, fault, day = text.split(":")
+            faults.append((site_id, fault, int(day)))
+        except ValueError:
+            parser.error(f"--fault {text!r}: expected SITE:FAULT:DAY, e.g. panel-03:no_table:2")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    with tempfile.TemporaryDirectory(prefix="clickfarm-scheduled-") as workdir:
-        figures = measure(panels=args.panels, speedup=args.speedup, parallel=args.parallel,
-                          seed=args.seed, workdir=Path(workdir))
+    options = {"panels": args.panels, "speedup": args.speedup, "parallel": args.parallel,
+               "seed": args.seed, "shops": args.shops, "advance_every": args.advance_every,
+               "faults": tuple(faults)}
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        for name in ("scheduled.db", "scheduled.db-wal", "scheduled.db-shm"):
+            (args.keep / name).unlink(missing_ok=True)
+        figures = measure(workdir=args.keep, **options)
+    else:
+        with tempfile.TemporaryDirectory(prefix="clickfarm-scheduled-") as workdir:
+            figures = measure(workdir=Path(workdir), **options)
     scale = args.speedup
-    print(f"accelerated one-hour scheduled run: {figures['panels']} panels, every "
+    print(f"accelerated one-hour scheduled run: {figures['panels']} panels, {figures['shops']} "
+          f"shops, {figures['simulated_days']} simulated day(s), every "
           f"{'/'.join(map(str, HOUR_INTERVALS_MINUTES))} min (jitter {HOUR_JITTER_MINUTES} min) "
           f"scaled 1:{scale:g} -> {figures['window_seconds']:.0f} s, "
           f"max_parallel_crawls {figures['parallel']} (took {figures['elapsed_seconds']} s)")
@@ -138,6 +184,11 @@ def main() -> None:
     print(f"start delay (started_at - planned_at): max {figures['delay_max_seconds']} s, "
           f"median {figures['delay_median_seconds']} s, p95 {figures['delay_p95_seconds']} s "
           f"(real seconds; mean crawl {figures['crawl_seconds_mean']} s)")
+    if args.keep:
+        print(f"kept: {args.keep}/scheduled.db and {args.keep}/sites.yaml; e.g.\n"
+              f"  clickfarm status --database-url sqlite:///{args.keep}/scheduled.db "
+              f"--sites-file {args.keep}/sites.yaml\n"
+              f"  clickfarm changes --since 1d --database-url sqlite:///{args.keep}/scheduled.db")
 
 
 if __name__ == "__main__":
