@@ -175,10 +175,19 @@ def extract(
     if output_format == "table":
         from reports.render import print_table
 
+        def shown(value):
+            return "-" if value is None else value
+
+        # Packages show their size (and "was" price); per-1000 rates their order limits.
+        packages = any(o["pricing"] == "package" for o in outcome.offers)
+        limits = (["size", "was"] if packages else ["min", "max"])
         print_table(console, f"{len(outcome.offers)} offers",
-                    ["id", "platform", "metric", "price", "cur", "USD/1000", "min", "max", "name"],
+                    ["id", "platform", "metric", "price", "cur", "USD/1000", *limits, "name"],
                     [[o["site_offer_id"], o["platform"], o["metric"], o["price"], o["currency"],
-                      o["usd_per_1000"], o["min_quantity"], o["max_quantity"], o["name"][:60]]
+                      shown(o["usd_per_1000"]),
+                      *([shown(o["quantity"]), shown(o.get("compare_at_price"))] if packages
+                        else [shown(o["min_quantity"]), shown(o["max_quantity"])]),
+                      o["name"][:60]]
                      for o in outcome.offers], text_columns=3)
     else:
         for offer in outcome.offers:
