@@ -314,6 +314,40 @@ def test_sigterm_stops_the_service_and_leaves_no_running_run(
     assert "stopped: SIGTERM" in log
 
 
+@pytest.mark.parametrize(("second_signal_after", "expected_status"),
+                         [(0.0, "succeeded"), (2.5, "interrupted")],
+                         ids=["same-stop-delivered-twice", "a-second-stop"])
+def test_a_second_sigterm_stops_the_crawls_at_once_but_a_duplicate_does_not(
+        simulated: SimulatedSetup, tmp_path: Path, second_signal_after: float,
+        expected_status: str) -> None:
+    # `timeout` and process-group kills deliver one stop twice within microseconds: the crawls
+    # still get their grace period. A second stop seconds later cuts them at once.
+    sites_path = tmp_path / "schedule.yaml"
+    simulated.market.inject_fault("panel-01", "slow", seconds=3)
+    write_schedule_sites(simulated, sites_path, interval="2s",
+                         scheduler={"shutdown_grace_seconds": 120})
+    log_path = tmp_path / "schedule.log"
+    service = start_schedule_process(sites_path, simulated.database_url, log_path=log_path)
+    try:
+        wait_for(lambda: [run for run in runs(simulated.engine, "panel-01")
+                          if run["status"] == "running"],
+                 timeout=120, what="a running crawl of the slow site")
+        service.send_signal(signal.SIGTERM)
+        time.sleep(second_signal_after)
+        service.send_signal(signal.SIGTERM)
+        returncode = service.wait(timeout=180)
+    finally:
+        if service.poll() is None:
+            service.kill()
+    log = log_path.read_text(errors="replace")
+    assert returncode == 0, log
+    all_runs = runs(simulated.engine)
+    assert not [run for run in all_runs if run["status"] == "running"], log
+    last = runs(simulated.engine, "panel-01")[-1]
+    assert last["status"] == expected_status, (last["status"], last["error"], log)
+    assert ("SIGTERM again" in log) == (expected_status == "interrupted"), log
+
+
 def test_the_running_service_picks_up_sites_added_and_removed_in_the_sites_file(
         simulated: SimulatedSetup, tmp_path: Path) -> None:
     sites_path = tmp_path / "schedule.yaml"
