@@ -49,7 +49,9 @@ def bench_crawl(workdir: Path, *, panels: int, rounds: int) -> dict[str, Any]:
 
     database_url = f"sqlite:///{workdir / 'crawl.db'}"
     migrate(get_engine(database_url))
-    market = Market(seed=11, n_panels=panels)
+    # Panels only: the page count below is theirs (shops and the browser have their own
+    # benchmark, benchmarks/js_pages.py).
+    market = Market(seed=11, n_panels=panels, n_shops=0)
     sites_path = workdir / "sites.yaml"
     full_seconds = bare_seconds = 0.0
     with SimulatorServer(market) as server:
