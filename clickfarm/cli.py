@@ -57,6 +57,16 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def open_database(database_url: str | None):
+    """The engine of the project database, migrated to the current schema (a new database gets
+    its tables, an older one the latest migrations), so that every command works on it."""
+    from storage.db import get_engine, migrate
+
+    engine = get_engine(database_url)
+    migrate(engine)
+    return engine
+
+
 def parse_when(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -83,8 +93,6 @@ def crawl(
 ) -> None:
     """Crawl sites from the config into the database (batches of sites in child processes)."""
     from crawlers.runner import load_targets, run_crawls
-    from storage.db import get_engine
-    from storage.db import migrate
     from storage.repository import active_offer_counts, mark_stale_runs_interrupted
     from reports.runs import latest_runs
 
@@ -97,8 +105,7 @@ def crawl(
     except ConfigError as error:
         fail(str(error))
     when = parse_when(observed_at)
-    engine = get_engine(database_url)
-    migrate(engine)
+    engine = open_database(database_url)
     # Runs left "running" by a crawl process that is gone (SIGKILL) get their honest status.
     stale = mark_stale_runs_interrupted(engine, now=datetime.now(UTC))
     if stale:
@@ -214,13 +221,12 @@ def report_prices(
     """Price index: median, quartiles, min, max and sellers in USD per 1000, by platform × metric."""
     from reports.prices import METHOD, observed_range, price_index
     from reports.render import money, print_table, to_csv, to_json
-    from storage.db import get_engine
 
     end = date.fromisoformat(until) if until else datetime.now(UTC).date()
     start = date.fromisoformat(since) if since else end - timedelta(days=30)
     if start > end:
         fail(f"--from {start} is after --to {end}")
-    engine = get_engine(database_url)
+    engine = open_database(database_url)
     rows = price_index(engine, start=start, end=end, platform=platform, metric=metric,
                        pricing=pricing.value)
     if not rows:
@@ -320,10 +326,9 @@ def db_migrate(database_url: DatabaseOption = None) -> None:
 def db_counts(database_url: DatabaseOption = None) -> None:
     """Row counts per table."""
     from reports.render import print_table
-    from storage.db import get_engine
     from storage.repository import table_counts
 
-    counts = table_counts(get_engine(database_url))
+    counts = table_counts(open_database(database_url))
     print_table(console, "rows", ["table", "rows"], [[k, v] for k, v in counts.items()])
 
 

@@ -17,6 +17,7 @@ from clickfarm.cli import (
     console,
     err_console,
     fail,
+    open_database,
     parse_when,
 )
 from clickfarm.config import ConfigError, load_config
@@ -62,10 +63,9 @@ def status(
     """One row per site: last run, active offers, trend, last 5 runs, health, next planned run."""
     from reports.render import print_table, to_csv, to_json
     from reports.status import site_status
-    from storage.db import get_engine
 
     config = _config(sites_file)
-    rows = site_status(get_engine(database_url), sites=config.sites)
+    rows = site_status(open_database(database_url), sites=config.sites)
     if output_format is OutputFormat.json:
         print(to_json(rows, generated_at=datetime.now(UTC)))
     elif output_format is OutputFormat.csv:
@@ -115,14 +115,13 @@ def changes(
         summarize_changes,
     )
     from reports.render import print_table, to_csv, to_json
-    from storage.db import get_engine
 
     kinds = tuple(kind) if kind else DEFAULT_CHANGE_KINDS
     unknown = [k for k in kinds if k not in CHANGE_KINDS]
     if unknown:
         fail(f"unknown --kind {', '.join(unknown)}; known: {', '.join(CHANGE_KINDS)}")
     start = _since(since, datetime.now(UTC))
-    found = offer_changes(get_engine(database_url), since=start, site_id=site,
+    found = offer_changes(open_database(database_url), since=start, site_id=site,
                           platform=platform, metric=metric, kinds=kinds)
     summary = summarize_changes(found)
     shown = found[:limit]
@@ -195,9 +194,8 @@ def alerts_list(
 ) -> None:
     """Stored alerts, newest first (--open: the conditions still firing, whatever their age)."""
     from storage.alerts import list_alerts, open_alerts
-    from storage.db import get_engine
 
-    engine = get_engine(database_url)
+    engine = open_database(database_url)
     if open_only:
         rows = [row for row in reversed(open_alerts(engine, kind=kind))
                 if (not site or row["site_id"] == site) and (not rule or row["rule"] == rule)]
@@ -224,11 +222,9 @@ def alerts_check(
     from reports.runs import latest_runs
     from scheduler.health import after_run
     from storage.alerts import alerts_by_id
-    from storage.db import get_engine, migrate
 
     config = _config(sites_file)
-    engine = get_engine(database_url)
-    migrate(engine)
+    engine = open_database(database_url)
     now = parse_when(at) or datetime.now(UTC)
     run_ids = [run["id"] for run in latest_runs(engine) if run["status"] != "running"]
     created = after_run(engine, run_ids=run_ids, config=config, now=now)

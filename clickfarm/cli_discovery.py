@@ -7,7 +7,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from clickfarm.cli import DatabaseOption, SitesOption, app, console, err_console, fail
+from clickfarm.cli import (DatabaseOption, SitesOption, app, console, err_console, fail,
+                           open_database)
 from clickfarm.config import ConfigError, load_sites
 
 sites_app = typer.Typer(help="The sites: configured, discovered, promoted.",
@@ -26,15 +27,13 @@ def sites_list(ctx: typer.Context, sites_file: SitesOption = None,
     if ctx.invoked_subcommand is not None:
         return
     from reports.render import print_table
-    from storage.db import get_engine, migrate
     from storage.discovery import list_sites
 
     try:
         sites = load_sites(sites_file)
     except ConfigError as error:
         fail(str(error))
-    engine = get_engine(database_url)
-    migrate(engine)
+    engine = open_database(database_url)
     listed = {site.id: site for site in list_sites(engine)}
     rows = []
     for site in sites:
@@ -66,11 +65,9 @@ def _sources_text(stored: Any) -> str:
 def sites_promote(site_id: Annotated[str, typer.Argument(help="id of a discovered site")],
                   database_url: DatabaseOption = None) -> None:
     """Make a discovered site active: it is crawled from now on (like a config site)."""
-    from storage.db import get_engine, migrate
     from storage.discovery import SiteStateError, UnknownSiteError, promote_site
 
-    engine = get_engine(database_url)
-    migrate(engine)
+    engine = open_database(database_url)
     try:
         row = promote_site(engine, site_id=site_id, now=datetime.now(UTC))
     except (UnknownSiteError, SiteStateError) as error:

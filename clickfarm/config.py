@@ -103,16 +103,27 @@ class ProjectConfig(BaseModel):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
 
-def _expand_env(text: str) -> str:
+def _expand_env(value: Any) -> Any:
+    """Expand ``${VAR}`` / ``${VAR:-default}`` in every string value of the parsed document.
+
+    Values only, after parsing: a reference in a comment is never read, and a variable's
+    content can never change the structure of the file."""
+    if isinstance(value, dict):
+        return {key: _expand_env(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(item) for item in value]
+    if not isinstance(value, str):
+        return value
+
     def replace(match: re.Match[str]) -> str:
-        value = os.environ.get(match["name"])
-        if value is None:
+        found = os.environ.get(match["name"])
+        if found is None:
             if match["default"] is None:
                 raise ConfigError(f"environment variable {match['name']} is not set")
             return match["default"]
-        return value
+        return found
 
-    return _ENV_REFERENCE.sub(replace, text)
+    return _ENV_REFERENCE.sub(replace, value)
 
 
 def _merge(defaults: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
@@ -139,11 +150,12 @@ def load_config(path: Path | str | None = None) -> ProjectConfig:
     """Read and validate the whole sites file (sites and the optional sections)."""
     path = sites_path(path)
     try:
-        document = yaml.safe_load(_expand_env(path.read_text(encoding="utf-8"))) or {}
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror}") from error
     except yaml.YAMLError as error:
         raise ConfigError(f"{path} is not valid YAML: {error}") from error
+    document = _expand_env(document)
     if not isinstance(document, dict) or not isinstance(document.get("sites"), list):
         raise ConfigError(f"{path}: expected a mapping with a 'sites' list")
     defaults = document.get("defaults") or {}

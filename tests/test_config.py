@@ -68,3 +68,29 @@ def test_unknown_site_id_is_an_error(tmp_path):
     sites = load_sites(write(tmp_path, GOOD))
     with pytest.raises(ConfigError, match="unknown site id"):
         select_sites(sites, ["panel-z"])
+
+
+def test_env_references_in_comments_are_not_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    text = "# ${NOT_SET_ANYWHERE} is the simulator's base URL\n" + GOOD
+    assert [site.id for site in load_sites(write(tmp_path, text))] == ["panel-a", "panel-b"]
+
+
+def test_an_env_value_cannot_change_the_structure_of_the_file(tmp_path, monkeypatch):
+    # Expanded after parsing: YAML in a variable stays text.
+    monkeypatch.setenv("TEST_SIM_URL", "http://127.0.0.1:9\n    family: smm_html")
+    panel_a, _ = load_sites(write(tmp_path, GOOD))
+    assert panel_a.family == "smm_api"
+    assert panel_a.url.startswith("http://127.0.0.1:9\n")
+
+
+def test_the_optional_sections_are_validated(tmp_path):
+    from clickfarm.config import load_config
+
+    config = load_config(write(tmp_path, GOOD + "scheduler: {max_parallel_crawls: 3}\n"))
+    assert config.scheduler.max_parallel_crawls == 3 and config.discovery.directories == []
+    assert config.defaults == {"politeness": {"download_delay": 0.5, "concurrency": 3}}
+    with pytest.raises(ConfigError, match="scheduler: max_parallel_crawls"):
+        load_config(write(tmp_path, GOOD + "scheduler: {max_parallel_crawls: 0}\n"))
+    with pytest.raises(ConfigError, match="unknown top-level key"):
+        load_config(write(tmp_path, GOOD + "schedular: {}\n"))
