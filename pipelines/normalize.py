@@ -118,8 +118,10 @@ def _offer_id(raw_id: Any, name: str, category: str | None) -> str:
 _SIZE_NUMBER = re.compile(
     r"(?<![\w.,$€£₹/])(?P<n>\d{1,3}(?:[.,\s]\d{3})+|\d+(?:[.,]\d+)?)(?![\d])\s*"
     r"(?P<suffix>[kKmM])?(?![^\W\d_])"
-    # "30 days", "24/7", "10%", "2-3 hours": durations, ratios and percentages are not sizes.
-    r"(?!\s*(?:%|/|[-‑–]|(?:days?|hours?|hrs?|h|weeks?|months?|years?|dias?|mins?|minutes?)\b))",
+    # "30 days", "30-day", "24/7", "10%", "2-3 hours": durations, ratios, percentages and
+    # ranges are not sizes; "1000-followers" (a slug, "1K-Followers") is one.
+    r"(?!\s*(?:%|/|[-‑–](?![^\W\d_])|[-‑–]?\s*(?:days?|hours?|hrs?|h|weeks?|months?|years?|"
+    r"dias?|mins?|minutes?)\b))",
     re.IGNORECASE,
 )
 

@@ -18,7 +18,6 @@ from crawlers.discovery.directory import extract_directory, extract_seller_links
 from crawlers.discovery.discover import KnownSite, discover, resolve
 from crawlers.discovery.identity import (
     SITE_ID_PATTERN,
-    SiteIdentity,
     new_site_id,
     root_identity,
     site_identity,
@@ -50,7 +49,8 @@ def fixture(name: str) -> bytes:
 # -- identity -------------------------------------------------------------------------------
 
 IDENTITY_CASES = [
-    ("https://www.SMMKings.com/?ref=smmlist", "smmkings.com/", "https://smmkings.com/"),
+    # "www." is dropped from the key (one seller) but kept in the URL (what answers).
+    ("https://www.SMMKings.com/?ref=smmlist", "smmkings.com/", "https://www.smmkings.com/"),
     ("http://smmkings.com/services#top", "smmkings.com/", "http://smmkings.com/"),
     ("https://shop.example:8443/buy/instagram", "shop.example:8443/", "https://shop.example:8443/"),
     ("https://shop.example:443/", "shop.example/", "https://shop.example/"),
@@ -68,7 +68,13 @@ IDENTITY_CASES = [
                          ids=[case[0] for case in IDENTITY_CASES])
 def test_site_identity(link: str, key: str, url: str) -> None:
     identity = site_identity(link)
-    assert identity == SiteIdentity(url=url, key=key)
+    assert (identity.url, identity.key) == (url, key)
+
+
+def test_www_and_bare_host_are_one_seller() -> None:
+    with_www, bare = site_identity("https://www.seller.example/"), site_identity("http://seller.example/x")
+    assert with_www == bare and len({with_www, bare}) == 1
+    assert with_www.url == "https://www.seller.example/"
 
 
 @pytest.mark.parametrize("link", ["mailto:a@b.c", "javascript:void(0)", "ftp://x.example/",
@@ -137,6 +143,38 @@ def test_last_directory_page_and_sponsored_rel_entries() -> None:
     assert [entry.identity.key for entry in page.entries] == [
         "justanotherpanel.example/", "smmkings.com/"]
     assert page.next_page is None  # only a "Previous" link
+
+
+# Listing entries whose link sits in the entry's own header or footer (Bootstrap
+# ".card-footer", an <article>'s <header>, a list item's <footer>): part of the entry, unlike
+# the page's header and footer.
+ENTRY_MARKUP_CASES = [
+    ('<div class="row"><div class="card"><div class="card-body"><h5>Seller One</h5></div>'
+     '<div class="card-footer"><a class="btn" href="https://seller-one.example/?ref=smmlist">'
+     'Visit site</a></div></div></div>', "seller-one.example/"),
+    ('<article class="listing"><header class="entry-header"><h2>'
+     '<a href="https://www.seller-two.example/?utm_source=smmlist&amp;utm_medium=dir">Seller Two'
+     '</a></h2></header><p>Cheap likes</p></article>', "seller-two.example/"),
+    ('<ul><li><h3>Seller Three</h3><footer><a href="https://seller-three.example/">Visit</a>'
+     '</footer></li></ul>', "seller-three.example/"),
+    ('<table><tr><td>Seller Four</td><td class="panel-footer">'
+     '<a href="http://seller-four.example/buy">Visit</a></td></tr></table>',
+     "seller-four.example/"),
+]
+
+
+@pytest.mark.parametrize(("listing", "key"), ENTRY_MARKUP_CASES,
+                         ids=[case[1] for case in ENTRY_MARKUP_CASES])
+def test_links_in_an_entry_header_or_footer_are_listing_entries(listing: str, key: str) -> None:
+    # a WordPress single post: "post" in the body's classes does not make the page an entry
+    html = ('<html><body class="post-template-default single single-post postid-12 card">'
+            '<header class="site-header"><a href="https://header-ad.example/">Ad</a>'
+            f'</header><main>{listing}</main><footer class="site-footer">'
+            '<a href="https://footer-friend.example/">Friend</a></footer>'
+            '<div class="footer"><a href="https://footer-two.example/">Other</a></div>'
+            '</body></html>')
+    page = extract_directory("https://smmlist.example/list/", html.encode())
+    assert [entry.identity.key for entry in page.entries] == [key]
 
 
 def test_directory_page_bad_input() -> None:

@@ -101,3 +101,68 @@ def test_extract_command_reads_the_currency_of_a_landing_page():
                            url=None, currency=None, observed_at=OBSERVED)
     assert outcome.error is None and outcome.offers == []
     assert "shop currency EUR" in outcome.notes[0]
+
+
+def _one_product(options, variants, title="Instagram Followers"):
+    import json
+    return json.dumps({"products": [{"id": 9, "title": title, "product_type": "Instagram",
+                                     "options": [{"name": name, "values": []} for name in options],
+                                     "variants": variants}]})
+
+
+# (price, compare_at_price) as the shop sends them -> (price as seen, compare-at kept)
+COMPARE_AT_CASES = [
+    (12.99, 15.99, "12.99", "15.99"),        # JSON numbers instead of strings
+    ("29.00", "0.00", "29.00", None),        # Shopify's "no compare-at price"
+    ("49.00", "49.00", "49.00", None),       # equal: themes show no struck price
+    ("49.00", "39.00", "49.00", None),       # below the price: not a compare-at price either
+    ("1299", None, "1299", None),
+    ("9.99", "", "9.99", None),
+]
+
+
+@pytest.mark.parametrize(("price", "compare_at", "expected_price", "expected_compare_at"),
+                         COMPARE_AT_CASES, ids=[str(case[1]) + "-vs-" + str(case[0])
+                                                for case in COMPARE_AT_CASES])
+def test_compare_at_price_only_when_above_the_price(price, compare_at, expected_price,
+                                                    expected_compare_at):
+    body = _one_product(["Quantity"], [{"id": 1, "title": "1000 Followers",
+                                        "option1": "1000 Followers", "price": price,
+                                        "compare_at_price": compare_at}])
+    offer = extract_products_json(body, currency="USD").offers[0]
+    assert (offer.price, offer.compare_at_price) == (expected_price, expected_compare_at)
+
+
+# (product title, option names, option values, variant title) -> package size as normalized
+QUANTITY_CASES = [
+    # the size option named in words other than "Quantity", beside an option with a number
+    ("Instagram Followers", ["Followers Amount", "Bonus"], ["1000", "+100 Likes"],
+     "1000 / +100 Likes", 1000),
+    ("Instagram Followers", ["Bonus", "Number of Followers"], ["+100 Likes", "2,500"],
+     "+100 Likes / 2,500", 2500),
+    ("TikTok Likes", ["Select Package", "Delivery"], ["5K Likes", "Drip 2 days"],
+     "5K Likes / Drip 2 days", 5000),
+    # the size in the product title, the variants only choose a speed
+    ("500 YouTube Views", ["Speed"], ["Fast"], "Fast", 500),
+    ("1,000 Instagram Followers", ["Delivery", "Quality"], ["Instant", "Real"],
+     "Instant / Real", 1000),
+    # a year in the title is no size: the unreadable variant is rejected, not sized 2026
+    ("Instagram Followers 2026", ["Package"], ["Mega pack"], "Mega pack", None),
+]
+
+
+@pytest.mark.parametrize(("title", "options", "values", "variant_title", "quantity"),
+                         QUANTITY_CASES, ids=[case[3] for case in QUANTITY_CASES])
+def test_package_size_from_the_right_option_or_the_product_title(title, options, values,
+                                                                 variant_title, quantity):
+    from pipelines.normalize import normalize_offer
+
+    variant = {"id": 1, "title": variant_title, "price": "9.99"}
+    variant.update({f"option{index}": value for index, value in enumerate(values, 1)})
+    offer = extract_products_json(_one_product(options, [variant], title=title),
+                                  currency="USD").offers[0]
+    normalized = normalize_offer(offer, site_currency="USD", observed_at=OBSERVED)
+    if quantity is None:
+        assert normalized.reason == f"quantity not readable: {variant_title!r}"
+    else:
+        assert getattr(normalized, "quantity", normalized) == quantity

@@ -58,6 +58,25 @@ def test_jsonld_offers(fixture):
     assert offers_of(fixture) == JSONLD[fixture]
 
 
+def test_offers_sized_by_eligible_quantity_are_distinct_packages():
+    """Offers told apart only by ``eligibleQuantity`` (no name, no sku) are distinct packages:
+    the size is in their names, so their derived ids differ too."""
+    import json
+
+    from pipelines.normalize import normalize_offer
+
+    product = {"@context": "https://schema.org", "@type": "Product", "name": "Instagram Followers",
+               "offers": [{"@type": "Offer", "price": price, "priceCurrency": "USD",
+                           "eligibleQuantity": {"@type": "QuantitativeValue", "value": size}}
+                          for size, price in ((1000, "9.99"), (5000, "39.99"))]}
+    page = f'<script type="application/ld+json">{json.dumps(product)}</script>'
+    normalized = [normalize_offer(offer, site_currency="USD", observed_at=OBSERVED)
+                  for offer in extract_storefront(page).offers]
+    assert [(n.name, n.quantity) for n in normalized] == [
+        ("Instagram Followers - 1000", 1000), ("Instagram Followers - 5000", 5000)]
+    assert len({n.site_offer_id for n in normalized}) == 2
+
+
 def test_invalid_jsonld_block_is_skipped_with_a_note_and_the_others_read():
     result = extract_storefront(read("jsonld_offer_list_graph.html"))
     assert "JSON-LD block 2 of 3 is not valid JSON (skipped)" in result.notes[0]
@@ -189,6 +208,34 @@ def test_product_links_stay_under_the_site_prefix():
     unrestricted = product_links(read("landing_links.html"), base)
     assert "http://127.0.0.1:8765/s/shop-04/product/instagram-followers" in unrestricted
     assert not any("other.example" in link or link.endswith(".png") for link in unrestricted)
+
+
+LINKS_PAGE = ('<a href="/products/ig-followers">a</a>'
+              '<a href="https://www.shop.example/product/tt-likes?ref=home">b</a>'
+              '<a href="products/yt-views#reviews">c</a><a href="/cart">cart</a>')
+SHOP_LINKS = ["https://www.shop.example/products/ig-followers",
+              "https://www.shop.example/product/tt-likes",
+              "https://www.shop.example/products/yt-views"]
+# (page URL after redirects, configured site URL) -> product links
+SITE_PREFIX_CASES = [
+    ("https://www.shop.example/", "https://www.shop.example/", SHOP_LINKS),
+    ("https://www.shop.example/", "http://shop.example/", SHOP_LINKS),  # http -> https + www
+    ("https://www.shop.example/", "https://shop.example", SHOP_LINKS),  # no trailing slash
+    ("https://www.shop.example/", "https://www.shop.example/s/other/", []),
+]
+
+
+@pytest.mark.parametrize(("page_url", "site_url", "links"), SITE_PREFIX_CASES,
+                         ids=[f"{case[0]}-{case[1]}" for case in SITE_PREFIX_CASES])
+def test_product_links_of_a_site_reached_through_a_redirect(page_url, site_url, links):
+    assert product_links(LINKS_PAGE, page_url, site_url=site_url) == links
+
+
+def test_product_links_of_a_site_without_trailing_slash_stay_in_its_directory():
+    page = '<a href="/s/shop-030/products/x">x</a><a href="/s/shop-03/products/y">y</a>'
+    assert product_links(page, "http://127.0.0.1:8765/s/shop-03/",
+                         site_url="http://127.0.0.1:8765/s/shop-03") == [
+        "http://127.0.0.1:8765/s/shop-03/products/y"]
 
 
 @pytest.mark.parametrize(("text", "is_quantity"), [

@@ -123,3 +123,53 @@ def test_extract_command_normalizes_minor_units():
     reasons = {r["site_offer_id"]: r["reason"] for r in outcome.rejections}
     assert reasons == {"304": "quantity not readable: 'TikTok Followers Mega pack'",
                        "305": "no price: '500 TikTok Views'"}
+
+
+def _store_record(record_id, name, price, regular, *, kind="simple", **extra):
+    return {"id": record_id, "name": name, "type": kind, "is_in_stock": True,
+            "prices": {"price": price, "regular_price": regular, "sale_price": price,
+                       "currency_code": "USD", "currency_minor_unit": 2}, **extra}
+
+
+# (price, regular_price) in minor units -> compare-at price kept
+REGULAR_PRICE_CASES = [
+    ("1299", "1599", "15.99"),   # on sale
+    ("1299", "1299", None),      # not on sale
+    ("1299", 1299, None),        # a number instead of a string
+    ("1299", "0", None),         # no regular price set
+    ("1299", "999", None),       # below the price: not a compare-at price
+    ("1299", "", None),
+]
+
+
+@pytest.mark.parametrize(("price", "regular", "compare_at"), REGULAR_PRICE_CASES,
+                         ids=[f"{case[0]}-regular-{case[1]!r}" for case in REGULAR_PRICE_CASES])
+def test_regular_price_is_a_compare_at_price_only_above_the_price(price, regular, compare_at):
+    result = extract_store_products([_store_record(1, "1000 Instagram Followers", price, regular)])
+    assert [(o.price, o.compare_at_price) for o in result.offers] == [("12.99", compare_at)]
+
+
+# (parent name, variation text) -> package size as normalized
+VARIATION_QUANTITY_CASES = [
+    ("Instagram Followers", "Followers Amount: 1000, Bonus: +100 Likes", 1000),
+    ("Instagram Followers", "Bonus: +100 Likes, Number of Followers: 2,500", 2500),
+    ("500 YouTube Views", "Speed: Fast", 500),  # the size is in the product's name
+    ("Instagram Followers 2026", "Package: Mega pack", None),  # a year is no size
+]
+
+
+@pytest.mark.parametrize(("parent_name", "variation", "quantity"), VARIATION_QUANTITY_CASES,
+                         ids=[case[1] for case in VARIATION_QUANTITY_CASES])
+def test_variation_size_from_the_right_attribute_or_the_product_name(parent_name, variation,
+                                                                      quantity):
+    from pipelines.normalize import normalize_offer
+
+    records = [_store_record(5, parent_name, "", "", kind="variable", variations=[{"id": 51}]),
+               _store_record(51, parent_name, "999", "999", kind="variation", parent=5,
+                             variation=variation)]
+    offer = extract_store_products(records).offers[0]
+    normalized = normalize_offer(offer, site_currency=None, observed_at=OBSERVED)
+    if quantity is None:
+        assert normalized.reason.startswith("quantity not readable")
+    else:
+        assert getattr(normalized, "quantity", normalized) == quantity

@@ -48,6 +48,11 @@ QUANTITY_TEXTS = {
         ("Mega pack", None), ("STARTER", None), ("100 Likes + 1000 Views", None),
         ("Instagram Followers - 30 Days", None), ("$12.99", None), ("", None),
     ],
+    "hyphen-joined sizes": [
+        ("1K-Followers", 1000), ("1000-followers", 1000), ("2.5k-likes", 2500),
+        ("1000 Followers 2-Day Drip", 1000), ("10000 Views 1-2 Hours", 10_000),
+        ("30-day refill", None), ("2-3 hours", None),
+    ],
 }
 QUANTITY_CASES = [(group, text, size) for group, rows in QUANTITY_TEXTS.items()
                   for text, size in rows]

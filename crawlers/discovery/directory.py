@@ -47,6 +47,11 @@ _EXCLUDED_WORDS = frozenset({
     "sponsor", "sponsored", "promo", "promoted", "promotion", "banner", "cookie", "share",
     "social",
 })
+# Header and footer of one listing entry rather than of the page: the entry markup they sit in.
+_ENTRY_PARTS = frozenset({"header", "footer"})
+_ENTRY_TAGS = frozenset({"article", "li", "tr"})
+# Not "post": WordPress puts it on <body> of every single post ("single-post").
+_ENTRY_WORDS = frozenset({"card", "item", "entry", "listing"})
 _NEXT_TEXTS = frozenset({"next", "next page", "next ›", "next »", "next →", "›", "»", "→", ">",
                          ">>", "older", "more", "siguiente", "weiter", "suivant", "próxima",
                          "sonraki", "далее", "следующая", "berikutnya"})
@@ -93,14 +98,29 @@ def _words(value: str | None) -> set[str]:
     return {word for word in re.split(r"[\s_\-]+", (value or "").lower()) if word}
 
 
+def _in_listing_item(element: Any) -> bool:
+    """Inside one entry of a list (an ``<article>``, ``<li>``, table row, or a block classed
+    card / item / entry / listing), below ``<body>``."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            return False
+        if ancestor.tag in _ENTRY_TAGS or _words(ancestor.get("class")) & _ENTRY_WORDS:
+            return True
+    return False
+
+
 def _excluded_by(anchor: Any) -> str | None:
     """Why a link is not a listing entry (navigation, ad...), or ``None``."""
     for element in (anchor, *anchor.iterancestors()):
+        words = (_words(element.get("class")) | _words(element.get("id"))) & _EXCLUDED_WORDS
+        if (element.tag in _ENTRY_PARTS or words == {"footer"}) and _in_listing_item(element):
+            # An entry's own header or footer (".card-footer" with its "Visit site" button, an
+            # <article>'s <header> with the seller's name): part of the entry, not the page's.
+            continue
         if element.tag in _EXCLUDED_TAGS:
             return f"inside <{element.tag}>"
         if element.get("role") in ("navigation", "banner", "contentinfo", "complementary"):
             return f"inside role={element.get('role')}"
-        words = (_words(element.get("class")) | _words(element.get("id"))) & _EXCLUDED_WORDS
         if words:
             return f"inside .{sorted(words)[0]}"
         if element.get("data-ad") is not None or element.get("data-sponsored") is not None:

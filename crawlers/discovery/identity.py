@@ -26,13 +26,20 @@ MOUNT_DEPTH = 2
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class SiteIdentity:
-    """A seller site: ``url`` to fetch (``https://example.com/``) and ``key`` to compare
-    (``example.com/``: no scheme, no ``www.``, default port dropped, lower-case host)."""
+    """A seller site: ``url`` to fetch (``https://www.example.com/``) and ``key`` to compare
+    (``example.com/``: no scheme, no ``www.``, default port dropped, lower-case host). Two
+    identities are the same seller when their keys are equal."""
 
     url: str
     key: str
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SiteIdentity) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
     @property
     def host(self) -> str:
@@ -55,7 +62,8 @@ def is_shared_host(host: str) -> bool:
 
 
 def _host_and_port(url: str) -> tuple[str, str, str] | None:
-    """``(scheme, host without www., ":port" or "")`` of an http(s) URL, else ``None``."""
+    """``(scheme, host, ":port" or "")`` of an http(s) URL (host lower-case, as written,
+    ``www.`` kept: it is what answers), else ``None``."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -65,8 +73,6 @@ def _host_and_port(url: str) -> tuple[str, str, str] | None:
     host = (parts.hostname or "").rstrip(".").lower()
     if scheme not in _DEFAULT_PORTS or not host:
         return None
-    if host.startswith("www."):
-        host = host[4:]
     port_text = f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else ""
     return scheme, host, port_text
 
@@ -76,7 +82,10 @@ def _identity(scheme: str, host: str, port: str, path: str) -> SiteIdentity:
         host = f"[{host}]"
     path = "/" + "/".join(segment for segment in path.split("/") if segment)
     path = path if path.endswith("/") else path + "/"
-    return SiteIdentity(url=f"{scheme}://{host}{port}{path}", key=f"{host}{port}{path}")
+    # The key drops "www." (www.example.com and example.com are one seller); the URL keeps the
+    # host as linked, since a site may answer only under one of the two names.
+    key_host = host[4:] if host.startswith("www.") else host
+    return SiteIdentity(url=f"{scheme}://{host}{port}{path}", key=f"{key_host}{port}{path}")
 
 
 def root_identity(site_url: str) -> SiteIdentity | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
@@ -29,6 +30,11 @@ QUANTITY_OPTION_NAMES = (
     "views", "count", "number", "menge", "anzahl", "cantidad", "quantidade", "pacote", "paquete",
     "miktar", "adet", "jumlah", "quantité", "quantite", "paket",
 )
+# Words that make a longer option name a size ("Followers Amount", "Number of Followers",
+# "Select Package"); engagement nouns alone do not ("Bonus Likes" is an extra, not the size).
+_QUANTITY_NAME_WORDS = frozenset(QUANTITY_OPTION_NAMES) - {"followers", "likes", "views"}
+# A number followed by a word ("500 YouTube Views", "1.5K Likes"), not a year or "24/7".
+_SIZE_IN_TITLE = re.compile(r"(?<![\d/])\d(?:[\d.,\s]*\d)?\s*[kKmM]?\s+[^\W\d_]")
 
 _SHOPIFY_CURRENCY = re.compile(
     r"Shopify\.currency\s*=\s*\{[^}]*?[\"']active[\"']\s*:\s*[\"'](?P<code>[A-Za-z]{3})[\"']")
@@ -96,14 +102,19 @@ def _text(value: Any) -> str | None:
 
 
 def _quantity_text(product: dict[str, Any], variant: dict[str, Any]) -> str | None:
-    """The variant's package size as the shop wrote it: the option named like a quantity, else
-    the option holding a number, else the variant title (the product title for a variant
-    without options)."""
+    """The variant's package size as the shop wrote it: the option named like a quantity
+    ("Quantity", "Followers Amount"), else the option holding a number, else the variant title;
+    the product title for a variant without options, or when the variant names no number and
+    the product title states a size ("500 YouTube Views" sold as "Fast" / "Slow")."""
     options = product.get("options") or []
     values = [_text(variant.get(f"option{index}")) for index in (1, 2, 3)]
-    for position, option in enumerate(options[:3]):
-        name = (option.get("name") if isinstance(option, dict) else str(option or "")) or ""
-        if name.strip().lower() in QUANTITY_OPTION_NAMES and values[position]:
+    names = [((option.get("name") if isinstance(option, dict) else str(option or "")) or ""
+              ).strip().lower() for option in options[:3]]
+    for position, name in enumerate(names):
+        if name in QUANTITY_OPTION_NAMES and values[position]:
+            return values[position]
+    for position, name in enumerate(names):
+        if _QUANTITY_NAME_WORDS.intersection(re.findall(r"[^\W\d_]+", name)) and values[position]:
             return values[position]
     with_digits = [value for value in values
                    if value and any(char.isdigit() for char in value)
@@ -111,9 +122,28 @@ def _quantity_text(product: dict[str, Any], variant: dict[str, Any]) -> str | No
     if len(with_digits) == 1:
         return with_digits[0]
     title = _text(variant.get("title"))
+    product_title = _text(product.get("title"))
     if title and title.lower() != DEFAULT_VARIANT_TITLE:
+        if not any(char.isdigit() for char in title) and product_title and (
+                _SIZE_IN_TITLE.search(product_title)):
+            return product_title
         return title
-    return _text(product.get("title"))
+    return product_title
+
+
+def _compare_at_price(variant: dict[str, Any], price: str) -> str | None:
+    """The variant's compare-at price when it is one: above the price. Shopify sends
+    ``"0.00"`` or the price itself for "no compare-at price", and themes strike a price through
+    only when it is higher. Text that is not a number is kept (normalization rejects it)."""
+    compare_at = _text(variant.get("compare_at_price"))
+    if compare_at is None:
+        return None
+    try:
+        if Decimal(compare_at) <= Decimal(price):
+            return None
+    except InvalidOperation:
+        pass
+    return compare_at
 
 
 def _variant_offer(product: dict[str, Any], variant: dict[str, Any],
@@ -139,7 +169,7 @@ def _variant_offer(product: dict[str, Any], variant: dict[str, Any],
         pricing="package",
         currency=currency,
         quantity=_quantity_text(product, variant),
-        compare_at_price=_text(variant.get("compare_at_price")),
+        compare_at_price=_compare_at_price(variant, price),
         available=variant.get("available"),
         source=SOURCE,
         raw=raw,

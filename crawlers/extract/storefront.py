@@ -233,6 +233,11 @@ def _jsonld_offers(products: list[dict[str, Any]], result: ExtractResult,
             name = product_name or offer_name or ""
             if offer_name and product_name and offer_name.lower() not in product_name.lower():
                 name = f"{product_name} - {offer_name}"
+            quantity = _quantity_text(offer, product_name)
+            if quantity and quantity.lower() not in name.lower():
+                # Sized by eligibleQuantity alone: without the size in the name, every package
+                # of the product would share one name (and one derived id).
+                name = f"{name} - {quantity}" if name else quantity
             site_offer_id = _offer_id(offer, product, index, len(offers))
             raw = {"product": product_name, "sku": _text(product.get("sku")), "offer": offer}
             if price is None:
@@ -248,7 +253,7 @@ def _jsonld_offers(products: list[dict[str, Any]], result: ExtractResult,
             result.offers.append(RawOffer(
                 site_offer_id=site_offer_id, name=name, category=category, price=price,
                 pricing="package", currency=offer_currency or currency,
-                quantity=_quantity_text(offer, product_name), compare_at_price=compare_at,
+                quantity=quantity, compare_at_price=compare_at,
                 available=_text(offer.get("availability")), source=JSONLD_SOURCE, raw=raw))
 
 
@@ -324,6 +329,8 @@ def product_links(body: bytes | str, base_url: str, *, site_url: str | None = No
 
     Same site: the host and port of ``base_url``, and under ``site_url`` when given (a shop
     hosted under a path such as ``http://host/s/shop-03/`` never wanders into ``/s/shop-04/``).
+    ``site_url`` is compared without its scheme and ``www.``: a site configured as
+    ``http://shop.example`` is read at ``https://www.shop.example/`` after its redirects.
     """
     try:
         document = parse_document(body)
@@ -332,7 +339,10 @@ def product_links(body: bytes | str, base_url: str, *, site_url: str | None = No
     base_href = document.xpath("string(//base/@href)").strip()
     page_base = urljoin(base_url, base_href) if base_href else base_url
     origin = urlsplit(base_url)
-    prefix = site_url if site_url else None
+    site = urlsplit(site_url) if site_url else None
+    # The site URL names a directory: "/s/shop-03" is "/s/shop-03/", never "/s/shop-030/".
+    site_path = (site.path or "/") if site else "/"
+    site_path = site_path if site_path.endswith("/") else site_path + "/"
     links: list[str] = []
     seen: set[str] = set()
     for href in document.xpath("//a/@href"):
@@ -343,12 +353,19 @@ def product_links(body: bytes | str, base_url: str, *, site_url: str | None = No
         if parts.scheme not in ("http", "https") or parts.netloc != origin.netloc:
             continue
         url = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        if prefix and not url.startswith(prefix):
+        if site is not None and (_bare_host(parts) != _bare_host(site)
+                                 or (site.port is not None and parts.port != site.port)
+                                 or not parts.path.startswith(site_path)):
             continue
-        relative_path = "/" + url[len(prefix):] if prefix else parts.path
+        relative_path = parts.path[len(site_path) - 1:]
         if not PRODUCT_PATH.search(relative_path) or NOT_A_PRODUCT_PAGE.search(parts.path):
             continue
         if url not in seen:
             seen.add(url)
             links.append(url)
     return links
+
+
+def _bare_host(parts: Any) -> str:
+    """The host without ``www.``, lower case."""
+    return (parts.hostname or "").lower().removeprefix("www.")

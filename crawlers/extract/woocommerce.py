@@ -14,7 +14,8 @@ means (``"29.99"``, never a float) and keeps the minor-unit string in ``raw``.
 - a variable product whose variations are missing from the variation list becomes one
   rejection per missing variation (never a silent drop).
 
-``regular_price`` above ``price`` (an item on sale) is kept as the compare-at price.
+``regular_price`` above ``price`` (an item on sale) is kept as the compare-at price; a
+``regular_price`` equal to it, below it or ``"0"`` (none set) is not a compare-at price.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ QUANTITY_ATTRIBUTE_NAMES = (
     "views", "count", "number", "menge", "anzahl", "cantidad", "quantidade", "pacote", "paquete",
     "miktar", "adet", "jumlah", "quantité", "quantite", "paket",
 )
+# Words that make a longer attribute name a size ("Followers Amount", "Number of Followers");
+# engagement nouns alone do not ("Bonus Likes" is an extra, not the size).
+_QUANTITY_NAME_WORDS = frozenset(QUANTITY_ATTRIBUTE_NAMES) - {"followers", "likes", "views"}
+# A number followed by a word ("500 YouTube Views", "1.5K Likes"), not a year or "24/7".
+_SIZE_IN_NAME = re.compile(r"(?<![\d/])\d(?:[\d.,\s]*\d)?\s*[kKmM]?\s+[^\W\d_]")
 
 Records = list[dict[str, Any]]
 
@@ -98,6 +104,8 @@ def _prices(record: dict[str, Any]) -> tuple[str, str | None, str | None]:
     regular = prices.get("regular_price")
     if regular not in (None, "") and str(regular).strip() != str(amount).strip():
         compare_at = minor_units_to_decimal(regular, unit)
+        if Decimal(compare_at) <= Decimal(price):
+            compare_at = None  # "0" (no regular price set) or below the price: not on sale
     return price, compare_at, _text(prices.get("currency_code"))
 
 
@@ -122,16 +130,27 @@ def _attribute_pairs(record: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _variation_quantity(record: dict[str, Any]) -> tuple[str | None, str]:
-    """(size text as seen, description of the variation for the offer name)."""
+def _variation_quantity(record: dict[str, Any],
+                        product_name: str | None = None) -> tuple[str | None, str]:
+    """(size text as seen, description of the variation for the offer name).
+
+    The attribute named like a size ("Quantity", "pa_amount", "Number of Followers"), else the
+    one value holding a number, else the product name when it states a size and the variation
+    names no number ("500 YouTube Views" sold as "Speed: Fast"), else the whole label."""
     pairs = _attribute_pairs(record)
     label = ", ".join(f"{name}: {value}" if name else value for name, value in pairs)
-    for name, value in pairs:
-        if name.strip().lower().removeprefix("pa_") in QUANTITY_ATTRIBUTE_NAMES:
+    names = [name.strip().lower().removeprefix("pa_") for name, _ in pairs]
+    for name, (_, value) in zip(names, pairs, strict=True):
+        if name in QUANTITY_ATTRIBUTE_NAMES:
+            return value, label
+    for name, (_, value) in zip(names, pairs, strict=True):
+        if _QUANTITY_NAME_WORDS.intersection(re.findall(r"[^\W\d_]+", name)):
             return value, label
     with_digits = [value for _, value in pairs if any(char.isdigit() for char in value)]
     if len(with_digits) == 1:
         return with_digits[0], label
+    if not with_digits and product_name and _SIZE_IN_NAME.search(product_name):
+        return product_name, label
     return (label or None), label
 
 
@@ -219,8 +238,8 @@ def extract_store_products(body: bytes | str | list[Any], *,
         counts["variation"] += 1
         parent = products.get(_text(record.get("parent")))
         parent_name = _text(parent.get("name")) if parent else None
-        quantity, label = _variation_quantity(record)
         base = parent_name or _text(record.get("name")) or ""
+        quantity, label = _variation_quantity(record, base)
         name = f"{base} - {label}" if label and label not in base else base
         category = _category(parent) if parent else _category(record)
         item = _offer(record, name=name, quantity=quantity, category=category)
