@@ -31,6 +31,11 @@ from scrapy.utils.response import response_status_message
 
 RETRY_AFTER_STATUSES = (429, 503)
 DEFAULT_RETRY_AFTER_MAX_SECONDS = 60.0
+# delay-seconds is 1*DIGIT in ASCII: str.isdigit() also accepts "²" (latin-1 0xB2), which int()
+# refuses.
+_DELAY_SECONDS = re.compile(r"[0-9]+", re.ASCII)
+_MAX_DELAY_DIGITS = 12
+_VERY_LONG_SECONDS = float(10**_MAX_DELAY_DIGITS)
 
 
 def parse_retry_after(value: str | bytes | None, *, now: datetime | None = None) -> float | None:
@@ -44,8 +49,10 @@ def parse_retry_after(value: str | bytes | None, *, now: datetime | None = None)
     text = text.strip()
     if not text:
         return None
-    if text.isdigit():
-        return float(int(text))
+    if _DELAY_SECONDS.fullmatch(text):
+        # More digits than any real delay (or than a float holds) is "a very long time": the
+        # cap applies anyway, and int() / float() would raise on thousands of digits.
+        return float(int(text)) if len(text) <= _MAX_DELAY_DIGITS else _VERY_LONG_SECONDS
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -33,7 +33,11 @@ def parse_since(value: str, *, now: datetime) -> datetime:
     zone). Raises ``ValueError`` with the accepted forms."""
     match = _RELATIVE.match(value)
     if match:
-        return now - timedelta(**{_UNIT[match[2].lower()]: float(match[1])})
+        try:
+            return now - timedelta(**{_UNIT[match[2].lower()]: float(match[1])})
+        except OverflowError:  # "99999999d": before year 1, a usage error, not a crash
+            raise ValueError(f"--since {value!r}: too far back; expected 7d, 24h, 30m, "
+                             f"2w or an ISO date (2026-09-01)") from None
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:

@@ -31,10 +31,12 @@ alerts (:mod:`scheduler.alerts`): stored, deduplicated, sent to the configured s
 (:mod:`scheduler.sinks`). A condition is sent once when it starts and once more, as an ``info``
 "resolved" alert, when it clears (``alerts.notify_resolved``, default true).
 
-The schedule interval of a cron site is the gap between the cron's next two fire times after
-``now`` (APScheduler's ``CronTrigger``); a site with no successful run yet is judged from the
-time it was first recorded (``site.first_seen_at``); a configured site with no row in ``site``
-(never crawled) is not judged.
+For a cron site the intervals are the cron's own: stale after its ``stale_intervals``-th fire
+time following the last success (so the weekend of a weekday cron counts as one interval); a
+site with no successful run yet is judged from the time it was first recorded
+(``site.first_seen_at``); a configured site with no row in ``site`` (never crawled) is not
+judged. A site whose schedule cannot be read is skipped (logged), the others are still judged;
+a ``stale`` alert still firing for a site no longer scheduled resolves.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ from clickfarm.durations import parse_duration
 from clickfarm.config_sections import HealthThresholds
 from scheduler.alerts import Finding, deliver, record_findings
 from scheduler.sinks import build_sinks
+from scheduler.triggers import crontab_trigger
+from storage.alerts import open_alerts
 from storage.models import CrawlRun, Site
 
 logger = logging.getLogger(__name__)
@@ -74,9 +78,7 @@ def schedule_interval(schedule: Schedule, *, now: datetime) -> timedelta | None:
     """How often a site is crawled: its ``interval``, or for a ``cron`` the gap between its
     next two fire times after ``now``. ``None`` when it has neither."""
     if schedule.cron:
-        from apscheduler.triggers.cron import CronTrigger
-
-        trigger = CronTrigger.from_crontab(schedule.cron, timezone=UTC)
+        trigger = crontab_trigger(schedule.cron)
         first = trigger.get_next_fire_time(None, now)
         second = trigger.get_next_fire_time(first, first) if first else None
         return second - first if first and second else None
@@ -285,8 +287,9 @@ def scheduled_sites(engine: Engine, config: ProjectConfig) -> list[ScheduledSite
 def stale_findings(engine: Engine, *, config: ProjectConfig, now: datetime) -> list[Finding]:
     """A ``stale`` finding for every scheduled site that has a row in ``site``."""
     sites = scheduled_sites(engine, config)
+    findings = _stale_of_unscheduled_sites(engine, {site.site_id for site in sites})
     if not sites:
-        return []
+        return findings
     ids = [site.site_id for site in sites]
     with engine.connect() as connection:
         first_seen = {site_id: at for site_id, at in connection.execute(
@@ -295,18 +298,32 @@ def stale_findings(engine: Engine, *, config: ProjectConfig, now: datetime) -> l
             select(run_table.c.site_id, func.max(run_table.c.started_at))
             .where(run_table.c.site_id.in_(ids), run_table.c.status.in_(GOOD_STATUSES))
             .group_by(run_table.c.site_id))}
-    findings = []
     stale_intervals = config.alerts.health.stale_intervals
     for site in sites:
         if site.site_id not in first_seen:
             continue
-        interval = schedule_interval(site.schedule, now=now)
+        try:
+            interval = schedule_interval(site.schedule, now=now)
+            jitter = (parse_duration(site.schedule.jitter) if site.schedule.jitter
+                      else timedelta(0))
+        except ValueError as error:
+            # A typo in one site's schedule (the scheduler keeps that site's last good job)
+            # must not stop the stale check of every other site.
+            logger.warning("site %s: schedule unreadable, not checked for staleness: %s",
+                           site.site_id, error)
+            continue
         if not interval:
             continue
-        jitter = parse_duration(site.schedule.jitter) if site.schedule.jitter else timedelta(0)
-        allowance = interval * stale_intervals + jitter
         since = last_good.get(site.site_id)
         reference = since or first_seen[site.site_id]
+        if site.schedule.cron:
+            # Counted in the cron's own fire times after the reference: the weekend of a
+            # weekday cron is one interval, not the three days "3 x the next gap" would say.
+            span = _cron_span(site.schedule.cron, reference, stale_intervals)
+            if span is None:
+                continue
+            interval = span / stale_intervals
+        allowance = interval * stale_intervals + jitter
         age = now - reference
         when = reference.isoformat(timespec="minutes")
         what = (f"last successful run {when}" if since
@@ -320,6 +337,35 @@ def stale_findings(engine: Engine, *, config: ProjectConfig, now: datetime) -> l
                      "interval_seconds": int(interval.total_seconds()),
                      "allowance_seconds": int(allowance.total_seconds())}))
     return findings
+
+
+def _cron_span(cron: str, start: datetime, intervals: float) -> timedelta | None:
+    """From ``start`` to the cron's ``intervals``-th fire time after it (a fraction of an
+    interval is that share of the next gap); ``None`` when the cron fires no more."""
+    trigger = crontab_trigger(cron)
+    whole = int(intervals)
+    fire: datetime | None = start
+    for _ in range(whole):
+        fire = trigger.get_next_fire_time(fire, fire)
+        if fire is None:
+            return None
+    if intervals > whole:
+        following = trigger.get_next_fire_time(fire, fire)
+        if following is None:
+            return None
+        fire = fire + (following - fire) * (intervals - whole)
+    return fire - start
+
+
+def _stale_of_unscheduled_sites(engine: Engine, scheduled: set[str]) -> list[Finding]:
+    """A ``stale`` alert still firing for a site no longer scheduled (removed from the sites
+    file, disabled, retired) would fire forever: nothing judges that site again. It resolves."""
+    return [Finding(kind="health", rule="stale", dedupe_key=alert["dedupe_key"], holds=False,
+                    severity="warning", site_id=alert["site_id"],
+                    message=f"{alert['site_id']}: no longer scheduled (removed from the sites "
+                            f"file or disabled)", details={"scheduled": False})
+            for alert in open_alerts(engine, kind="health")
+            if alert["rule"] == "stale" and alert["site_id"] not in scheduled]
 
 
 def _hours(delta: timedelta) -> str:

@@ -15,6 +15,8 @@ run is kept).
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -28,7 +30,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, select
 
-from clickfarm.config import ProjectConfig, SiteConfig
+from clickfarm.config import ConfigError, ProjectConfig, SiteConfig, load_config
+from clickfarm.config import sites_path as config_sites_path
 from crawlers.runner import load_targets, run_crawl
 from scheduler.triggers import ScheduleError, plan_schedule
 from storage.models import CrawlRun
@@ -83,9 +86,54 @@ class ServiceContext:
     skipped_at_stop: Counter[str] = field(default_factory=Counter)
     """Submitted runs that had not started when the service stopped."""
     idle: threading.Condition = field(init=False)
+    sites_snapshot: Path | None = None
+    """A private copy of the last sites file that was valid: the crawl processes read it, so a
+    file broken by an edit does not break the crawls (see :func:`read_sites_file`)."""
+    snapshot_content: bytes | None = None
+    snapshot_dir: Path | None = None
+    """Where the copies live (made on first use; the service removes it when it stops)."""
+    site_ids: set[str] = field(default_factory=set)
+    """The sites of the last good config: a planned run of a site no longer there is dropped."""
 
     def __post_init__(self) -> None:
         self.idle = threading.Condition(self.lock)
+
+
+def read_sites_file(context: ServiceContext) -> tuple[ProjectConfig, list[SiteConfig]]:
+    """Read and validate the sites file; when valid, it becomes the service's last good config.
+
+    The bytes read are validated from a private copy (``context.sites_snapshot``) that the crawl
+    processes are then given, so an edit that breaks the file (a typo, a half-saved YAML) keeps
+    the service and its crawls on the last good config. Raises :class:`ConfigError` naming the
+    real file; the last good config is kept then.
+    """
+    source = config_sites_path(context.sites_path)
+    try:
+        content = source.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read {source}: {error.strerror}") from error
+    if context.sites_snapshot is not None and content == context.snapshot_content:
+        snapshot = context.sites_snapshot
+    else:
+        if context.snapshot_dir is None:
+            context.snapshot_dir = Path(tempfile.mkdtemp(prefix="clickfarm-schedule-"))
+        handle, name = tempfile.mkstemp(prefix="sites-", suffix=".yaml",
+                                        dir=context.snapshot_dir)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        snapshot = Path(name)
+    try:
+        project = load_config(snapshot)
+        sites = targets(snapshot, context.database_url)
+    except ConfigError as error:
+        if snapshot != context.sites_snapshot:
+            snapshot.unlink(missing_ok=True)
+        raise ConfigError(str(error).replace(str(snapshot), str(source))) from None
+    # Earlier copies are kept until the service stops: a crawl process may be starting on one.
+    context.sites_snapshot, context.snapshot_content = snapshot, content
+    context.project = project
+    context.site_ids = {site.id for site in sites}
+    return project, sites
 
 
 _context: ServiceContext | None = None
@@ -159,6 +207,12 @@ def crawl_site(site_id: str, settings: dict[str, Any]) -> list[int]:
             with context.lock:
                 context.skipped_at_stop[site_id] += 1
             return []
+        if site_id not in context.site_ids:
+            # Planned (or waiting for a free slot) before a reload removed or disabled the
+            # site: crawling it would record a failed run of a site nobody asked for.
+            logger.warning("crawl %s: not started, the site is no longer in the sites file",
+                           site_id)
+            return []
         return _crawl(context, site_id, settings, planned_at)
     finally:
         with context.lock:
@@ -181,7 +235,7 @@ def _crawl(context: ServiceContext, site_id: str, settings: dict[str, Any],
                     or context.project.scheduler.crawl_timeout_seconds)
     result = None
     try:
-        result = run_crawl([site_id], sites_path=context.sites_path,
+        result = run_crawl([site_id], sites_path=context.sites_snapshot or context.sites_path,
                            database_url=context.database_url, timeout_seconds=timeout,
                            log_level=settings.get("log_level", "WARNING"), trigger="schedule",
                            planned_at=planned_at, cancel=context.cancel,
@@ -241,14 +295,11 @@ def reload_sites() -> None:
     if context.stopping.is_set() or context.scheduler is None:
         return
     try:
-        from clickfarm.config import load_config
-
-        project = load_config(context.sites_path)
-        sites = targets(context.sites_path, context.database_url)
+        project, sites = read_sites_file(context)
     except Exception as error:  # a broken file keeps the current jobs
-        logger.error("sites file not reloaded, the current jobs stay: %s", error)
+        logger.error("sites file not reloaded, the service goes on with the last good one "
+                     "(jobs and crawls): %s", error)
         return
-    context.project = project
     changes = reconcile_jobs(context.scheduler, sites=sites, project=project)
     if changes.changed:
         logger.info("sites reloaded: %s", changes.describe())
@@ -320,7 +371,9 @@ def reconcile_jobs(scheduler: BaseScheduler, *, sites: list[SiteConfig],
         name = f"crawl {site.id} ({planned.label})"
         args = (site.id, settings)
         job = existing.get(job_id)
-        if job is None or job.name != name:
+        # The trigger compared too: a stored job planned by an older reading of the same
+        # schedule (crontab weekdays before crontab_trigger) is re-planned.
+        if job is None or job.name != name or str(job.trigger) != str(planned.trigger):
             scheduler.add_job(crawl_site, trigger=planned.trigger, args=args, id=job_id,
                               name=name, jobstore=jobstore, executor="default",
                               replace_existing=True, coalesce=True, max_instances=1,

@@ -21,6 +21,7 @@ runs end ``interrupted`` with "scheduler stopped". A second signal stops them at
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import threading
 import time
@@ -150,8 +151,8 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
 
     def _plan_jobs() -> None:
         # The job stores are open now: bring the jobs in step with the config, then go.
-        sites = jobs.targets(sites_path, database_url)
-        changes = reconcile_jobs(scheduler, sites=sites, project=project)
+        _, sites = jobs.read_sites_file(context)
+        changes = reconcile_jobs(scheduler, sites=sites, project=context.project)
         scheduler.add_job(reload_sites, "interval", seconds=options.config_reload_seconds,
                           id=RELOAD_JOB_ID, jobstore="internal", executor="internal",
                           replace_existing=True, coalesce=True, max_instances=1)
@@ -230,6 +231,8 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
         for signum, handler in previous_handlers.items():
             signal.signal(signum, handler)
         jobs.install_context(None)
+        if context.snapshot_dir is not None:  # every crawl process is gone by now
+            shutil.rmtree(context.snapshot_dir, ignore_errors=True)
     summary = _summary(context, started_at=started_at, stop_reason=stop_reason[0], stale=stale,
                        job_count=_job_count(engine))
     engine.dispose()

@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import threading
+from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,6 +36,9 @@ alert_logger = logging.getLogger("clickfarm.alerts")
 
 _LOG_LEVELS = {"critical": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO}
 _RETRY_STATUSES = (429, 500, 502, 503, 504)
+# What describe_error summarizes without their message (which holds the URL).
+_SUMMARIZED_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                      requests.exceptions.RetryError)
 _OS_REASON = re.compile(r"\[Errno -?\d+\] [^'\")(]+|timed out|Name or service not known")
 
 
@@ -92,6 +96,7 @@ class WebhookSink:
         self.session.headers.update({"Content-Type": "application/json",
                                      "User-Agent": "clickfarm-monitor-alerts/0.1"})
         self.session.headers.update(config.headers)
+        self.configured_header_values = list(config.headers.values())
         retry = Retry(total=config.retries, connect=config.retries, read=config.retries,
                       status=config.retries, status_forcelist=_RETRY_STATUSES,
                       allowed_methods=frozenset({"POST"}), backoff_factor=backoff_factor,
@@ -101,8 +106,19 @@ class WebhookSink:
         self.session.mount("https://", adapter)
 
     def send(self, payload: dict[str, Any]) -> None:
-        response = self.session.post(self.url, data=payload_json(payload).encode("utf-8"),
-                                     timeout=self.timeout_seconds)
+        try:
+            response = self.session.post(self.url, data=payload_json(payload).encode("utf-8"),
+                                         timeout=self.timeout_seconds)
+        except _SUMMARIZED_ERRORS:
+            raise  # describe_error keeps only their reason
+        except requests.exceptions.RequestException as error:
+            # requests quotes a bad header value (a token with a trailing newline) or the whole
+            # URL (a token in its path) in other messages, which end up in the log and the
+            # alert's deliveries: never with a secret in them.
+            message = self._without_secrets(str(error))
+            if message != str(error):
+                raise WebhookError(f"{type(error).__name__}: {message}") from None
+            raise
         if response.status_code >= 300:
             retries = getattr(response.raw, "retries", None)
             attempts = len(retries.history) + 1 if retries is not None else 1
@@ -111,6 +127,20 @@ class WebhookSink:
 
     def close(self) -> None:
         self.session.close()
+
+    def _without_secrets(self, text: str) -> str:
+        """``text`` with the URL, its path and query and every configured header value
+        replaced by ``***``."""
+        parts = urlsplit(self.url)
+        secrets = [self.url, parts.path + (f"?{parts.query}" if parts.query else ""),
+                   *self.configured_header_values]
+        # The longest first: a header value may contain a shorter one.
+        # Values of a few characters are no secrets (and would mangle the message).
+        for secret in sorted({s for s in secrets if len(s.strip()) >= 4}, key=len, reverse=True):
+            for form in dict.fromkeys((secret, secret.strip(), repr(secret)[1:-1])):
+                if form:
+                    text = text.replace(form, "***")
+        return text
 
 
 class WebhookError(Exception):

@@ -372,3 +372,26 @@ def test_no_market_alert_without_rules(db_engine):
 
 def test_after_run_with_nothing_to_do(db_engine, tmp_path: Path):
     assert after_run(db_engine, run_ids=[], config=project(), now=day(0)) == []
+
+
+@pytest.mark.parametrize(("webhook", "secret", "reason"), [
+    # A token from a YAML block scalar (`|`) keeps its trailing newline: requests refuses the
+    # header and quotes its value in the message.
+    ({"url": "http://127.0.0.1:9/hooks", "headers": {"Authorization": "Bearer s3cr3t-t0ken\n"}},
+     "s3cr3t-t0ken", "InvalidHeader"),
+    # A token in the URL's path (Slack-style hooks) with a port out of range: requests quotes the
+    # whole URL.
+    ({"url": "http://127.0.0.1:99999/services/T0/s3cr3t-t0ken"}, "s3cr3t-t0ken", "InvalidURL"),
+], ids=["header-value", "url-path"])
+def test_a_webhook_error_never_shows_its_secrets(db_engine, caplog, webhook, secret, reason):
+    add_site(db_engine, SITE)
+    good_run(db_engine, SITE, day(0), count=100)
+    run_id = failed_run(db_engine, SITE, day(1), error=HTTP_500)
+    config = project(sinks={"log": False, "webhook": {**webhook, "retries": 0}})
+    with caplog.at_level(logging.DEBUG):
+        created = after_run(db_engine, run_ids=[run_id], config=config, now=day(1))
+    [row] = alerts_by_id(db_engine, created)
+    delivery = row["deliveries"]["webhook"]
+    assert delivery.startswith("failed: WebhookError: " + reason) and "***" in delivery
+    assert secret not in delivery
+    assert not [r.getMessage() for r in caplog.records if secret in r.getMessage()]

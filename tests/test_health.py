@@ -141,8 +141,16 @@ def test_thresholds_come_from_the_config(db_engine):
     ({"interval": "30m"}, timedelta(minutes=91), True),
     ({"interval": None, "cron": "0 */6 * * *"}, timedelta(hours=17), False),
     ({"interval": None, "cron": "0 */6 * * *"}, timedelta(hours=19), True),
+    # T0 is Tuesday 12:00; a weekday cron at 12:00 plans Wed, Thu, Fri, then Monday.
+    ({"interval": None, "cron": "0 12 * * 1-5"}, timedelta(days=3) - timedelta(minutes=1), False),
+    ({"interval": None, "cron": "0 12 * * 1-5"}, timedelta(days=3, minutes=1), True),
+    # Tue-Thu: after Tuesday it plans Wed, Thu, then Tuesday next week (the long gap counts
+    # once; "3 x the next gap" said stale on Monday, with one day between the next two runs).
+    ({"interval": None, "cron": "0 12 * * 2-4"}, timedelta(days=6, minutes=10), False),
+    ({"interval": None, "cron": "0 12 * * 2-4"}, timedelta(days=7, minutes=1), True),
 ], ids=["1d-just-inside", "1d-just-over", "jitter-inside", "jitter-over", "30m-inside",
-        "30m-over", "cron-6h-inside", "cron-6h-over"])
+        "30m-over", "cron-6h-inside", "cron-6h-over", "weekdays-inside", "weekdays-over",
+        "weekend-gap-is-one-interval", "weekend-gap-then-over"])
 def test_stale_after_three_intervals_without_success(db_engine, schedule, age, stale):
     add_site(db_engine, SITE)
     good_run(db_engine, SITE, T0, count=10)
@@ -185,6 +193,40 @@ def test_disabled_sites_are_not_stale_but_promoted_sites_are(db_engine):
                         now=T0 + timedelta(days=3, minutes=11))
     assert [(row["rule"], row["site_id"]) for row in alerts_by_id(db_engine, created)] == [
         ("stale", "found-2")]
+
+
+@pytest.mark.parametrize("change", ["removed", "disabled"])
+def test_a_stale_alert_resolves_when_its_site_leaves_the_schedule(db_engine, change):
+    for site_id in ("gone", "kept"):
+        add_site(db_engine, site_id)
+        good_run(db_engine, site_id, T0, count=5)
+    config = project([site_config("gone"), site_config("kept")])
+    created = after_run(db_engine, run_ids=[], config=config, now=T0 + timedelta(days=4))
+    assert sorted(row["site_id"] for row in alerts_by_id(db_engine, created)) == ["gone", "kept"]
+    remaining = [site_config("kept")] + (
+        [site_config("gone").model_copy(update={"enabled": False})] if change == "disabled"
+        else [])
+    created = after_run(db_engine, run_ids=[], config=project(remaining),
+                        now=T0 + timedelta(days=5))
+    [resolved] = alerts_by_id(db_engine, created)
+    assert (resolved["site_id"], resolved["rule"], resolved["details"]["state"]) == (
+        "gone", "stale", "resolved")
+    assert "no longer scheduled" in resolved["message"]
+    assert after_run(db_engine, run_ids=[], config=project(remaining),
+                     now=T0 + timedelta(days=6)) == []  # resolved once, "kept" still firing
+
+
+@pytest.mark.parametrize("schedule", [
+    {"interval": None, "cron": "61 * * * *"}, {"interval": "soon"}, {"jitter": "a bit"}],
+    ids=["cron-minute-61", "interval-word", "jitter-word"])
+def test_one_unreadable_schedule_does_not_stop_the_stale_check_of_the_others(db_engine, schedule):
+    for site_id in ("typo", "old"):
+        add_site(db_engine, site_id)
+        good_run(db_engine, site_id, T0, count=5)
+    config = project([site_config("typo", **schedule), site_config("old")])
+    created = after_run(db_engine, run_ids=[], config=config, now=T0 + timedelta(days=4))
+    assert [(row["rule"], row["site_id"]) for row in alerts_by_id(db_engine, created)] == [
+        ("stale", "old")]
 
 
 @pytest.mark.parametrize(("text", "expected"), [

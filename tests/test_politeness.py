@@ -45,10 +45,15 @@ NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
      ("Sun Mar  1 12:00:10 2026", 10.0),
      (format_datetime(NOW - timedelta(hours=1), usegmt=True), 0.0),
      (None, None), ("", None), ("soon", None), ("-5", None), ("1.5", None),
-     ("Sun, 99 Foo 2026 12:00:00 GMT", None)],
+     ("Sun, 99 Foo 2026 12:00:00 GMT", None),
+     ("86400", 86400.0), ("999999999999", 999999999999.0), ("9" * 400, 1e12),
+     ("9" * 5000, 1e12), (b"\xb2", None), ("\u0663", None),
+     ("Mon, 01 Jan 99999 00:00:00 GMT", None)],
     ids=["one", "two-minutes", "spaces", "bytes", "zero", "http-date", "http-date-literal",
          "rfc850-date", "asctime-date", "date-in-the-past", "absent", "empty", "word",
-         "negative", "fraction", "broken-date"],
+         "negative", "fraction", "broken-date", "a-day", "twelve-digits",
+         "more-digits-than-a-float", "more-digits-than-int-parses", "latin1-superscript-two",
+         "arabic-indic-digit", "year-out-of-range"],
 )
 def test_retry_after_values(value: str | bytes | None, seconds: float | None) -> None:
     assert parse_retry_after(value, now=NOW) == seconds

@@ -381,3 +381,121 @@ def test_the_running_service_picks_up_sites_added_and_removed_in_the_sites_file(
     with simulated.engine.connect() as connection:
         job_ids = connection.execute(text(f"SELECT id FROM {JOBS_TABLE}")).scalars().all()
     assert job_ids == ["crawl:panel-02"]
+
+
+def test_a_sites_file_broken_while_running_keeps_the_service_and_its_crawls_on_the_last_good_one(
+        simulated: SimulatedSetup, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sites_path = tmp_path / "schedule.yaml"
+    write_schedule_sites(simulated, sites_path, interval="2s", site_ids=["panel-01"],
+                         scheduler={"config_reload_seconds": 1})
+    summaries = []
+    stop = threading.Event()
+    service = threading.Thread(target=lambda: summaries.append(run_service(
+        sites_path=sites_path, database_url=simulated.database_url, stop=stop)))
+    with caplog.at_level("INFO", logger="clickfarm.scheduler"):
+        service.start()
+        try:
+            wait_for(lambda: runs(simulated.engine, "panel-01"), timeout=60,
+                     what="a first run of panel-01")
+            # An edit saved half-way: not YAML any more.
+            sites_path.write_text("sites:\n  - id: panel-01\n    url: [unclosed\n",
+                                  encoding="utf-8")
+            broken_at = datetime.now(UTC)
+            wait_for(lambda: len([run for run in runs(simulated.engine, "panel-01")
+                                  if run["planned_at"] > broken_at
+                                  and run["status"] != "running"]) >= 2,
+                     timeout=90, what="two runs planned after the file broke")
+        finally:
+            stop.set()
+            service.join(timeout=200)
+    after = [run for run in runs(simulated.engine, "panel-01") if run["planned_at"] > broken_at]
+    assert {run["status"] for run in after} == {"succeeded"}, [
+        (run["status"], run["error"]) for run in after]
+    reload_errors = [record.getMessage() for record in caplog.records
+                     if "sites file not reloaded" in record.getMessage()]
+    assert reload_errors and all(str(sites_path) in message and "last good" in message
+                                 for message in reload_errors)
+    assert summaries and not list(tmp_path.glob("clickfarm-schedule-*"))
+
+
+def test_a_planned_run_of_a_site_removed_from_the_config_is_dropped(
+        simulated: SimulatedSetup, tmp_path: Path) -> None:
+    from scheduler import jobs
+
+    sites_path = tmp_path / "schedule.yaml"
+    write_schedule_sites(simulated, sites_path, interval="1h")
+    context = jobs.ServiceContext(sites_path=sites_path, database_url=simulated.database_url,
+                                  engine=simulated.engine, project=load_config(sites_path))
+    jobs.install_context(context)
+    try:
+        jobs.read_sites_file(context)
+        crawled = jobs.crawl_site("panel-02", jobs.job_settings(context.project))
+        assert [run["status"] for run in runs(simulated.engine, "panel-02")] == ["succeeded"]
+        # panel-02 leaves the file; its run was already planned (e.g. waiting for a free slot).
+        write_schedule_sites(simulated, sites_path, interval="1h", site_ids=["panel-01"])
+        jobs.read_sites_file(context)
+        assert jobs.crawl_site("panel-02", jobs.job_settings(context.project)) == []
+    finally:
+        jobs.install_context(None)
+        if context.snapshot_dir is not None:
+            import shutil
+
+            shutil.rmtree(context.snapshot_dir)
+    assert len(crawled) == 1
+    # No failed run (and so no no_offers alert) for a site nobody asked to crawl any more.
+    assert [run["status"] for run in runs(simulated.engine, "panel-02")] == ["succeeded"]
+
+
+SUNDAY = datetime(2026, 9, 6, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("cron", "weekdays"), [
+    ("0 9 * * 1-5", "Mon Tue Wed Thu Fri"),
+    ("0 9 * * 0", "Sun"),
+    ("0 9 * * 7", "Sun"),
+    ("0 9 * * 6,0", "Sun Sat"),
+    ("0 9 * * 5-7", "Sun Fri Sat"),
+    ("0 9 * * */2", "Sun Tue Thu Sat"),
+    ("0 9 * * 1-5/2", "Mon Wed Fri"),
+    ("0 9 * * MON-FRI", "Mon Tue Wed Thu Fri"),
+    ("0 9 * * *", "Sun Mon Tue Wed Thu Fri Sat"),
+], ids=["mon-fri", "zero-is-sunday", "seven-is-sunday", "weekend", "range-to-seven",
+        "every-other-day", "range-step", "names", "every-day"])
+def test_cron_weekdays_are_read_as_crontab_reads_them(cron: str, weekdays: str) -> None:
+    # APScheduler 3 alone counts weekdays from Monday = 0: "1-5" would be Tuesday to Saturday.
+    planned = plan_schedule(Schedule(cron=cron, jitter="0s"))
+    assert planned is not None
+    fires, fire = [], planned.trigger.get_next_fire_time(None, SUNDAY)
+    while fire < SUNDAY + timedelta(days=7):
+        fires.append(fire.strftime("%a"))
+        fire = planned.trigger.get_next_fire_time(fire, fire)
+    assert " ".join(fires) == weekdays
+
+
+@pytest.mark.parametrize("cron", ["0 9 * * 8", "0 9 * * 5-1", "0 9 * * funday"])
+def test_bad_cron_weekdays_are_errors(cron: str) -> None:
+    with pytest.raises(ScheduleError, match="not a crontab line"):
+        plan_schedule(Schedule(cron=cron))
+
+
+def test_a_job_stored_with_an_older_reading_of_its_cron_is_replanned(tmp_path: Path) -> None:
+    project = load_config(_sites_file(tmp_path / "sites.yaml",
+                                      {"a": {"cron": "0 9 * * 1-5", "jitter": "0s"}}))
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    try:
+        # What a job store written before the weekday fix holds: same name, APScheduler's
+        # reading of "1-5" (Tuesday to Saturday).
+        scheduler.add_job("scheduler.jobs:crawl_site", CronTrigger.from_crontab(
+            "0 9 * * 1-5", timezone=UTC), args=("a", {}), id=crawl_job_id("a"),
+            name="crawl a (cron 0 9 * * 1-5, jitter 0s)")
+        changes = reconcile_jobs(scheduler, sites=project.sites, project=project)
+        assert changes.rescheduled == ["crawl:a"]
+        trigger = scheduler.get_job("crawl:a").trigger
+        saturday = datetime(2026, 9, 5, 0, 0, tzinfo=UTC)
+        assert trigger.get_next_fire_time(None, saturday) == datetime(2026, 9, 7, 9, 0,
+                                                                       tzinfo=UTC)
+        again = reconcile_jobs(scheduler, sites=project.sites, project=project)
+        assert again.unchanged == ["crawl:a"]
+    finally:
+        scheduler.shutdown(wait=False)
