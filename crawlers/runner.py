@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from clickfarm.config import SiteConfig, load_sites, select_sites
+from clickfarm.config import SiteConfig, select_sites
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +59,9 @@ class CrawlProcessResult:
 
 def load_targets(sites_path: Path | str | None = None, database_url: str | None = None, *,
                  include_disabled: bool = False) -> list[SiteConfig]:
-    """The sites to crawl: the config's sites plus the sites promoted from discovery
-    (``crawlers.discovery.sites.crawl_targets``; the config alone where that is unavailable)."""
-    try:
-        from crawlers.discovery.sites import crawl_targets
-    except ImportError:
-        sites = load_sites(sites_path)
-        return sites if include_disabled else [site for site in sites if site.enabled]
+    """The sites to crawl: the config's sites plus the sites promoted from discovery."""
+    from crawlers.discovery.sites import crawl_targets
+
     return crawl_targets(sites_path, database_url, include_disabled=include_disabled)
 
 

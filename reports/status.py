@@ -24,17 +24,14 @@ from sqlalchemy import Engine, func, inspect, select
 
 from clickfarm.config import SiteConfig
 from storage.alerts import open_alerts
-from storage.models import CrawlRun, Site
+from storage.models import GOOD_RUN_STATUSES, run_table, site_table
 from storage.repository import active_offer_counts
 
 RUN_LETTERS = {"succeeded": "S", "partial": "P", "failed": "F", "interrupted": "I",
                "running": "R"}
-GOOD_STATUSES = ("succeeded", "partial")
 HISTORY_RUNS = 5
 JOB_TABLE = "apscheduler_jobs"
 
-run_table = CrawlRun.__table__
-site_table = Site.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +60,7 @@ def _recent_runs(connection: Any, *, good_only: bool, per_site: int) -> dict[str
     inner = select(run_table.c.id, run_table.c.site_id, run_table.c.status,
                    run_table.c.started_at, run_table.c.error, run_table.c.offers_seen, position)
     if good_only:
-        inner = inner.where(run_table.c.status.in_(GOOD_STATUSES))
+        inner = inner.where(run_table.c.status.in_(GOOD_RUN_STATUSES))
     ranked = inner.subquery()
     rows = connection.execute(select(ranked).where(ranked.c.position <= per_site)
                               .order_by(ranked.c.site_id, ranked.c.position))

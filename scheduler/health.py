@@ -46,7 +46,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -58,14 +58,11 @@ from scheduler.alerts import Finding, deliver, record_findings
 from scheduler.sinks import build_sinks
 from scheduler.triggers import crontab_trigger
 from storage.alerts import open_alerts
-from storage.models import CrawlRun, Site
+from storage.models import GOOD_RUN_STATUSES, run_table, site_table
 
 logger = logging.getLogger(__name__)
 
-run_table = CrawlRun.__table__
-site_table = Site.__table__
 
-GOOD_STATUSES = ("succeeded", "partial")
 JUDGED_STATUSES = ("succeeded", "partial", "failed")
 BLOCKED_STATS = ("blocked/http_403", "blocked/http_429", "blocked/captcha")
 _BLOCKED_ERROR = re.compile(r"\bHTTP (403|429)\b|captcha", re.IGNORECASE)
@@ -167,7 +164,7 @@ def judge_run(engine: Engine, run: dict[str, Any],
                        holds=holds, message=f"{site_id}: {message}", severity=severity,
                        site_id=site_id, run_id=run_id, details=details)
 
-    last_good = next((r for r in earlier if r["status"] in GOOD_STATUSES), None)
+    last_good = next((r for r in earlier if r["status"] in GOOD_RUN_STATUSES), None)
     if last_good is not None and last_good["offers_seen"] > 0:
         findings.append(finding(
             "no_offers", seen == 0, "critical",
@@ -177,8 +174,8 @@ def judge_run(engine: Engine, run: dict[str, Any],
             previous_offers_seen=last_good["offers_seen"], error=run["error"]))
 
     baseline = [r["offers_seen"] for r in earlier
-                if r["status"] in GOOD_STATUSES and r["offers_seen"] > 0][:thresholds.history_runs]
-    if run["status"] in GOOD_STATUSES and seen > 0 and baseline:
+                if r["status"] in GOOD_RUN_STATUSES and r["offers_seen"] > 0][:thresholds.history_runs]
+    if run["status"] in GOOD_RUN_STATUSES and seen > 0 and baseline:
         median = statistics.median(baseline)
         drop = (median - seen) / median
         findings.append(finding(
@@ -296,7 +293,7 @@ def stale_findings(engine: Engine, *, config: ProjectConfig, now: datetime) -> l
             select(site_table.c.id, site_table.c.first_seen_at).where(site_table.c.id.in_(ids)))}
         last_good = {site_id: at for site_id, at in connection.execute(
             select(run_table.c.site_id, func.max(run_table.c.started_at))
-            .where(run_table.c.site_id.in_(ids), run_table.c.status.in_(GOOD_STATUSES))
+            .where(run_table.c.site_id.in_(ids), run_table.c.status.in_(GOOD_RUN_STATUSES))
             .group_by(run_table.c.site_id))}
     stale_intervals = config.alerts.health.stale_intervals
     for site in sites:

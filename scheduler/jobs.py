@@ -49,11 +49,6 @@ def crawl_job_id(site_id: str) -> str:
     return f"{CRAWL_JOB_PREFIX}{site_id}"
 
 
-def targets(sites_path: Path | str | None, database_url: str | None) -> list[SiteConfig]:
-    """The sites the scheduler plans: the config's enabled sites and the promoted ones."""
-    return load_targets(sites_path, database_url)
-
-
 # --------------------------------------------------------------------------------------------
 # the running service
 
@@ -124,7 +119,7 @@ def read_sites_file(context: ServiceContext) -> tuple[ProjectConfig, list[SiteCo
         snapshot = Path(name)
     try:
         project = load_config(snapshot)
-        sites = targets(snapshot, context.database_url)
+        sites = load_targets(snapshot, context.database_url)
     except ConfigError as error:
         if snapshot != context.sites_snapshot:
             snapshot.unlink(missing_ok=True)
@@ -276,11 +271,8 @@ def check_health(context: ServiceContext, run_ids: list[int]) -> list[int]:
 
     A failure of the checks is logged, never raised: the next crawl must still happen.
     """
-    try:
-        from scheduler.health import after_run
-    except ImportError as error:  # the alerting module is optional at this layer
-        logger.warning("health checks unavailable: %s", error)
-        return []
+    from scheduler.health import after_run
+
     try:
         return after_run(context.engine, run_ids=run_ids, config=context.project,
                          now=datetime.now(UTC))

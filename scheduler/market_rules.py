@@ -31,16 +31,11 @@ from clickfarm.config_sections import (
 )
 from reports.prices import price_index
 from scheduler.alerts import Finding
-from storage.models import CrawlRun, Offer, OfferEvent, Site
+from storage.models import GOOD_RUN_STATUSES, event_table, offer_table, run_table, site_table
 
 logger = logging.getLogger(__name__)
 
-run_table = CrawlRun.__table__
-offer_table = Offer.__table__
-event_table = OfferEvent.__table__
-site_table = Site.__table__
 
-GOOD_STATUSES = ("succeeded", "partial")
 _PERCENT = Decimal("0.01")
 
 
@@ -121,7 +116,7 @@ def seller_adds_platform(engine: Engine, rule: SellerAddsPlatformRule, *,
     findings = []
     with engine.connect() as connection:
         for run in runs:
-            if run["status"] not in GOOD_STATUSES or (rule.site and run["site_id"] != rule.site):
+            if run["status"] not in GOOD_RUN_STATUSES or (rule.site and run["site_id"] != rule.site):
                 continue
             site_id = run["site_id"]
             added = _platform_counts(connection, site_id=site_id,
@@ -156,7 +151,7 @@ def new_seller(engine: Engine, rule: NewSellerRule, *,
     with engine.connect() as connection:
         first_crawl = connection.execute(select(func.min(run_table.c.started_at))).scalar_one()
         for run in runs:
-            if run["status"] not in GOOD_STATUSES:
+            if run["status"] not in GOOD_RUN_STATUSES:
                 continue
             if (rule.baseline_first_day and first_crawl is not None
                     and _aware(run["started_at"]).date() == _aware(first_crawl).date()):
@@ -164,7 +159,7 @@ def new_seller(engine: Engine, rule: NewSellerRule, *,
             earlier_good = connection.execute(
                 select(func.count()).select_from(run_table)
                 .where(run_table.c.site_id == run["site_id"], run_table.c.id < run["id"],
-                       run_table.c.status.in_(GOOD_STATUSES))).scalar_one()
+                       run_table.c.status.in_(GOOD_RUN_STATUSES))).scalar_one()
             if earlier_good:
                 continue
             site = connection.execute(select(site_table.c.url, site_table.c.family)

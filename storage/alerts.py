@@ -19,9 +19,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from storage.models import Alert
+from storage.models import alert_table
 
-alert_table = Alert.__table__
 
 STATE_FIRING = "firing"
 STATE_RESOLVED = "resolved"

@@ -22,11 +22,9 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from storage.db import write_transaction
-from storage.models import DISCOVERY_SOURCE_KINDS, SITE_STATUSES, Site, SiteDiscovery
+from storage.models import DISCOVERY_SOURCE_KINDS, SITE_STATUSES, discovery_table, site_table
 from storage.repository import _require_aware, redact_secrets
 
-site_table = Site.__table__
-discovery_table = SiteDiscovery.__table__
 CONFIG_SOURCE = "config"
 
 

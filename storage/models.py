@@ -42,6 +42,8 @@ from storage.types import JSONDocument, Money, UTCDateTime
 SITE_STATUSES = ("active", "discovered", "dead")
 RUN_STATUSES = ("running", "succeeded", "partial", "failed", "interrupted")
 FINISHED_RUN_STATUSES = ("succeeded", "partial", "failed", "interrupted")
+GOOD_RUN_STATUSES = ("succeeded", "partial")
+"""Runs that read the price list (a partial run read part of it)."""
 ALERT_KINDS = ("health", "market")
 ALERT_SEVERITIES = ("info", "warning", "critical")
 DISCOVERY_SOURCE_KINDS = ("config", "directory", "seller_link", "manual")
@@ -358,6 +360,17 @@ class Alert(SQLModel, table=True):
     deliveries: dict[str, Any] | None = _json()
     """Per sink: ``"ok"`` or the error met while delivering."""
 
+
+# SQLAlchemy Core handles of the tables, for the queries and bulk writes of the hot paths.
+site_table = Site.__table__
+run_table = CrawlRun.__table__
+offer_table = Offer.__table__
+period_table = OfferPricePeriod.__table__
+event_table = OfferEvent.__table__
+counter_table = CounterReading.__table__
+rejected_table = RejectedOffer.__table__
+discovery_table = SiteDiscovery.__table__
+alert_table = Alert.__table__
 
 TABLE_NAMES = (
     "site",

@@ -48,13 +48,13 @@ from storage.models import (
     RUN_STATUSES,
     SITE_STATUSES,
     TABLE_NAMES,
-    CounterReading,
-    CrawlRun,
-    Offer,
-    OfferEvent,
-    OfferPricePeriod,
-    RejectedOffer,
-    Site,
+    counter_table,
+    event_table,
+    offer_table,
+    period_table,
+    rejected_table,
+    run_table,
+    site_table,
 )
 from storage.types import (
     checked_decimal,
@@ -67,13 +67,6 @@ from storage.types import (
 
 logger = logging.getLogger(__name__)
 
-site_table = Site.__table__
-run_table = CrawlRun.__table__
-offer_table = Offer.__table__
-period_table = OfferPricePeriod.__table__
-event_table = OfferEvent.__table__
-counter_table = CounterReading.__table__
-rejected_table = RejectedOffer.__table__
 
 DUPLICATE_REASON = "duplicate site_offer_id"
 MISSING_ID_REASON = "missing site_offer_id"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -60,6 +62,23 @@ def start_simulated(tmp_path: Path, *, seed: int, panels: int, shops: int = 0) -
     engine = get_engine(database_url)
     migrate(engine)
     return SimulatedSetup(market, server, sites_path, database_url, engine)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+    """GET ``url`` without following redirects: (status, headers, body), errors included."""
+    try:
+        with _OPENER.open(url, timeout=20) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
 
 
 def later(moment: datetime, **delta: float) -> datetime:

@@ -286,13 +286,15 @@ def test_a_restart_resumes_the_plan_without_duplicate_jobs_or_runs(
         assert 1 <= len(after_restart) <= 4
 
 
-def test_sigterm_stops_the_service_and_leaves_no_running_run(
-        simulated: SimulatedSetup, tmp_path: Path) -> None:
+def _sigterm_during_a_slow_crawl(simulated: SimulatedSetup, tmp_path: Path, *,
+                                 response_seconds: float, grace_seconds: float,
+                                 signal_gaps: tuple[float, ...] = ()) -> str:
+    """Run `clickfarm schedule` until panel-01's slow crawl is running, then send SIGTERM (and
+    one more after each gap); returns the service's log once it has exited with code 0."""
     sites_path = tmp_path / "schedule.yaml"
-    # A slow site: its crawl is still going when SIGTERM arrives and outlasts the grace.
-    simulated.market.inject_fault("panel-01", "slow", seconds=4)
+    simulated.market.inject_fault("panel-01", "slow", seconds=response_seconds)
     write_schedule_sites(simulated, sites_path, interval="2s",
-                         scheduler={"shutdown_grace_seconds": 1})
+                         scheduler={"shutdown_grace_seconds": grace_seconds})
     log_path = tmp_path / "schedule.log"
     service = start_schedule_process(sites_path, simulated.database_url, log_path=log_path)
     try:
@@ -300,7 +302,10 @@ def test_sigterm_stops_the_service_and_leaves_no_running_run(
                           if run["status"] == "running"],
                  timeout=120, what="a running crawl of the slow site")
         service.send_signal(signal.SIGTERM)
-        returncode = service.wait(timeout=120)
+        for gap in signal_gaps:
+            time.sleep(gap)
+            service.send_signal(signal.SIGTERM)
+        returncode = service.wait(timeout=180)
     finally:
         if service.poll() is None:
             service.kill()
@@ -308,8 +313,15 @@ def test_sigterm_stops_the_service_and_leaves_no_running_run(
     assert returncode == 0, log
     all_runs = runs(simulated.engine)
     assert all_runs and not [run for run in all_runs if run["status"] == "running"], log
+    return log
+
+
+def test_sigterm_stops_the_service_and_leaves_no_running_run(
+        simulated: SimulatedSetup, tmp_path: Path) -> None:
+    # A slow site: its crawl is still going when SIGTERM arrives and outlasts the grace.
+    log = _sigterm_during_a_slow_crawl(simulated, tmp_path, response_seconds=4, grace_seconds=1)
     cut = [run for run in runs(simulated.engine, "panel-01") if run["status"] == "interrupted"]
-    assert cut, [(run["status"], run["error"]) for run in all_runs]
+    assert cut, [(run["status"], run["error"]) for run in runs(simulated.engine)]
     assert all("scheduler stopped (SIGTERM)" in run["error"] for run in cut)
     assert "stopped: SIGTERM" in log
 
@@ -322,27 +334,8 @@ def test_a_second_sigterm_stops_the_crawls_at_once_but_a_duplicate_does_not(
         expected_status: str) -> None:
     # `timeout` and process-group kills deliver one stop twice within microseconds: the crawls
     # still get their grace period. A second stop seconds later cuts them at once.
-    sites_path = tmp_path / "schedule.yaml"
-    simulated.market.inject_fault("panel-01", "slow", seconds=3)
-    write_schedule_sites(simulated, sites_path, interval="2s",
-                         scheduler={"shutdown_grace_seconds": 120})
-    log_path = tmp_path / "schedule.log"
-    service = start_schedule_process(sites_path, simulated.database_url, log_path=log_path)
-    try:
-        wait_for(lambda: [run for run in runs(simulated.engine, "panel-01")
-                          if run["status"] == "running"],
-                 timeout=120, what="a running crawl of the slow site")
-        service.send_signal(signal.SIGTERM)
-        time.sleep(second_signal_after)
-        service.send_signal(signal.SIGTERM)
-        returncode = service.wait(timeout=180)
-    finally:
-        if service.poll() is None:
-            service.kill()
-    log = log_path.read_text(errors="replace")
-    assert returncode == 0, log
-    all_runs = runs(simulated.engine)
-    assert not [run for run in all_runs if run["status"] == "running"], log
+    log = _sigterm_during_a_slow_crawl(simulated, tmp_path, response_seconds=3,
+                                       grace_seconds=120, signal_gaps=(second_signal_after,))
     last = runs(simulated.engine, "panel-01")[-1]
     assert last["status"] == expected_status, (last["status"], last["error"], log)
     assert ("SIGTERM again" in log) == (expected_status == "interrupted"), log

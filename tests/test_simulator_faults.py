@@ -6,8 +6,6 @@ import http.client
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 from decimal import Decimal
 from typing import Any
 
@@ -17,22 +15,7 @@ import pytest
 from simulator.market import FAULT_PARAMS, FAULTS, Market
 from simulator.server import SimulatorServer
 from simulator.shop_pages import UNREADABLE_QUANTITY
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
-    try:
-        with _OPENER.open(url, timeout=20) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+from tests.simulated import fetch
 
 
 @pytest.fixture

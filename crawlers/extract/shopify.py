@@ -19,23 +19,12 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from crawlers.extract.sizes import has_digit, size_field_value, states_a_size
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 
 SOURCE = "shopify"
 # Shopify names the only variant of a product without options "Default Title".
 DEFAULT_VARIANT_TITLE = "default title"
-# Option names that hold the package size, in the languages shops use.
-QUANTITY_OPTION_NAMES = (
-    "quantity", "amount", "package", "packages", "pack", "size", "qty", "followers", "likes",
-    "views", "count", "number", "menge", "anzahl", "cantidad", "quantidade", "pacote", "paquete",
-    "miktar", "adet", "jumlah", "quantité", "quantite", "paket",
-)
-# Words that make a longer option name a size ("Followers Amount", "Number of Followers",
-# "Select Package"); engagement nouns alone do not ("Bonus Likes" is an extra, not the size).
-_QUANTITY_NAME_WORDS = frozenset(QUANTITY_OPTION_NAMES) - {"followers", "likes", "views"}
-# A number followed by a word ("500 YouTube Views", "1.5K Likes"), not a year or "24/7".
-_SIZE_IN_TITLE = re.compile(r"(?<![\d/])\d(?:[\d.,\s]*\d)?\s*[kKmM]?\s+[^\W\d_]")
-
 _SHOPIFY_CURRENCY = re.compile(
     r"Shopify\.currency\s*=\s*\{[^}]*?[\"']active[\"']\s*:\s*[\"'](?P<code>[A-Za-z]{3})[\"']")
 _META_CURRENCY = re.compile(
@@ -108,24 +97,16 @@ def _quantity_text(product: dict[str, Any], variant: dict[str, Any]) -> str | No
     the product title states a size ("500 YouTube Views" sold as "Fast" / "Slow")."""
     options = product.get("options") or []
     values = [_text(variant.get(f"option{index}")) for index in (1, 2, 3)]
-    names = [((option.get("name") if isinstance(option, dict) else str(option or "")) or ""
-              ).strip().lower() for option in options[:3]]
-    for position, name in enumerate(names):
-        if name in QUANTITY_OPTION_NAMES and values[position]:
-            return values[position]
-    for position, name in enumerate(names):
-        if _QUANTITY_NAME_WORDS.intersection(re.findall(r"[^\W\d_]+", name)) and values[position]:
-            return values[position]
-    with_digits = [value for value in values
-                   if value and any(char.isdigit() for char in value)
-                   and value.lower() != DEFAULT_VARIANT_TITLE]
-    if len(with_digits) == 1:
-        return with_digits[0]
+    names = [((option.get("name") if isinstance(option, dict) else str(option or "")) or "")
+             for option in options[:3]]
+    named = size_field_value([(names[position] if position < len(names) else "", value)
+                              for position, value in enumerate(values)])
+    if named:
+        return named
     title = _text(variant.get("title"))
     product_title = _text(product.get("title"))
     if title and title.lower() != DEFAULT_VARIANT_TITLE:
-        if not any(char.isdigit() for char in title) and product_title and (
-                _SIZE_IN_TITLE.search(product_title)):
+        if not has_digit(title) and states_a_size(product_title):
             return product_title
         return title
     return product_title

@@ -25,20 +25,10 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from crawlers.extract.sizes import has_digit, size_field_value, states_a_size
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 
 SOURCE = "woocommerce"
-QUANTITY_ATTRIBUTE_NAMES = (
-    "quantity", "amount", "package", "packages", "pack", "size", "qty", "followers", "likes",
-    "views", "count", "number", "menge", "anzahl", "cantidad", "quantidade", "pacote", "paquete",
-    "miktar", "adet", "jumlah", "quantité", "quantite", "paket",
-)
-# Words that make a longer attribute name a size ("Followers Amount", "Number of Followers");
-# engagement nouns alone do not ("Bonus Likes" is an extra, not the size).
-_QUANTITY_NAME_WORDS = frozenset(QUANTITY_ATTRIBUTE_NAMES) - {"followers", "likes", "views"}
-# A number followed by a word ("500 YouTube Views", "1.5K Likes"), not a year or "24/7".
-_SIZE_IN_NAME = re.compile(r"(?<![\d/])\d(?:[\d.,\s]*\d)?\s*[kKmM]?\s+[^\W\d_]")
-
 Records = list[dict[str, Any]]
 
 
@@ -139,17 +129,10 @@ def _variation_quantity(record: dict[str, Any],
     names no number ("500 YouTube Views" sold as "Speed: Fast"), else the whole label."""
     pairs = _attribute_pairs(record)
     label = ", ".join(f"{name}: {value}" if name else value for name, value in pairs)
-    names = [name.strip().lower().removeprefix("pa_") for name, _ in pairs]
-    for name, (_, value) in zip(names, pairs, strict=True):
-        if name in QUANTITY_ATTRIBUTE_NAMES:
-            return value, label
-    for name, (_, value) in zip(names, pairs, strict=True):
-        if _QUANTITY_NAME_WORDS.intersection(re.findall(r"[^\W\d_]+", name)):
-            return value, label
-    with_digits = [value for _, value in pairs if any(char.isdigit() for char in value)]
-    if len(with_digits) == 1:
-        return with_digits[0], label
-    if not with_digits and product_name and _SIZE_IN_NAME.search(product_name):
+    named = size_field_value(pairs)
+    if named:
+        return named, label
+    if not any(has_digit(value) for _, value in pairs) and states_a_size(product_name):
         return product_name, label
     return (label or None), label
 

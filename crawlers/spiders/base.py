@@ -249,6 +249,18 @@ class SellerSpider(scrapy.Spider):
         else:
             self.listing_failed(message)
 
+    def page_failed(self, url: str, message: str) -> None:
+        """For shops read page by page (a landing page, then product or category pages): the
+        landing page failing fails the listing (unless offers were read); another page failing
+        makes it incomplete (partial run, its offers not marked removed), and is the listing's
+        error too while nothing was read."""
+        if url == self.site_url(""):
+            self.listing_page_failed(message)
+            return
+        self.listing_incomplete(message)
+        if not self.outcome.listing_read:
+            self.outcome.listing_errors.append(message)
+
     # -- hooks ------------------------------------------------------------------------------
 
     def post_process_offer(self, offer: RawOffer, response: Response) -> RawOffer | None:

@@ -268,17 +268,6 @@ class SpaSpider(SellerSpider):
         if not self.outcome.listing_read:
             self.outcome.listing_errors.append(message)
 
-    def page_failed(self, url: str, message: str) -> None:
-        """The landing page failing fails the listing; a category page failing makes it
-        incomplete (partial run, no offer marked removed), and is the listing's error too
-        while nothing was read."""
-        if url == self.site_url(""):
-            self.listing_page_failed(message)
-            return
-        self.listing_incomplete(message)
-        if not self.outcome.listing_read:
-            self.outcome.listing_errors.append(message)
-
     def without_repeats(self, result: ExtractResult) -> ExtractResult:
         """Drop offers already read on another page (featured packages on the landing page are
         also on their category page): the same listing seen twice is one offer."""

@@ -82,16 +82,6 @@ class StorefrontSpider(SellerSpider):
                 continue
             yield self.page_request(url)
 
-    def page_failed(self, url: str, message: str) -> None:
-        """The landing page failing fails the listing (unless offers were read); a product page
-        failing makes it incomplete: its offers are not marked removed."""
-        if url == self.site_url(""):
-            self.listing_page_failed(message)
-            return
-        self.listing_incomplete(message)
-        if not self.outcome.listing_read:
-            self.outcome.listing_errors.append(message)
-
     def on_page_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         self.page_failed(request.url if request is not None else "", describe_failure(failure))
