@@ -61,10 +61,6 @@ from storage.repository import mark_stale_runs_interrupted
 
 logger = logging.getLogger("clickfarm.scheduler")
 
-DUPLICATE_SIGNAL_SECONDS = 1.0
-"""A second SIGTERM / SIGINT sooner than this is the same request delivered twice (e.g. by
-`timeout`, which signals the command and its process group): only a later one stops the
-running crawls at once."""
 RELOAD_JOB_ID = "reload-sites"
 
 
@@ -187,21 +183,14 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
     scheduler.add_listener(on_job_event,
                            EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
 
-    first_signal_at: list[float] = []
-
     def request_stop(reason: str) -> None:
         if stop_requested.is_set():
-            if first_signal_at and time.monotonic() - first_signal_at[0] < DUPLICATE_SIGNAL_SECONDS:
-                # The same stop delivered twice (`timeout`, or a kill of the process group
-                # that also reaches this process): one request, not an "again".
-                return
             # A second signal: stop the running crawls now.
             logger.warning("%s again: stopping the running crawls now", reason)
             context.cancel_reason = f"scheduler stopped ({reason})"
             context.cancel.set()
             return
         stop_reason[0] = reason
-        first_signal_at.append(time.monotonic())
         context.stopping.set()
         stop_requested.set()
 
