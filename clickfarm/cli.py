@@ -13,11 +13,20 @@ import typer
 from rich.console import Console
 
 from clickfarm.config import ConfigError, select_sites
+from core.redact import install_log_redaction, redact_text
 
 app = typer.Typer(help="Monitor the market for fake social-media engagement.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 report_app = typer.Typer(help="Market reports from the database.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+@app.callback()
+def _every_command() -> None:
+    # No log line of any command shows an API key or a database password.
+    install_log_redaction()
+
+
 app.add_typer(report_app, name="report")
 app.add_typer(db_app, name="db")
 
@@ -53,6 +62,7 @@ class Family(str, Enum):
 
 
 def fail(message: str, code: int = 2) -> None:
+    message = redact_text(message)  # an error may quote a secret (a URL, a seller's echo)
     err_console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
 

@@ -12,6 +12,13 @@ as the listing error.
 storage pipeline keeps on the run (``crawl_run.stats``): ``blocked/http_403``,
 ``blocked/http_429`` and ``blocked/captcha`` (a challenge or captcha page). The health checks
 read them to flag a site that blocks us.
+
+``SameSiteRedirectMiddleware`` and ``SameSiteMetaRefreshMiddleware`` replace Scrapy's redirect
+middlewares for every spider: a redirect is followed only while it stays on the site (the
+spider's ``is_on_site``, else the same host, ``www.`` aside), and a request with a body (an
+``smm_api`` POST carrying the key) only to its exact host and never from https down to http.
+Anything else is refused: the request fails with ``redirect to URL refused: ...`` (the listing
+error of the run) and ``offsite/redirects_refused`` is counted in the crawl stats.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
@@ -179,3 +188,57 @@ class BlockSignalsMiddleware:
                                                                       response.text):
             stats.inc_value("blocked/captcha")
         return response
+
+
+class RedirectRefused(IgnoreRequest):
+    """A redirect that would leave the site (or carry a request body to another host)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.crawl_message = message
+
+
+def _bare_host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+
+def redirect_problem(request: Request, target: str, spider: Any) -> str | None:
+    """Why a redirect of ``request`` to ``target`` must not be followed (``None``: follow)."""
+    source, destination = urlsplit(request.url), urlsplit(target)
+    if destination.scheme not in ("http", "https"):
+        return "not an http(s) URL"
+    if request.body:
+        # The body may hold the API key: it goes to the exact host (and port) it was meant
+        # for, over a channel at least as safe, or nowhere.
+        if ((destination.hostname or "").lower() != (source.hostname or "").lower()
+                or destination.port != source.port):
+            return f"another host than {source.hostname} for a {request.method} with a body"
+        if source.scheme == "https" and destination.scheme != "https":
+            return "from https down to http for a request with a body"
+    is_on_site = getattr(spider, "is_on_site", None)
+    if callable(is_on_site):
+        if not is_on_site(target):
+            return f"outside the site {getattr(getattr(spider, 'site', None), 'url', '')}".rstrip()
+    elif _bare_host(target) != _bare_host(request.url):
+        return f"another host than {source.hostname}"
+    return None
+
+
+class _SameSiteRedirects:
+    crawler: Crawler
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        problem = redirect_problem(request, redirected.url, self.crawler.spider)
+        if problem is not None:
+            self.crawler.stats.inc_value("offsite/redirects_refused")
+            kind = f"HTTP {reason}" if isinstance(reason, int) else str(reason)
+            raise RedirectRefused(f"redirect ({kind}) to {redirected.url} refused: {problem}")
+        return super()._redirect(redirected, request, reason)  # type: ignore[misc]
+
+
+class SameSiteRedirectMiddleware(_SameSiteRedirects, RedirectMiddleware):
+    """Scrapy's ``RedirectMiddleware`` that never leaves the site (see the module docstring)."""
+
+
+class SameSiteMetaRefreshMiddleware(_SameSiteRedirects, MetaRefreshMiddleware):
+    """Scrapy's ``MetaRefreshMiddleware`` that never leaves the site."""

@@ -36,10 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from clickfarm.config import SiteConfig, select_sites
+from core.redact import install_log_redaction
 
 logger = logging.getLogger(__name__)
 
 STDERR_TAIL_CHARS = 4000
+# The child reads the database URL from here, never from its arguments: a password in argv is
+# visible to every user of the machine (``ps``, /proc/PID/cmdline).
+DATABASE_URL_ENV = "CLICKFARM_DATABASE_URL"
 # How long a child gets to close its runs after SIGTERM before it is killed.
 DEFAULT_STOP_GRACE_SECONDS = 30.0
 
@@ -161,8 +165,7 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
             command += ["--observed-at", observed_at.isoformat()]
         if planned_at:
             command += ["--planned-at", planned_at.isoformat()]
-        if database_url:
-            command += ["--database-url", database_url]
+        environment = child_environment(database_url)
         for site_id in site_ids or []:
             command += ["--site", site_id]
         spawned_at = datetime.now(UTC)
@@ -170,7 +173,8 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
         with tempfile.TemporaryFile() as stderr_file:
             # Its own session: a Ctrl-C or SIGTERM meant for the parent does not reach it; the
             # parent decides when and how it stops.
-            child = subprocess.Popen(command, stderr=stderr_file, start_new_session=True)
+            child = subprocess.Popen(command, stderr=stderr_file, start_new_session=True,
+                                     env=environment)
             if on_spawn is not None:
                 on_spawn(child.pid)
             timed_out = cancelled = False
@@ -203,6 +207,17 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
         return result
     finally:
         engine.dispose()
+
+
+def child_environment(database_url: str | None) -> dict[str, str]:
+    """The environment of a crawl child: ours, plus the database URL (see
+    ``DATABASE_URL_ENV``); without one, an inherited value is dropped so the child uses the
+    same default database as its parent (``DATABASE_URL`` or SQLite)."""
+    environment = dict(os.environ)
+    environment.pop(DATABASE_URL_ENV, None)
+    if database_url:
+        environment[DATABASE_URL_ENV] = database_url
+    return environment
 
 
 def _stop(child: subprocess.Popen[Any], grace_seconds: float) -> None:
@@ -383,7 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", action="append", default=[])
     parser.add_argument("--sites-file")
     parser.add_argument("--observed-at", help="ISO timestamp (default: now, UTC)")
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", default=os.environ.get(DATABASE_URL_ENV),
+                        help=f"database URL (default: ${DATABASE_URL_ENV}; prefer the environment: "
+                             "arguments are visible in ps)")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--trigger", default="manual", choices=("manual", "schedule", "demo"),
                         help="what started the crawl (recorded on its runs)")
@@ -391,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema-is-current", action="store_true",
                         help="the caller has applied the migrations: skip the check")
     args = parser.parse_args(argv)
+    install_log_redaction()
     sites = select_sites(load_targets(args.sites_file, args.database_url,
                                       include_disabled=bool(args.site)), args.site)
     observed_at = _utc(args.observed_at) or datetime.now(UTC)

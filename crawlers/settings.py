@@ -32,6 +32,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.PoliteRetryMiddleware": 550,
     # Nearer the downloader than the retries: every 403 / 429 / captcha page is counted.
     "crawlers.middlewares.BlockSignalsMiddleware": 580,
+    # Redirects stay on the site; a POST with the API key never goes to another host.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawlers.middlewares.SameSiteMetaRefreshMiddleware": 580,
+    "crawlers.middlewares.SameSiteRedirectMiddleware": 600,
 }
 COOKIES_ENABLED = False
 REDIRECT_MAX_TIMES = 5

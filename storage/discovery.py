@@ -23,7 +23,8 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from storage.db import write_transaction
 from storage.models import DISCOVERY_SOURCE_KINDS, SITE_STATUSES, discovery_table, site_table
-from storage.repository import _require_aware, redact_secrets
+from core.redact import drop_secret_keys as redact_secrets
+from storage.repository import _require_aware
 
 CONFIG_SOURCE = "config"
 

@@ -17,14 +17,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import (
     Boolean,
@@ -41,6 +39,7 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError
 
+from core.redact import drop_secret_keys, redact_json, redact_text
 from pipelines.types import CounterValue, NormalizedOffer, Rejection
 from storage.db import write_transaction
 from storage.models import (
@@ -261,10 +260,10 @@ def fail_run(
             .values(
                 status=status,
                 finished_at=finished_at,
-                error=error,
+                error=redact_text(error),
                 # Re-closing a run (the scheduler adding why it stopped) keeps its counts.
                 **({"offers_rejected": len(rejections)} if rejections else {}),
-                **({"stats": stats} if stats is not None else {}),
+                **({"stats": redact_json(stats)} if stats is not None else {}),
             )
         )
     return True
@@ -461,8 +460,9 @@ def complete_run(
                 offers_reinstated=result.reinstated,
                 offers_rejected=result.rejected,
                 price_rows_added=result.price_rows_added,
-                error=error,
-                stats=run_stats,
+                # A seller may echo the API key in an error message: never stored.
+                error=redact_text(error) if error else error,
+                stats=redact_json(run_stats),
             )
         )
         if status in ("succeeded", "partial"):
@@ -1037,8 +1037,8 @@ def _insert_rejections(
                 site_id,
                 codec.observed_at,
                 rejection.site_offer_id,
-                rejection.reason,
-                raw_json(rejection.raw),
+                redact_text(rejection.reason),
+                redact_text(raw_json(rejection.raw)),
             )
             for rejection in rejections
         ],
@@ -1087,36 +1087,10 @@ def _offer_json(offer: NormalizedOffer) -> dict[str, Any]:
         return {"repr": repr(offer)}
 
 
-_SECRET_KEY = re.compile(
-    r"(pass(word|wd)?|secret|token|api[_-]?key|apikey|auth|credential|cookie|session|private)",
-    re.IGNORECASE,
-)
-
-
 def redact_secrets(config: Any) -> Any:
-    """A copy of ``config`` without secret-looking keys and without passwords inside URLs."""
-    if isinstance(config, dict):
-        return {
-            key: redact_secrets(value)
-            for key, value in config.items()
-            if not _SECRET_KEY.search(str(key))
-        }
-    if isinstance(config, (list, tuple)):
-        return [redact_secrets(value) for value in config]
-    if isinstance(config, str) and "@" in config and "://" in config:
-        return _url_without_password(config)
-    return config
-
-
-def _url_without_password(text: str) -> str:
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text
-    if parts.password is None:
-        return text
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """A copy of ``config`` without secret-looking keys and without passwords inside URLs
+    (:func:`core.redact.drop_secret_keys`)."""
+    return drop_secret_keys(config)
 
 
 def _require_aware(name: str, value: datetime) -> None:

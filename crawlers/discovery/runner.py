@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plan", required=True, help="JSON file written by the parent")
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
+    from core.redact import install_log_redaction
+
+    install_log_redaction()
     plan = json.loads(Path(args.plan).read_text(encoding="utf-8"))
     lock = threading.Lock()
 

@@ -15,6 +15,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from core.redact import register_secret
 from crawlers.extract import smm_api
 from crawlers.items import ExtractError
 from crawlers.spiders.base import SellerSpider, describe_failure
@@ -44,6 +45,9 @@ class SmmApiSpider(SellerSpider):
             )
             return
         self._api_key = key
+        # From now on no log line, stored error or stat of this process shows it (a seller may
+        # echo it back: "Invalid API key: key=...").
+        register_secret(key)
         # Balance first: it is the only place the API states the panel's currency.
         yield self.api_request("balance", self.parse_balance, self.on_balance_error)
 
