@@ -1,0 +1,154 @@
+"""The hostile-site suite (issue 14): one loopback server (tests/hostile_site.py) that
+redirects, drips, bombs and echoes; one test (or parametrized case) per class of hostility,
+crawled through the real runner (a child process, as in production) or the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import text
+
+from crawlers.runner import CrawlProcessResult, run_crawl
+from reports.runs import latest_runs
+from storage.db import get_engine, migrate
+from tests import hostile_site
+from tests.hostile_site import API_KEY, API_KEY_ENV, HostileSite, start_hostile_pair
+
+POLITENESS = {"obey_robots_txt": False, "download_delay": 0.0, "concurrency": 2,
+              "autothrottle": False, "timeout_seconds": 20, "retries": 0}
+
+
+@pytest.fixture(scope="module")
+def hosts() -> Iterator[tuple[HostileSite, HostileSite]]:
+    site, other = start_hostile_pair()
+    try:
+        yield site, other
+    finally:
+        site.stop()
+        other.stop()
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(API_KEY_ENV, API_KEY)
+
+
+def write_sites(path: Path, sites: list[dict[str, Any]], **defaults: Any) -> Path:
+    path.write_text(yaml.safe_dump({"defaults": {"politeness": POLITENESS, **defaults},
+                                    "sites": sites}), encoding="utf-8")
+    return path
+
+
+def crawl(tmp_path: Path, sites: list[dict[str, Any]], *, database_url: str | None = None,
+          **options: Any) -> tuple[dict[str, dict[str, Any]], CrawlProcessResult, Any]:
+    """Crawl ``sites`` through the real runner; the latest run per site, the process result
+    and the engine."""
+    sites_path = write_sites(tmp_path / "sites.yaml", sites, **options.pop("defaults", {}))
+    database_url = database_url or f"sqlite:///{tmp_path / 'hostile.db'}"
+    engine = get_engine(database_url)
+    migrate(engine)
+    result = run_crawl([site["id"] for site in sites], sites_path=sites_path,
+                       database_url=database_url, timeout_seconds=120, **options)
+    runs = {run["site_id"]: run for run in latest_runs(engine, site_ids=[s["id"] for s in sites])}
+    return runs, result, engine
+
+
+def api_site(site_id: str, base: str) -> dict[str, Any]:
+    return {"id": site_id, "url": base + "/", "family": "smm_api", "currency": "USD",
+            "api_key_env": API_KEY_ENV}
+
+
+def stored_text(engine: Any) -> str:
+    """Everything a run stored that could carry a secret, as one text."""
+    with engine.connect() as connection:
+        return " ".join(str(row) for table in ("site", "crawl_run", "rejected_offer", "offer")
+                        for row in connection.execute(text(f"SELECT * FROM {table}")))
+
+
+# -- class 1: API keys never leave the seller's host ------------------------------------------
+
+REDIRECT_CASES = [(family, status) for family in ("smm_api", "smm_html")
+                  for status in (301, 302, 303, 307, 308)]
+
+
+def redirect_site(site: HostileSite, family: str, status: int) -> dict[str, Any]:
+    site_id = f"{family.replace('_', '-')}-{status}"
+    if family == "smm_api":
+        return api_site(site_id, site.url(f"/api-{status}"))
+    return {"id": site_id, "url": site.url(f"/html-{status}/"), "family": "smm_html",
+            "currency": "USD"}
+
+
+@pytest.fixture(scope="module")
+def secrets_crawl(hosts, tmp_path_factory):
+    """One crawl process for the redirect and echo cases (a process start costs seconds)."""
+    site, other = hosts
+    os.environ[API_KEY_ENV] = API_KEY
+    sites = [redirect_site(site, family, status) for family, status in REDIRECT_CASES]
+    sites += [api_site("moved", site.url("/api-same-host-307"))]
+    before = len(other.requests)
+    runs, result, engine = crawl(tmp_path_factory.mktemp("secrets"), sites)
+    return runs, result, engine, other.requests[before:]
+
+
+@pytest.mark.parametrize(("family", "status"), REDIRECT_CASES)
+def test_a_redirect_to_another_host_is_refused(secrets_crawl, hosts, family, status):
+    site, other = hosts
+    runs, _, engine, other_received = secrets_crawl
+    run = runs[redirect_site(site, family, status)["id"]]
+    # Nothing ever reached the other host: no POST with the key, no list read from it.
+    assert other_received == []
+    assert run["status"] == "failed", run
+    assert f"redirect (HTTP {status}) to {other.base_url}" in run["error"], run["error"]
+    assert "refused" in run["error"]
+    assert run["offers_seen"] == 0
+    with engine.connect() as connection:
+        stats = connection.execute(text("SELECT stats FROM crawl_run WHERE id = :id"),
+                                   {"id": run["id"]}).scalar_one()
+    stats = json.loads(stats) if isinstance(stats, str) else stats
+    assert stats["offsite/redirects_refused"] >= 1, stats
+
+
+def test_a_redirect_on_the_same_site_is_followed(secrets_crawl):
+    runs = secrets_crawl[0]
+    assert runs["moved"]["status"] == "succeeded", runs["moved"]
+    assert runs["moved"]["offers_seen"] == len(hostile_site.SERVICES)
+
+
+def test_a_key_echoed_back_is_never_stored_or_logged(tmp_path, hosts):
+    site, _ = hosts
+    runs, result, engine = crawl(tmp_path, [api_site("echo", site.url("/api-echo"))])
+    run = runs["echo"]
+    assert run["status"] == "failed", run
+    assert "Invalid API key: key=***" in run["error"], run["error"]
+    assert API_KEY not in stored_text(engine)
+    assert "Invalid API key" in result.stderr_tail  # the error was logged...
+    assert API_KEY not in result.stderr_tail  # ...without the key
+
+
+@pytest.mark.postgres
+def test_the_database_password_is_not_in_the_crawl_process_arguments(tmp_path, hosts,
+                                                                     postgres_url):
+    site, _ = hosts
+    password = "hunter2-Secret"
+    database_url = postgres_url.replace("postgres@", f"postgres:{password}@")
+    seen: dict[str, bytes] = {}
+
+    def look_at_child(pid: int) -> None:
+        seen["cmdline"] = Path(f"/proc/{pid}/cmdline").read_bytes()
+        seen["environ"] = Path(f"/proc/{pid}/environ").read_bytes()
+
+    runs, _, engine = crawl(tmp_path, [api_site("pg", site.url(""))],
+                            database_url=database_url, on_spawn=look_at_child)
+    engine.dispose()
+    assert runs["pg"]["status"] == "succeeded", runs["pg"]  # the child reached the database
+    assert b"crawlers.runner" in seen["cmdline"]
+    assert password.encode() not in seen["cmdline"]  # what `ps` shows every user
+    assert f"CLICKFARM_DATABASE_URL={database_url}".encode() in seen["environ"].split(b"\0")
+    assert os.environ.get("CLICKFARM_DATABASE_URL") is None  # the parent's own is untouched
