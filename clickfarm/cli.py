@@ -176,12 +176,14 @@ def extract(
     observed_at: Annotated[Optional[str], typer.Option(help="date for the ECB rate (default today)")] = None,
 ) -> None:
     """Extract and normalize the offers of a saved page (offline, no crawl, no database)."""
-    from clickfarm.extract_file import extract_file
+    from clickfarm.extract_file import read_bounded, extract_file
 
     try:
-        data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        data = read_bounded(sys.stdin.buffer if str(file) == "-" else file)
     except OSError as error:
         fail(f"cannot read {file}: {error.strerror}")
+    except ValueError as error:  # larger than any price list
+        fail(str(error), 1)
     when = parse_when(observed_at) or datetime.now(UTC)
     outcome = extract_file(data, family=family.value, url=url,
                            currency=currency.upper() if currency else None, observed_at=when)

@@ -39,6 +39,8 @@ class Politeness(BaseModel):
     autothrottle: bool = True
     timeout_seconds: float = Field(60.0, gt=0)
     retries: int = Field(2, ge=0, le=10)
+    max_offers: int = Field(50_000, ge=1, le=10_000_000)
+    """Offers one crawl keeps; a site listing more ends ``partial`` (nothing marked removed)."""
 
 
 class Schedule(BaseModel):

@@ -8,15 +8,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from crawlers.extract import shopify, smm_api, smm_html, storefront, woocommerce
+from crawlers.extract.json_documents import NESTED_TOO_DEEP
 from crawlers.items import ExtractError, ExtractResult, RawRejection
 from pipelines.normalize import normalize_offer
 from pipelines.types import Rejection
 from pipelines.validate import validate_offer
 
 NO_CURRENCY = "XXX"
+# Real price lists are well under 1 MB (2,000 services); 16 MB leaves room for the largest shop
+# page. A larger file is refused before it is read: a 50 MB answer used to take a minute and
+# 740 MB of memory to turn into rows nobody asked for.
+MAX_EXTRACT_BYTES = 16 * 1024 * 1024
+
+
+def read_bounded(source: Path | BinaryIO, limit: int = MAX_EXTRACT_BYTES) -> bytes:
+    """The bytes of a file or stream, at most ``limit``; ``ValueError`` (with the sizes) when
+    there are more. Only ``limit + 1`` bytes are ever read."""
+    if isinstance(source, Path):
+        with source.open("rb") as stream:
+            return read_bounded(stream, limit)
+    data = source.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"the input is larger than {limit / 1024 / 1024:g} MB: not a price "
+                         "list (a page or API answer that big is refused, nothing extracted)")
+    return data
 
 def _shopify(data: bytes, url: str | None) -> ExtractResult:
     """products.json (variants), or a saved landing page / cart.js (the shop's currency only)."""
@@ -59,6 +78,9 @@ def extract_file(data: bytes, *, family: str, url: str | None, currency: str | N
         result: ExtractResult = EXTRACTORS[family](data, url)
     except ExtractError as error:
         outcome.error = str(error)
+        return outcome
+    except RecursionError:  # a structure the extractor walks, nested past any real page
+        outcome.error = f"{family}: {NESTED_TOO_DEEP}"
         return outcome
     outcome.notes.extend(result.notes)
     site_currency = currency or result.currency

@@ -81,6 +81,7 @@ def spider_settings(site: SiteConfig) -> dict[str, Any]:
         "AUTOTHROTTLE_START_DELAY": max(politeness.download_delay, 0.1),
         "DOWNLOAD_TIMEOUT": politeness.timeout_seconds,
         "RETRY_TIMES": politeness.retries,
+        "CLICKFARM_MAX_OFFERS": politeness.max_offers,
         # A Retry-After longer than the site's timeout is not waited out in full.
         "RETRY_AFTER_MAX_SECONDS": min(60.0, politeness.timeout_seconds),
     }

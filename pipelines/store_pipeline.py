@@ -35,7 +35,8 @@ STATS_KEPT = ("downloader/request_count", "downloader/response_count", "offers/e
               "offers/normalized", "offers/rejected/extract", "offers/rejected/normalize",
               "offers/rejected/validate", "listing/errors", "secondary/errors",
               "retry/count", "retry/max_reached", "elapsed_time_seconds",
-              "listing/incomplete", "offsite/redirects_refused", "offsite/filtered")
+              "listing/incomplete", "offsite/redirects_refused", "offsite/filtered",
+              "offers/over_limit")
 # Prefixes of stats kept whole: field coverage, USD conversion, and the block signals the health
 # checks read (``blocked/http_403``, ``blocked/http_429``, ``blocked/captcha``,
 # ``retry_after/...``, see crawlers.middlewares), and the spa family's browser costs

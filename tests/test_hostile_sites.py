@@ -152,3 +152,86 @@ def test_the_database_password_is_not_in_the_crawl_process_arguments(tmp_path, h
     assert password.encode() not in seen["cmdline"]  # what `ps` shows every user
     assert f"CLICKFARM_DATABASE_URL={database_url}".encode() in seen["environ"].split(b"\0")
     assert os.environ.get("CLICKFARM_DATABASE_URL") is None  # the parent's own is untouched
+
+
+# -- class 7: deep or huge inputs -------------------------------------------------------------
+
+def run_cli(*args: str, stdin: bytes | None = None, timeout: float = 120) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", "from clickfarm.cli import app; app()", *args],
+                          input=stdin, capture_output=True, timeout=timeout)
+
+
+DEEP = hostile_site.deep_json()
+DEEP_INPUTS = {
+    "smm_api": DEEP,
+    "shopify": '{"products": ' + DEEP + "}",
+    "woocommerce": DEEP,
+    "storefront": ('<html><head><script type="application/ld+json">' + DEEP
+                   + "</script></head><body></body></html>"),
+}
+
+
+@pytest.mark.parametrize("family", sorted(DEEP_INPUTS))
+def test_json_nested_too_deep_is_a_clear_error(tmp_path, family):
+    page = tmp_path / "deep.json"
+    page.write_text(DEEP_INPUTS[family], encoding="utf-8")
+    done = run_cli("extract", str(page), "--family", family)
+    output = (done.stdout + done.stderr).decode()
+    assert "Traceback" not in output and "RecursionError" not in output, output[-2000:]
+    assert "nested too deep" in output, output[-2000:]
+    if family != "storefront":  # a JSON-LD block is skipped with a note, the page read on
+        assert done.returncode == 1, output[-2000:]
+
+
+def test_a_huge_answer_is_refused_before_it_is_read(tmp_path):
+    from clickfarm.extract_file import MAX_EXTRACT_BYTES
+
+    answer = json.dumps([{**hostile_site.SERVICES[0], "service": n}
+                         for n in range(MAX_EXTRACT_BYTES // 100)]).encode()
+    assert len(answer) > MAX_EXTRACT_BYTES
+    page = tmp_path / "huge.json"
+    page.write_bytes(answer)
+    for source, stdin in ((str(page), None), ("-", answer)):
+        done = run_cli("extract", source, "--family", "smm_api", stdin=stdin)
+        assert done.returncode == 1
+        assert b"larger than 16 MB" in done.stderr and b"Traceback" not in done.stderr
+        assert done.stdout == b""
+
+
+def test_deep_json_and_too_many_offers_in_a_shop_crawl(tmp_path, hosts):
+    site, _ = hosts
+    shops = [{"id": "shop-deep", "url": site.url("/shop-deep/"), "family": "shopify",
+              "currency": "USD"},
+             {"id": "shop-huge", "url": site.url("/shop-huge/"), "family": "shopify",
+              "currency": "USD", "politeness": {**POLITENESS, "max_offers": 500}}]
+    runs, _, engine = crawl(tmp_path, shops)
+    deep = runs["shop-deep"]
+    assert deep["status"] == "failed", deep
+    assert "JSON nested too deep" in deep["error"], deep["error"]
+    assert "the price list was not fetched" not in deep["error"]
+    huge = runs["shop-huge"]
+    assert huge["status"] == "partial", huge
+    assert "more than 500 offers" in huge["error"], huge["error"]
+    assert huge["offers_seen"] == 500 and huge["offers_removed"] == 0
+    with engine.connect() as connection:
+        stats = connection.execute(text("SELECT stats FROM crawl_run WHERE id = :id"),
+                                   {"id": huge["id"]}).scalar_one()
+    stats = json.loads(stats) if isinstance(stats, str) else stats
+    assert stats["storage"]["complete_listing"] is False
+
+
+@pytest.mark.parametrize("value", [0, -1, "many"])
+def test_max_offers_is_validated(tmp_path, value):
+    from clickfarm.config import ConfigError, load_config
+
+    path = write_sites(tmp_path / "sites.yaml",
+                       [api_site("p", "http://127.0.0.1:9")],
+                       )
+    document = yaml.safe_load(path.read_text())
+    document["defaults"]["politeness"]["max_offers"] = value
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match="max_offers"):
+        load_config(path)

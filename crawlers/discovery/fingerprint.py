@@ -354,7 +354,7 @@ def _jsonld_blocks(page: _Page) -> tuple[list[Any], int]:
     for script in page.document.xpath("//script[@type='application/ld+json']"):
         try:
             blocks.append(json.loads(script.text or "", strict=False))
-        except ValueError:
+        except (ValueError, RecursionError):  # invalid, or nested too deep to read
             invalid += 1
     return blocks, invalid
 

@@ -19,6 +19,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from crawlers.extract.json_documents import load_json
 from crawlers.extract.sizes import has_digit, size_field_value, states_a_size
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 
@@ -56,7 +57,7 @@ def shop_currency(html_or_json_text: bytes | str) -> str | None:
     if stripped.startswith("{"):
         try:
             document = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # not a JSON body after all: look further
             document = None
         if isinstance(document, dict):
             code = document.get("currency")
@@ -70,10 +71,7 @@ def shop_currency(html_or_json_text: bytes | str) -> str | None:
 
 
 def _load_products(body: bytes | str) -> list[Any]:
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ExtractError(f"products.json is not valid JSON: {error}") from None
+    document = load_json(body, what="products.json")
     if not isinstance(document, dict) or "products" not in document:
         keys = ", ".join(sorted(document)) if isinstance(document, dict) else type(document).__name__
         raise ExtractError(f"not a Shopify products.json (no 'products' list; got {keys})")

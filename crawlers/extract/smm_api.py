@@ -23,6 +23,7 @@ import json
 import re
 from typing import Any
 
+from crawlers.extract.json_documents import NESTED_TOO_DEEP
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 
 # Wrapper keys seen on clones that do not return the bare array.
@@ -113,7 +114,7 @@ def _load_json(body: bytes | str) -> Any:
     except json.JSONDecodeError as error:
         raise ExtractError(_describe_json_error(text, error)) from None
     except RecursionError:
-        raise ExtractError("invalid JSON: nested too deeply") from None
+        raise ExtractError(f"invalid JSON: {NESTED_TOO_DEEP}") from None
 
 
 def _decode(body: bytes | str) -> str:

@@ -31,6 +31,7 @@ from extruct.jsonld import JsonLdExtractor
 from lxml import etree
 
 from crawlers.extract import packages
+from crawlers.extract.json_documents import NESTED_TOO_DEEP
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 
 JSONLD_SOURCE = "jsonld"
@@ -71,6 +72,10 @@ def jsonld_items(document: Any, notes: list[str] | None = None) -> list[Any]:
     for number, block in enumerate(blocks, 1):
         try:
             items.extend(_extractor.extract_items(block))
+        except RecursionError:
+            if notes is not None:
+                notes.append(f"JSON-LD block {number} of {len(blocks)}: {NESTED_TOO_DEEP} "
+                             "(skipped)")
         except ValueError as error:  # json.JSONDecodeError is a ValueError
             if notes is not None:
                 notes.append(f"JSON-LD block {number} of {len(blocks)} is not valid JSON "

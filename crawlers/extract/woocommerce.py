@@ -20,11 +20,11 @@ means (``"29.99"``, never a float) and keeps the minor-unit string in ``raw``.
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from crawlers.extract.json_documents import load_json
 from crawlers.extract.sizes import has_digit, size_field_value, states_a_size
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 
@@ -38,10 +38,7 @@ def load_records(body: bytes | str | list[Any]) -> Records:
     if isinstance(body, list):
         document: Any = body
     else:
-        try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ExtractError(f"Store API response is not valid JSON: {error}") from None
+        document = load_json(body, what="Store API response")
     if isinstance(document, dict):
         if "message" in document or "code" in document:
             raise ExtractError(f"Store API error: {document.get('code')}: "

@@ -17,6 +17,10 @@ Knobs and hooks, documented once here:
 :meth:`post_process_offer`
     Override in a site subclass to fix a quirky site: receives each :class:`RawOffer` and the
     response, returns the offer (possibly changed) or ``None`` to drop it with a counted reason.
+``max_offers`` (``politeness.max_offers`` of the site, setting ``CLICKFARM_MAX_OFFERS``)
+    Bound on the offers one crawl keeps (default 50,000): beyond it the listing is
+    incomplete ("more than N offers ..."), the run ``partial``, nothing marked removed, and a
+    paginated shop is not read further.
 ``max_pages``
     Bound on the listing pages one crawl fetches (paginated shops, followed product pages);
     the Scrapy setting ``CLICKFARM_MAX_LISTING_PAGES`` overrides it. Reaching it ends the crawl
@@ -66,6 +70,9 @@ class CrawlOutcome:
     incomplete: list[str] = field(default_factory=list)
     """Listing pages that could not be read after the listing was (a later page failed, the
     page bound was reached): the run is partial and no offer is marked removed."""
+    offers_emitted: int = 0
+    offers_capped: bool = False
+    """The site listed more offers than ``max_offers``: the rest was not read (partial run)."""
 
     @property
     def complete_listing(self) -> bool:
@@ -74,6 +81,7 @@ class CrawlOutcome:
 
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+DEFAULT_MAX_OFFERS = 50_000
 
 
 class OffsiteRedirect(Exception):
@@ -132,7 +140,18 @@ class SellerSpider(scrapy.Spider):
             self.outcome.stated_currency = result.currency
         self.crawler.stats.inc_value("offers/extracted", len(result.offers))
         yield from result.rejected
-        for offer in result.offers:
+        offers = result.offers
+        room = max(0, self.offer_limit - self.outcome.offers_emitted)
+        if len(offers) > room:
+            self.crawler.stats.inc_value("offers/over_limit", len(offers) - room)
+            offers = offers[:room]
+            if not self.outcome.offers_capped:
+                self.outcome.offers_capped = True
+                self.listing_incomplete(
+                    f"more than {self.offer_limit:,} offers (the site's max_offers): only the "
+                    f"first {self.offer_limit:,} were read; nothing is marked removed")
+        self.outcome.offers_emitted += len(offers)
+        for offer in offers:
             kept = self.post_process_offer(offer, response)
             if kept is None:
                 yield RawRejection(reason="dropped by the site's post_process_offer hook",
@@ -177,6 +196,13 @@ class SellerSpider(scrapy.Spider):
             if configured > 0:
                 return configured
         return self.max_pages
+
+    @property
+    def offer_limit(self) -> int:
+        """``CLICKFARM_MAX_OFFERS`` (the site's ``max_offers``), else 50,000."""
+        crawler = getattr(self, "crawler", None)
+        configured = crawler.settings.getint("CLICKFARM_MAX_OFFERS", 0) if crawler else 0
+        return configured if configured > 0 else DEFAULT_MAX_OFFERS
 
     def is_on_site(self, url: str) -> bool:
         """Same host (``www.`` aside; the port too when the site URL names one) and under the

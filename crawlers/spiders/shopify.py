@@ -93,6 +93,8 @@ class ShopifySpider(SellerSpider):
         result.offers = [offer for offer in result.offers
                          if offer.site_offer_id in new_ids or offer.site_offer_id is None]
         yield from self.emit_listing(response, result)
+        if self.outcome.offers_capped:  # more offers than the site may have: stop reading
+            return
         if page >= self.page_limit:
             self.listing_incomplete(f"pagination did not end after {page} pages "
                                     f"({self.products_path}); the rest was not read")

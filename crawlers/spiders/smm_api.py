@@ -7,7 +7,6 @@ only, which Scrapy never logs, and it is never stored.
 
 from __future__ import annotations
 
-
 from collections.abc import Iterable
 from typing import Any
 
