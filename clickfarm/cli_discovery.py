@@ -162,7 +162,8 @@ def print_discovery_summary(outcome: Any) -> None:
 
 @app.command()
 def detect(url: Annotated[str, typer.Argument(help="page of a site (usually its home page)")],
-           timeout: Annotated[float, typer.Option(help="per request, seconds")] = 30) -> None:
+           timeout: Annotated[float, typer.Option(
+               help="for the whole command (robots.txt and pages), seconds")] = 30) -> None:
     """Fetch one site and say which seller software serves it, with the evidence."""
     import yaml
 

@@ -21,15 +21,16 @@ import logging
 import os
 import re
 import threading
-from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from clickfarm.config_sections import SinksConfig, WebhookSinkConfig
+from core.deadline import mount_deadline, total_deadline
 from storage.types import json_default
 
 alert_logger = logging.getLogger("clickfarm.alerts")
@@ -104,13 +105,22 @@ class WebhookSink:
         adapter = HTTPAdapter(max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # Each attempt may take timeout_seconds, but a webhook that drips its answer never
+        # holds a delivery longer than all attempts together (core.deadline).
+        mount_deadline(self.session)
+        self.total_seconds = (self.timeout_seconds * (self.retries + 1)
+                              + backoff_factor * 2 ** self.retries)
 
     def send(self, payload: dict[str, Any]) -> None:
         try:
-            response = self.session.post(self.url, data=payload_json(payload).encode("utf-8"),
-                                         timeout=self.timeout_seconds)
+            with total_deadline(self.total_seconds):
+                response = self.session.post(self.url, data=payload_json(payload).encode("utf-8"),
+                                             timeout=self.timeout_seconds)
         except _SUMMARIZED_ERRORS:
             raise  # describe_error keeps only their reason
+        except TimeoutError:  # the total deadline, met outside requests' own wrapping
+            raise WebhookError("timed out: no complete answer within "
+                               f"{self.total_seconds:g} s") from None
         except requests.exceptions.RequestException as error:
             # requests quotes a bad header value (a token with a trailing newline) or the whole
             # URL (a token in its path) in other messages, which end up in the log and the

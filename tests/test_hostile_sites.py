@@ -235,3 +235,54 @@ def test_max_offers_is_validated(tmp_path, value):
     path.write_text(yaml.safe_dump(document))
     with pytest.raises(ConfigError, match="max_offers"):
         load_config(path)
+
+
+# -- class 4: every network command ends within its timeout -----------------------------------
+# The dripping page sends a chunk every 0.5 s for two minutes: a per-read timeout never trips.
+# Each case gets a deadline of a few seconds; the bound asserted is generous (it is about
+# ending at all, not about speed).
+
+DRIP_BOUND_SECONDS = 60
+
+
+def test_detect_on_a_dripping_page_stops_at_its_timeout(hosts):
+    import subprocess
+
+    site, _ = hosts
+    try:
+        done = run_cli("detect", site.url("/drip"), "--timeout", "3", timeout=DRIP_BOUND_SECONDS)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"detect with --timeout 3 still ran after {DRIP_BOUND_SECONDS} s")
+    assert done.returncode != 0
+    assert b"timed out: no complete answer within 3 s" in done.stderr, done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+def test_a_discovery_fetch_of_a_dripping_page_stops_at_its_timeout(hosts):
+    import time
+
+    from crawlers.discovery.fetch import FetchError, fetch_page
+
+    site, _ = hosts
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out"):
+        fetch_page(site.url("/drip"), timeout=2)
+    assert time.monotonic() - started < DRIP_BOUND_SECONDS
+
+
+def test_a_dripping_webhook_stops_at_its_timeout(hosts):
+    import time
+
+    from clickfarm.config_sections import WebhookSinkConfig
+    from scheduler.sinks import WebhookSink, describe_error
+
+    site, _ = hosts
+    sink = WebhookSink(WebhookSinkConfig(url=site.url("/drip"), timeout_seconds=1, retries=1))
+    started = time.monotonic()
+    try:
+        with pytest.raises(Exception) as raised:
+            sink.send({"id": 1, "kind": "test", "message": "hello"})
+    finally:
+        sink.close()
+    assert time.monotonic() - started < DRIP_BOUND_SECONDS
+    assert "timed out" in describe_error(raised.value), describe_error(raised.value)

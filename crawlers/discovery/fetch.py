@@ -2,7 +2,9 @@
 
 One page (and perhaps one product page) does not need Scrapy's machinery; the rules are the same
 as the crawlers': read-only GET, robots.txt obeyed, the honest user agent of
-:mod:`crawlers.settings`, a timeout, no redirect to another site.
+:mod:`crawlers.settings`, a timeout, no redirect to another site. The timeout is a total
+deadline (:mod:`core.deadline`): a page that drips a byte every half second still ends in time,
+and :func:`detect_url` gives its whole exchange (robots.txt, the page, product pages) one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import urllib.robotparser
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+from core.deadline import deadline_opener, seconds_left, total_deadline
 from crawlers.discovery.fingerprint import (
     UNKNOWN,
     Detection,
@@ -24,6 +27,7 @@ from crawlers.discovery.identity import site_identity
 from crawlers.settings import USER_AGENT
 
 MAX_BYTES = 8 * 1024 * 1024
+_OPENER = deadline_opener()
 
 
 class FetchError(Exception):
@@ -51,7 +55,7 @@ def _allowed_by_robots(url: str, timeout: float) -> bool:
     parser = urllib.robotparser.RobotFileParser()
     request = urllib.request.Request(robots_url, headers={"User-Agent": USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             parser.parse(response.read(512 * 1024).decode("utf-8", "replace").splitlines())
     except urllib.error.HTTPError as error:
         # No robots.txt (4xx) allows everything; a server error on it forbids, as Scrapy does not
@@ -63,8 +67,12 @@ def _allowed_by_robots(url: str, timeout: float) -> bool:
 
 
 def fetch_page(url: str, *, timeout: float = 30, require_html: bool = True) -> FetchedPage:
-    """GET one page politely. Raises :class:`FetchError` (robots.txt, HTTP error, network error,
-    redirect to another site, not HTML)."""
+    """GET one page politely, within ``timeout`` seconds in all (robots.txt included; the
+    caller's deadline when one is active). Raises :class:`FetchError` (robots.txt, HTTP error,
+    network error, timeout, redirect to another site, not HTML)."""
+    if seconds_left() is None:
+        with total_deadline(timeout):
+            return fetch_page(url, timeout=timeout, require_html=require_html)
     if not url.startswith(("http://", "https://")):
         raise FetchError(f"not an http(s) URL: {url!r}")
     if not _allowed_by_robots(url, timeout):
@@ -72,7 +80,7 @@ def fetch_page(url: str, *, timeout: float = 30, require_html: bool = True) -> F
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
                                                    "Accept": "text/html,*/*;q=0.5"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             final_url = response.geturl()
             status = response.status
             headers = {name.lower(): value for name, value in response.headers.items()}
@@ -96,7 +104,13 @@ def fetch_page(url: str, *, timeout: float = 30, require_html: bool = True) -> F
 
 def detect_url(url: str, *, timeout: float = 30) -> DetectedSite:
     """Fetch a site's page and fingerprint it; when the page alone says nothing, one or two of
-    its product pages too (shops often show prices only there)."""
+    its product pages too (shops often show prices only there). All of it within ``timeout``
+    seconds."""
+    with total_deadline(timeout):
+        return _detect(url, timeout)
+
+
+def _detect(url: str, timeout: float) -> DetectedSite:
     landing = fetch_page(url, timeout=timeout)
     detection = detect_family(landing.url, landing.body, landing.headers)
     site = DetectedSite(detection, landing)
