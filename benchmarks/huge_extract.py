@@ -25,14 +25,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def services_answer(megabytes: float) -> bytes:
-    """A PerfectPanel ``services`` answer of about ``megabytes`` MB."""
+def write_services_answer(path: Path, megabytes: float) -> int:
+    """Write a PerfectPanel ``services`` answer of at most ``megabytes`` MB, row by row (the
+    parent's memory stays small: a child's peak RSS starts from its parent's at fork time);
+    return its size in bytes."""
+    limit = int(megabytes * 1024 * 1024)
     row = {"service": 0, "name": "Instagram Followers [Real] [Refill 30D]", "type": "Default",
            "rate": "0.90", "min": "100", "max": "10000", "category": "Instagram Followers"}
-    size = len(json.dumps(row)) + 2
-    count = int(megabytes * 1024 * 1024 / size)
-    return json.dumps([{**row, "service": n, "rate": f"{0.5 + n % 97 / 10:.2f}"}
-                       for n in range(count)]).encode()
+    written = 1
+    with path.open("wb") as stream:
+        stream.write(b"[")
+        for number in range(10**9):
+            text = json.dumps({**row, "service": number,
+                               "rate": f"{0.5 + number % 97 / 10:.2f}"}).encode()
+            if written + len(text) + 2 > limit:
+                break
+            stream.write((b", " if number else b"") + text)
+            written += len(text) + (2 if number else 0)
+        stream.write(b"]")
+    return written + 1
 
 
 def measure(tree: Path, page: Path) -> dict[str, float | int | str]:
@@ -43,7 +54,8 @@ def measure(tree: Path, page: Path) -> dict[str, float | int | str]:
         child = subprocess.Popen(
             [sys.executable, "-c", "from clickfarm.cli import app; app()", "extract", str(page),
              "--family", "smm_api"],
-            env={**os.environ, "PYTHONPATH": str(tree)}, stdout=subprocess.DEVNULL,
+            # From the tree itself: "python -c" puts the working folder first on the path.
+            cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, stdout=subprocess.DEVNULL,
             stderr=stderr)
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -65,9 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as folder:
         huge = Path(folder) / "huge.json"
-        huge.write_bytes(services_answer(args.megabytes))
+        results["huge_bytes"] = write_services_answer(huge, args.megabytes)
         largest = Path(folder) / "largest.json"
-        largest.write_bytes(services_answer(MAX_EXTRACT_BYTES / 1024 / 1024 * 0.98))
+        results["largest_accepted_bytes"] = write_services_answer(
+            largest, MAX_EXTRACT_BYTES / 1024 / 1024)
         if args.baseline:
             results["baseline_huge"] = measure(args.baseline, huge)
         results["this_tree_largest_accepted"] = measure(ROOT, largest)
