@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from crawlers.extract.sizes import has_digit, size_field_value, states_a_size
@@ -67,7 +67,9 @@ def minor_units_to_decimal(amount: Any, minor_unit: Any) -> str:
     if not 0 <= unit <= 8:
         raise ValueError(f"bad currency_minor_unit {minor_unit!r}")
     try:
-        value = Decimal(text).scaleb(-unit)
+        # Exact whatever the length: the default 28-digit context would round a long amount,
+        # which normalization must see whole (and reject as out of range).
+        value = Decimal(text).scaleb(-unit, context=Context(prec=len(text) + 1))
     except InvalidOperation:
         raise ValueError(f"price {amount!r} is not a number") from None
     return format(value, "f")
