@@ -95,7 +95,7 @@ OUT_OF_RANGE_PRICES: list[tuple[str, Any, str]] = [
                          ids=[i for i, _, _ in OUT_OF_RANGE_PRICES])
 def test_prices_that_cannot_be_stored_exactly_are_errors(value, reason):
     for style in ("plain", "display"):
-        with pytest.raises(MoneyError, match="") as caught:
+        with pytest.raises(MoneyError) as caught:
             parse_money(value, "USD", decimal_style=style)
         assert reason in str(caught.value)
 
@@ -332,3 +332,104 @@ def test_extract_reads_arabic_indic_prices_in_every_family(tmp_path, family):
     assert result.exit_code == 0, result.output
     offers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [o["price"] for o in offers] == ["12.99"], result.output
+
+
+# --- a real crawl of a loopback panel: rejected, never dropped, never removed ----------------
+
+class _Panel:
+    """A loopback smm_api panel whose ``services`` answer the test sets (bytes)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs
+
+        panel = self
+        self.services = b"[]"
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                # The landing page (no counters on it); no robots.txt.
+                body = b"<html><body>panel</body></html>" if self.path == "/" else b""
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:  # noqa: N802
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                                .decode())
+                body = (b'{"balance": "10.00", "currency": "USD"}'
+                        if form.get("action") == ["balance"] else panel.services)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def list(self, rates: dict[int, Any]) -> None:
+        self.services = json.dumps(
+            [{"service": sid, "name": f"Instagram Followers {sid}", "category": "Instagram",
+              "rate": rate, "min": "10", "max": "1000", "type": "Default"}
+             for sid, rate in rates.items()], ensure_ascii=False).encode()
+
+
+def test_crawl_rejects_bad_numbers_and_removes_nothing(tmp_path, monkeypatch):
+    from reports.runs import latest_runs
+
+    panel = _Panel()
+    monkeypatch.setenv("CLICKFARM_KEY_HOSTILE", "test-key")
+    sites = tmp_path / "sites.yaml"
+    sites.write_text(
+        "sites:\n"
+        f"  - {{id: hostile, url: '{panel.url}', family: smm_api, currency: USD,\n"
+        "     api_key_env: CLICKFARM_KEY_HOSTILE}\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    engine = get_engine(url)
+
+    def crawl(day: str) -> Any:
+        result = CliRunner().invoke(app, ["crawl", "--site", "hostile", "--sites-file",
+                                          str(sites), "--database-url", url,
+                                          "--observed-at", f"{day}T12:00:00+00:00",
+                                          "--timeout", "120"],
+                                    env={"COLUMNS": "250", "NO_COLOR": "1"})
+        assert "Traceback" not in result.output, result.output
+        run = latest_runs(engine, site_ids=["hostile"])[0]
+        return result, run
+
+    try:
+        panel.list({1: "0.50", 2: "1.00", 3: "1.50", 4: "2.00", 5: "2.50"})
+        _, first = crawl("2026-09-01")
+        assert (first["status"], first["offers_new"]) == ("succeeded", 5), first["error"]
+        # Day 2: 2 and 5 have values no column can hold exactly, 4 says "-0", 3 writes its
+        # unchanged 1.5 in Arabic-Indic digits.
+        panel.list({1: "0.50", 2: "1e25", 3: "١٫٥", 4: "-0", 5: "1" + "0" * 22})
+        _, second = crawl("2026-09-02")
+        assert second["status"] == "succeeded", second
+        assert (second["offers_rejected"], second["offers_removed"],
+                second["offers_changed"]) == (3, 0, 0), second
+        assert active_offer_count(engine, site_id="hostile") == 5
+        rejected = RejectedOffer.__table__
+        with engine.connect() as connection:
+            reasons = dict(connection.execute(
+                select(rejected.c.site_offer_id, rejected.c.reason)
+                .where(rejected.c.run_id == second["id"])).all())
+        assert reasons == {"2": "bad price: price out of range: '1e25'",
+                           "4": "rate is negative: -0",
+                           "5": f"bad price: price out of range: '1{'0' * 22}'"}
+        # Day 3: the panel answers an error whose text is markup: shown as written.
+        panel.services = b'{"error": "Views [/] closing [link=https://evil.example]x[/link]"}'
+        result, third = crawl("2026-09-03")
+        assert third["status"] == "failed"
+        # (the runs table cuts errors at 80 characters, after the URL of the API)
+        assert "API error: Views [/] closing [link=https://evil" in result.stdout
+    finally:
+        panel.server.shutdown()
+        engine.dispose()
