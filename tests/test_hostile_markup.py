@@ -170,3 +170,27 @@ def test_tables_on_any_console_show_cells_literally():
     shown = console.export_text()
     for text in [*HOSTILE.values(), "title [/]", "caption [bold]x"]:
         assert text in shown, text
+
+
+def test_discover_summary_shows_directory_and_seller_text_as_written(capsys):
+    """What `clickfarm discover` prints at the end, for a pass whose directory, sellers,
+    skipped pages and landing errors all carry hostile text."""
+    from clickfarm.cli_discovery import print_discovery_summary
+    from crawlers.discovery.discover import DiscoveryOutcome, NewSite, Skipped
+
+    texts = list(HOSTILE.values())
+    outcome = DiscoveryOutcome(
+        directories={f"https://dir.example/{texts[0]}": {
+            "pages": 1, "entries": 2, "errors": [texts[1]], "truncated": False}},
+        new_sites=[NewSite(id="new-1", url=f"https://new.example/{texts[2]}", family="smm_html",
+                           currency=None, discovered_via=texts[3], detection={})],
+        skipped=[Skipped(url="https://odd.example/", outcome="unknown", reason=texts[4],
+                         sources=[])],
+        landing_errors=[{"site_id": "new-1", "error": texts[0]}])
+    print_discovery_summary(outcome)
+    captured = capsys.readouterr()
+    shown = flat(captured.out)
+    for text in (f"https://dir.example/{texts[0]}", texts[1], f"https://new.example/{texts[2]}",
+                 texts[3], texts[4]):
+        assert flat(text) in shown, text
+    assert f"landing page of new-1 not read: {texts[0]}" in captured.err
