@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from clickfarm.config import ConfigError, select_sites
 from core.redact import install_log_redaction, redact_text
+from reports.render import data_console, labelled
 
 app = typer.Typer(help="Monitor the market for fake social-media engagement.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -31,8 +31,9 @@ app.add_typer(report_app, name="report")
 app.add_typer(db_app, name="db")
 
 # Piped or captured output is not cut to 80 columns: report tables keep whole names.
-console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+# Crawled text is data: these consoles never read markup (reports.render.data_console).
+console = data_console(width=None if sys.stdout.isatty() else 200)
+err_console = data_console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 DatabaseOption = Annotated[Optional[str], typer.Option(
     "--database-url", envvar="DATABASE_URL",
@@ -63,7 +64,7 @@ class Family(str, Enum):
 
 def fail(message: str, code: int = 2) -> None:
     message = redact_text(message)  # an error may quote a secret (a URL, a seller's echo)
-    err_console.print(f"[red]error:[/red] {message}")
+    err_console.print(labelled("error:", "red", message))
     raise typer.Exit(code)
 
 
@@ -148,7 +149,7 @@ def check_health(engine, run_ids: list[int], sites_file: Optional[Path], *,
     try:
         after_run(engine, run_ids=run_ids, config=load_config(sites_file), now=now)
     except Exception as error:  # the crawl is stored: a failing check must not hide it
-        err_console.print(f"[yellow]health checks failed:[/yellow] {error}")
+        err_console.print(labelled("health checks failed:", "yellow", error))
 
 
 def print_runs(runs: list[dict]) -> None:
@@ -188,7 +189,7 @@ def extract(
     outcome = extract_file(data, family=family.value, url=url,
                            currency=currency.upper() if currency else None, observed_at=when)
     for note in outcome.notes:
-        err_console.print(f"[dim]note:[/dim] {note}")
+        err_console.print(labelled("note:", "dim", note))
     if outcome.error:
         fail(outcome.error, 1)
     if output_format == "table":
@@ -212,8 +213,8 @@ def extract(
         for offer in outcome.offers:
             sys.stdout.write(json.dumps(offer, ensure_ascii=False) + "\n")
     for rejection in outcome.rejections:
-        err_console.print(f"[yellow]rejected[/yellow] {rejection['site_offer_id']}: "
-                          f"{rejection['reason']}")
+        err_console.print(labelled("rejected", "yellow",
+                                   f"{rejection['site_offer_id']}: {rejection['reason']}"))
     err_console.print(f"{len(outcome.offers)} offers, {len(outcome.rejections)} rejected")
 
 

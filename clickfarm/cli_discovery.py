@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.text import Text
 
 from clickfarm.cli import (DatabaseOption, SitesOption, app, console, err_console, fail,
                            open_database)
 from clickfarm.config import ConfigError, load_sites
+from reports.render import labelled
 
 sites_app = typer.Typer(help="The sites: configured, discovered, promoted.",
                         invoke_without_command=True)
@@ -154,8 +156,8 @@ def print_discovery_summary(outcome: Any) -> None:
                     [[s.url, s.outcome, s.reason[:120]] for s in outcome.skipped],
                     text_columns=3)
     for error in outcome.landing_errors:
-        err_console.print(f"[yellow]landing page of {error.get('site_id')} not read:[/yellow] "
-                          f"{error.get('error')}")
+        err_console.print(labelled(f"landing page of {error.get('site_id')} not read:",
+                                   "yellow", error.get("error")))
     if outcome.new_sites and not outcome.auto_promoted:
         console.print("new sites are not crawled until promoted: clickfarm sites promote ID")
 
@@ -177,9 +179,9 @@ def detect(url: Annotated[str, typer.Argument(help="page of a site (usually its 
     except FetchError as error:
         fail(str(error))
     detection = site.detection
-    console.print(f"family: [bold]{detection.family}[/bold]"
-                  + (f" ({detection.software}, confidence {detection.confidence:.2f})"
-                     if detection.software else ""))
+    console.print(Text.assemble("family: ", (detection.family, "bold"), (
+        f" ({detection.software}, confidence {detection.confidence:.2f})"
+        if detection.software else "")))
     if detection.currency:
         console.print(f"currency: {detection.currency}")
     console.print("evidence:")

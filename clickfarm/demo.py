@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from clickfarm.config import REPO_ROOT, write_sites
+from reports.render import labelled
 
 VAR_DIR = REPO_ROOT / "var"
 
@@ -136,8 +137,9 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                                      trigger="demo")
                 for result in results:
                     if result.returncode != 0:
-                        console.print(f"[red]crawl process failed[/red] "
-                                      f"(exit {result.returncode}):\n{result.stderr_tail}")
+                        console.print(labelled("crawl process failed", "red",
+                                               f"(exit {result.returncode}):\n"
+                                               f"{result.stderr_tail}"))
                 run_ids = [run_id for result in results for run_id in result.run_ids]
                 after_run(engine, run_ids=run_ids, config=config, now=now)
                 price_rows_per_day.append(table_counts(engine)["offer_price_period"] - before)

@@ -13,7 +13,8 @@ from typing import Any, BinaryIO
 
 from crawlers.extract import shopify, smm_api, smm_html, storefront, woocommerce
 from crawlers.extract.json_documents import NESTED_TOO_DEEP
-from crawlers.items import ExtractError, ExtractResult, RawRejection
+from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
+from pipelines.base import rejection_for_error
 from pipelines.normalize import normalize_offer
 from pipelines.types import Rejection
 from pipelines.validate import validate_offer
@@ -93,20 +94,33 @@ def extract_file(data: bytes, *, family: str, url: str | None, currency: str | N
     for rejected in result.rejected:
         outcome.rejections.append(rejection_dict(rejected))
     for raw in result.offers:
-        normalized = normalize_offer(raw, site_currency=site_currency, observed_at=observed_at)
-        if isinstance(normalized, Rejection):
-            outcome.rejections.append(rejection_dict(normalized))
-            continue
-        reason = validate_offer(normalized)
-        if reason:
-            outcome.rejections.append({"site_offer_id": normalized.site_offer_id,
-                                       "reason": reason, "raw": raw.raw})
-            continue
-        offer = normalized.to_json_dict()
-        if offer["currency"] == NO_CURRENCY:
-            offer["currency"] = offer["usd_per_1000"] = offer["fx_rate"] = offer["fx_date"] = None
-        outcome.offers.append(offer)
+        try:
+            outcome_of_row = _normalized_row(raw, site_currency=site_currency,
+                                             observed_at=observed_at)
+        except Exception as error:  # as in a crawl (pipelines.base): the row is rejected, the
+            # rest of the page still printed
+            outcome_of_row = rejection_dict(rejection_for_error(raw, error,
+                                                                stage="normalization"))
+        if "reason" in outcome_of_row:
+            outcome.rejections.append(outcome_of_row)
+        else:
+            outcome.offers.append(outcome_of_row)
     return outcome
+
+
+def _normalized_row(raw: RawOffer, *, site_currency: str,
+                    observed_at: datetime) -> dict[str, Any]:
+    """The offer as printed, or its rejection (a dict with a ``reason``)."""
+    normalized = normalize_offer(raw, site_currency=site_currency, observed_at=observed_at)
+    if isinstance(normalized, Rejection):
+        return rejection_dict(normalized)
+    reason = validate_offer(normalized)
+    if reason:
+        return {"site_offer_id": normalized.site_offer_id, "reason": reason, "raw": raw.raw}
+    offer = normalized.to_json_dict()
+    if offer["currency"] == NO_CURRENCY:
+        offer["currency"] = offer["usd_per_1000"] = offer["fx_rate"] = offer["fx_date"] = None
+    return offer
 
 
 def rejection_dict(rejection: Rejection | RawRejection) -> dict[str, Any]:

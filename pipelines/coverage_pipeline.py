@@ -15,7 +15,9 @@ TRACKED_FIELDS = ("platform", "metric", "usd_per_1000", "min_quantity", "max_qua
 
 
 class FieldCoveragePipeline(CrawlerPipeline):
-    def process_item(self, item: Any) -> Any:
+    stage = "field coverage"
+
+    def process(self, item: Any) -> Any:
         if isinstance(item, NormalizedOffer):
             self.stats.inc_value("offers/normalized")
             for name in TRACKED_FIELDS:

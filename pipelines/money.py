@@ -23,6 +23,14 @@ matter on engagement panels:
 - ``1e-05`` (a JSON float): converted through ``repr`` so no binary-float digits leak in.
 - ``"Price per 1000"``, ``"From $5"``: words before the number (other than the currency
   symbol) are an error, not a price of 1000 or 5.
+- ``"١٫٥"``, ``"۱٫۵"``, ``"१.५"``, ``"１．５"``: digits of every script are read as the number
+  they write (1.5); the Arabic decimal sign ``٫`` says where the decimals start, whatever the
+  currency, and the Arabic thousands sign ``٬`` only groups.
+- ``"1e25"``, a 23-digit rate, ``1e-30``: amounts outside :data:`MAX_INTEGER_DIGITS` integer
+  digits or :data:`MAX_DECIMAL_PLACES` decimals cannot be a price, nor be computed with exactly
+  (USD conversion, storage): :class:`MoneyError` ``"price out of range"``, never a rounded or
+  truncated value. Quantities above :data:`MAX_QUANTITY` (the 64-bit columns they are stored
+  in) are a :class:`QuantityError` likewise.
 
 Decimal style: callers say where the text came from. ``decimal_style="plain"`` is for API and
 JSON values, which are plain decimal strings (the dot is always the decimal point);
@@ -46,6 +54,14 @@ from price_parser import Price
 from pipelines.fx import is_known_currency
 
 DecimalStyle = Literal["plain", "display"]
+
+MAX_INTEGER_DIGITS = 15
+"""Amounts are below 10**15 in any currency (the validator's absurd-price bound is 10**9): a
+converted or per-package amount then stays well inside decimal's 28 significant digits."""
+MAX_DECIMAL_PLACES = 18
+"""Finer than any real rate (APIs send at most 8 decimals)."""
+MAX_QUANTITY = 2**63 - 1
+"""Quantities and counters are stored in 64-bit integer columns."""
 
 
 class MoneyError(ValueError):
@@ -130,6 +146,38 @@ _MINUS_BEFORE = re.compile(r"[-−‒–]\s*$")
 _MINUS_AT_START = re.compile(r"^\s*[-−‒–]")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+ARABIC_DECIMAL_SEPARATOR = "\u066b"  # ٫
+ARABIC_THOUSANDS_SEPARATOR = "\u066c"  # ٬
+# Separators Unicode gives no numeric property: the full-width and small forms of "." and ","
+# stand for them. The Arabic signs are read in _parse_text / _parse_quantity_text, where their
+# meaning (decimal point, grouping) is certain.
+_SEPARATOR_FORMS = {"\uff0e": ".", "\ufe52": ".", "\uff0c": ",", "\ufe50": ","}
+
+
+@lru_cache(maxsize=4096)
+def _ascii_char(char: str) -> str:
+    digit = unicodedata.decimal(char, None)
+    return str(digit) if digit is not None else _SEPARATOR_FORMS.get(char, char)
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with the decimal digits of every script (Arabic-Indic ``١``, Persian ``۱``,
+    Devanagari ``१``, Bengali, Thai, full-width ``１``, ...: Unicode category Nd) as ASCII digits,
+    and full-width ``．``/``，`` as ``.``/``,``; everything else is left as is."""
+    if text.isascii():
+        return text
+    return "".join(_ascii_char(char) if not char.isascii() else char for char in text)
+
+
+def _check_range(amount: Decimal, raw: str) -> Decimal:
+    """``amount`` when it can be a price and be computed with exactly, else MoneyError."""
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN / infinity
+        raise MoneyError(f"price is not a finite number: {raw!r}")
+    if (not amount.is_zero() and amount.adjusted() >= MAX_INTEGER_DIGITS) \
+            or exponent < -MAX_DECIMAL_PLACES:
+        raise MoneyError(f"price out of range: {raw!r}")
+    return amount
 
 
 # --- currency ----------------------------------------------------------------------------------
@@ -270,21 +318,30 @@ def _from_number(value: int | float | Decimal, default_currency: str | None) -> 
             raise MoneyError(f"price is not a finite number: {value!r}")
         # repr gives the shortest string that round-trips: 1e-05 -> "1e-05", never
         # Decimal(1e-05) = 0.000010000000000000000818...
-        return Money(amount=_canonical(Decimal(repr(value))), currency=default_currency,
-                     raw=repr(value))
+        return Money(amount=_canonical(_check_range(Decimal(repr(value)), repr(value))),
+                     currency=default_currency, raw=repr(value))
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise MoneyError(f"price is not a finite number: {value}")
-        return Money(amount=_canonical(value), currency=default_currency, raw=str(value))
+        return Money(amount=_canonical(_check_range(value, str(value))),
+                     currency=default_currency, raw=str(value))
+    if abs(value) >= 10**MAX_INTEGER_DIGITS:  # before str(): huge ints hit Python's digit limit
+        raise MoneyError("price out of range: an integer of more than "
+                         f"{MAX_INTEGER_DIGITS} digits")
     return Money(amount=Decimal(value), currency=default_currency, raw=str(value))
 
 
 @lru_cache(maxsize=65_536)
 def _parse_text(text: str, default_currency: str | None, style: DecimalStyle,
                 decimal_separator: str | None) -> Money:
-    normalized = _SPACES.sub(" ", text).strip()
+    normalized = _SPACES.sub(" ", ascii_digits(text)).strip()
     if not normalized:
         raise MoneyError("empty price")
+    if ARABIC_DECIMAL_SEPARATOR in normalized or ARABIC_THOUSANDS_SEPARATOR in normalized:
+        # "١٬٢٣٤٫٥": the Arabic signs leave no doubt which mark is the decimal one.
+        normalized = normalized.replace(ARABIC_THOUSANDS_SEPARATOR, "")
+        normalized = normalized.replace(ARABIC_DECIMAL_SEPARATOR, ".")
+        decimal_separator = "."
     if _NOT_FINITE.search(normalized) and not re.search(r"\d", normalized):
         raise MoneyError(f"price is not a finite number: {text!r}")
     symbol, code = _symbol_in(normalized, default_currency)
@@ -311,8 +368,8 @@ def _parse_text(text: str, default_currency: str | None, style: DecimalStyle,
     # "-1", "$-1.00", "-$1.00", "− 0.5 €": a minus right before the number or at the start.
     if _MINUS_BEFORE.search(before) or (_MINUS_AT_START.search(before)
                                         and not re.search(r"\d", before)):
-        amount = -amount
-    return Money(amount=_canonical(amount), currency=currency, raw=text)
+        amount = amount.copy_negate()  # keeps the sign of "-0" for validation to see
+    return Money(amount=_canonical(_check_range(amount, text)), currency=currency, raw=text)
 
 
 def parse_money(text: str | int | float | Decimal | None, default_currency: str | None = None,
@@ -376,7 +433,9 @@ _MULTIPLIERS = {
 
 @lru_cache(maxsize=65_536)
 def _parse_quantity_text(text: str) -> int | None:
-    normalized = _SPACES.sub(" ", text).strip()
+    normalized = _SPACES.sub(" ", ascii_digits(text)).strip()
+    normalized = normalized.replace(ARABIC_THOUSANDS_SEPARATOR, "")
+    normalized = normalized.replace(ARABIC_DECIMAL_SEPARATOR, ".")
     if not normalized:
         raise QuantityError("empty quantity")
     if _UNLIMITED.match(normalized):
@@ -400,7 +459,13 @@ def _parse_quantity_text(text: str) -> int | None:
         value = Decimal(re.sub(r"[ '’,.]", "", number)) * multiplier
     if value != value.to_integral_value():
         raise QuantityError(f"not a whole number of units: {text!r}")
-    return int(value)
+    return _quantity_in_range(int(value), text)
+
+
+def _quantity_in_range(value: int, raw: object) -> int:
+    if value > MAX_QUANTITY:
+        raise QuantityError(f"quantity out of range: {raw!r}")
+    return value
 
 
 def parse_quantity(text: str | int | float | None) -> int | None:
@@ -414,13 +479,15 @@ def parse_quantity(text: str | int | float | None) -> int | None:
     if isinstance(text, int):
         if text < 0:
             raise QuantityError(f"negative quantity: {text}")
+        if text > MAX_QUANTITY:  # not shown: a huge int cannot always be printed
+            raise QuantityError(f"quantity out of range: more than {MAX_QUANTITY}")
         return text
     if isinstance(text, float):
         if not math.isfinite(text) or text != int(text):
             raise QuantityError(f"not a whole number of units: {text!r}")
         if text < 0:
             raise QuantityError(f"negative quantity: {text!r}")
-        return int(text)
+        return _quantity_in_range(int(text), text)
     if not isinstance(text, str):
         raise QuantityError(f"not a quantity: {text!r}")
     return _parse_quantity_text(text)

@@ -45,6 +45,7 @@ from pipelines.money import (
     DecimalStyle,
     MoneyError,
     QuantityError,
+    ascii_digits,
     currency_code,
     parse_money,
     parse_quantity,
@@ -136,7 +137,7 @@ def parse_package_quantity(text: str) -> int | None:
     that size; several -> the one followed by an engagement word (``"Top 10 - 1000
     Followers"``); otherwise (``"100 Likes + 1000 Views"``, ``"Mega pack"``) ``None``: a size
     is never guessed."""
-    cleaned = clean_text(text)
+    cleaned = ascii_digits(clean_text(text))
     sizes = set()
     for match in _SIZE_NUMBER.finditer(cleaned):
         try:
@@ -194,7 +195,7 @@ def package_quantity_from_name(name: str) -> int | None:
     """The package size a name states (``1000 Followers Package`` -> 1000, ``You will get
     10.000 Followers`` -> 10000); ``None`` when it states none or several different ones."""
     sizes = set()
-    for match in _PACKAGE_QUANTITY.finditer(clean_text(name)):
+    for match in _PACKAGE_QUANTITY.finditer(ascii_digits(clean_text(name))):
         try:
             size = parse_quantity(match["n"].replace(" ", ""))
         except QuantityError:
@@ -228,6 +229,19 @@ def _raw_record(raw: RawOffer) -> dict[str, Any]:
             "price": raw.price, "currency": raw.currency, "pricing": raw.pricing,
             "quantity": raw.quantity, "min": raw.min_quantity, "max": raw.max_quantity,
             "source": raw.source}
+
+
+def offer_id_and_record(raw: RawOffer) -> tuple[str | None, dict[str, Any]]:
+    """(site_offer_id the normalized offer gets, raw record) of a raw offer, for a rejection:
+    the same id as the offer would have had, so the stored listing still counts it as seen."""
+    try:
+        name = clean_text(raw.name if isinstance(raw.name, str) else str(raw.name or ""))
+        category = _clean_or_none(raw.category)
+    except Exception:  # called on offers a pipeline failed on: any field may be odd
+        name, category = "", None
+    offer_id = _offer_id(raw.site_offer_id, name, category) if name else (
+        _offer_id(raw.site_offer_id, "", None) if raw.site_offer_id is not None else None)
+    return offer_id, _raw_record(raw)
 
 
 def _is_package_type(service_type: str | None) -> bool:
@@ -361,12 +375,15 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
     fx = usd_rate(currency, observed_at.astimezone(UTC).date())
     usd_per_1000: Decimal | None = None
     if fx is not None:
-        if not is_package:
-            usd_per_1000 = money.amount * fx.rate
-        elif quantity:
-            usd_per_1000 = money.amount / quantity * 1000 * fx.rate
-        if usd_per_1000 is not None:
-            usd_per_1000 = usd_per_1000.quantize(USD_QUANTUM)
+        try:
+            if not is_package:
+                usd_per_1000 = money.amount * fx.rate
+            elif quantity:
+                usd_per_1000 = money.amount / quantity * 1000 * fx.rate
+            if usd_per_1000 is not None:
+                usd_per_1000 = usd_per_1000.quantize(USD_QUANTUM)
+        except ArithmeticError:  # more digits than a Decimal holds: not a price, not a guess
+            return reject(f"USD value out of range: {money.raw!r} {currency}")
 
     attributes = parse_attributes(raw.name, raw.description)
     drip_flag = parse_flag(raw.dripfeed)

@@ -11,7 +11,9 @@ from pipelines.types import Rejection
 
 
 class NormalizePipeline(CrawlerPipeline):
-    def process_item(self, item: Any) -> Any:
+    stage = "normalization"
+
+    def process(self, item: Any) -> Any:
         spider = self.spider
         if isinstance(item, RawOffer):
             # The currency the site states (API balance, page-wide switcher) wins over config.
@@ -29,5 +31,6 @@ class NormalizePipeline(CrawlerPipeline):
             return normalize_counter(item)
         if isinstance(item, RawRejection):
             self.stats.inc_value("offers/rejected/extract")
-            return Rejection(site_offer_id=item.site_offer_id, reason=item.reason, raw=item.raw)
+            offer_id = str(item.site_offer_id).strip() if item.site_offer_id is not None else ""
+            return Rejection(site_offer_id=offer_id or None, reason=item.reason, raw=item.raw)
         return item

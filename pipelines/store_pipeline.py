@@ -71,7 +71,9 @@ class StorePipeline(CrawlerPipeline):
             planned_at=datetime.fromisoformat(planned_at) if planned_at else None)
         spider.run_id = self.run_id
 
-    def process_item(self, item: Any) -> Any:
+    stage = "storage batching"
+
+    def process(self, item: Any) -> Any:
         if isinstance(item, NormalizedOffer):
             self.offers.append(item)
         elif isinstance(item, Rejection):

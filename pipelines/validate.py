@@ -12,7 +12,10 @@ Rules (each failure is one clear reason, e.g. ``"rate is negative: -1"``):
   services in the 2020 lists, custom Google reviews, cost about $13000 per 1000 (SMMBooster,
   "€12000 00"); above 100000 sit the placeholders panels use for disabled or separator rows
   (``1000000.00`` next to "▫▫▫ ▫▫▫", "Admin - YT", "Gold - Warning dont use");
-- quantities: ``min``/``max``/package size not negative, package size not zero, ``min <= max``;
+- a minus sign is negative even on zero (``"-0"``): a rate the seller wrote as negative is
+  rejected, never stored as a free listing;
+- quantities: ``min``/``max``/package size not negative, within the 64-bit columns that store
+  them, package size not zero, ``min <= max``;
 - a retail compare-at ("was") price must be a finite number, not negative and not absurd; it
   may be lower than the price (shops do show that, and it is what they show).
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pipelines.money import MAX_QUANTITY
 from pipelines.types import NormalizedOffer
 
 MAX_NATIVE_PRICE = Decimal(10) ** 9
@@ -47,7 +51,7 @@ def validate_offer(offer: NormalizedOffer) -> str | None:
         return f"{what} is not a Decimal: {price!r}"
     if not price.is_finite():
         return f"{what} is not a finite number: {price}"
-    if price < 0:
+    if price < 0 or price.is_signed():
         return f"{what} is negative: {_show(price)}"
     if price > MAX_NATIVE_PRICE:
         return f"absurd {what}: {_show(price)} {offer.currency}"
@@ -61,11 +65,13 @@ def validate_offer(offer: NormalizedOffer) -> str | None:
                          ("package quantity", offer.quantity)):
         if value is not None and value < 0:
             return f"{label} is negative: {value}"
+        if value is not None and value > MAX_QUANTITY:
+            return f"{label} out of range: more than {MAX_QUANTITY}"
     compare_at = offer.compare_at_price
     if compare_at is not None:
         if not isinstance(compare_at, Decimal) or not compare_at.is_finite():
             return f"compare-at price is not a finite number: {compare_at!r}"
-        if compare_at < 0:
+        if compare_at < 0 or compare_at.is_signed():
             return f"compare-at price is negative: {_show(compare_at)}"
         if compare_at > MAX_NATIVE_PRICE:
             return f"absurd compare-at price: {_show(compare_at)} {offer.currency}"

@@ -10,7 +10,9 @@ from pipelines.validate import validate_offer
 
 
 class ValidatePipeline(CrawlerPipeline):
-    def process_item(self, item: Any) -> Any:
+    stage = "validation"
+
+    def process(self, item: Any) -> Any:
         if not isinstance(item, NormalizedOffer):
             return item
         reason = validate_offer(item)

@@ -409,8 +409,9 @@ def complete_run(
             site_id=site_id,
             offers=unique_offers,
             complete_listing=complete_listing,
+            # Ids as the offers carry them (stripped text), whatever the stage wrote.
             rejected_site_offer_ids=frozenset(
-                r.site_offer_id for r in all_rejections if r.site_offer_id
+                str(r.site_offer_id).strip() for r in all_rejections if r.site_offer_id
             ),
         )
         periods_added, events_added = _write(

@@ -21,7 +21,7 @@ means (``"29.99"``, never a float) and keeps the minor-unit string in ``raw``.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from crawlers.extract.json_documents import load_json
@@ -64,7 +64,9 @@ def minor_units_to_decimal(amount: Any, minor_unit: Any) -> str:
     if not 0 <= unit <= 8:
         raise ValueError(f"bad currency_minor_unit {minor_unit!r}")
     try:
-        value = Decimal(text).scaleb(-unit)
+        # Exact whatever the length: the default 28-digit context would round a long amount,
+        # which normalization must see whole (and reject as out of range).
+        value = Decimal(text).scaleb(-unit, context=Context(prec=len(text) + 1))
     except InvalidOperation:
         raise ValueError(f"price {amount!r} is not a number") from None
     return format(value, "f")
