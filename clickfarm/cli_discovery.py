@@ -95,11 +95,11 @@ def discover(
         config = load_config(sites_file)
     except ConfigError as error:
         fail(str(error))
+    # The database is checked (and migrated) before any page is fetched.
+    open_database(database_url).dispose()
     if not config.discovery.directories and not config.discovery.follow_seller_links:
         fail("nothing to read: the sites file has no discovery.directories and "
              "follow_seller_links is off")
-    # The database is checked (and migrated) before any page is fetched.
-    open_database(database_url).dispose()
     counts = {"pages": 0, "links": 0, "checked": 0, "sellers": 0}
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
