@@ -95,7 +95,7 @@ CHOICE_VALUES = ["bogus", "", "JSON", "xml", "table' OR 1=1"]
 # (value, exit): a URL refused as usage, or a database that is not there / not usable.
 DATABASE_VALUES = [
     ("foo://", USAGE), ("", USAGE), ("mysql://u:secret@127.0.0.1/db", USAGE),
-    ("not a url at all", USAGE), ("sqlite:////nonexistent/dir/x.db", RUNTIME),
+    ("not a url at all", USAGE), ("sqlite:///{folder}/missing/x.db", RUNTIME),
     ("sqlite:///{not_a_database}", RUNTIME), ("sqlite:///{folder}", RUNTIME),
 ]
 SITES_VALUES = [("{binary}", None), ("{folder}", None), ("{bad_yaml}", None),
