@@ -247,9 +247,9 @@ def crawl(
 ) -> None:
     """Crawl sites from the config into the database (batches of sites in child processes)."""
     from crawlers.runner import load_targets, run_crawls
-    from storage.repository import active_offer_counts, mark_stale_runs_interrupted
     from reports.runs import latest_runs
     from storage.models import GOOD_RUN_STATUSES
+    from storage.repository import active_offer_counts, mark_stale_runs_interrupted
 
     if bool(site) == all_sites:
         fail("give --site ID (one or more) or --all")

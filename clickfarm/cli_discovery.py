@@ -7,8 +7,16 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from clickfarm.cli import (DatabaseOption, SitesOption, app, console, err_console, fail,
-                           open_database, positive_seconds)
+from clickfarm.cli import (
+    DatabaseOption,
+    SitesOption,
+    app,
+    console,
+    err_console,
+    fail,
+    open_database,
+    positive_seconds,
+)
 from clickfarm.config import ConfigError, load_sites
 
 sites_app = typer.Typer(help="The sites: configured, discovered, promoted.",

@@ -7,8 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from clickfarm.cli import (DatabaseOption, SitesOption, app, err_console, fail, open_database,
-                           positive_seconds)
+from clickfarm.cli import (
+    DatabaseOption,
+    SitesOption,
+    app,
+    err_console,
+    fail,
+    open_database,
+    positive_seconds,
+)
 from clickfarm.config import ConfigError
 
 
