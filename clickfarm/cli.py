@@ -3,43 +3,171 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's own click
+from typer.core import TyperGroup
 
 from clickfarm.config import ConfigError, select_sites
 from core.redact import install_log_redaction, redact_text
+from core.timestamps import MomentError, parse_day, parse_moment, parse_since
 from reports.render import data_console, labelled
 
+DEBUG_ENV = "CLICKFARM_DEBUG"
+_debug = False
+
+
+def _debugging() -> bool:
+    return _debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class ClickfarmGroup(TyperGroup):
+    """The root command: every error ends as one line on stderr with a non-zero exit.
+
+    Usage errors (bad option values) exit 2; a database, file or config that cannot be used
+    exits 1 with what is wrong; anything else is a bug: one line naming it and the way to see
+    the traceback (``--debug`` or ``CLICKFARM_DEBUG=1``).
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = result if isinstance(result, int) else 0
+        except NoArgsIsHelpError as error:  # the help is printed when the error is made
+            code = error.exit_code
+        except ClickException as error:
+            err_console.print(labelled("error:", "red", redact_text(_one_line(error.format_message()))),
+                              soft_wrap=True)
+            code = error.exit_code
+        except typer.Abort:
+            err_console.print("aborted", soft_wrap=True)
+            code = 1
+        except Exception as error:
+            if _debugging():
+                raise
+            err_console.print(labelled("error:", "red", redact_text(error_line(error))), soft_wrap=True)
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def error_line(error: BaseException) -> str:
+    """One line about an error that reached the top: what is wrong for the known kinds (a
+    database, file, config or value the command cannot use), the bug and how to see its
+    traceback otherwise."""
+    import yaml
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from storage.db import DatabaseUnavailable, database_error_line
+
+    if isinstance(error, DBAPIError):
+        return _one_line(database_error_line(error))
+    if isinstance(error, ArgumentError):
+        return _one_line(f"bad database URL: {error}")
+    if isinstance(error, ConfigError | DatabaseUnavailable | MomentError):
+        return _one_line(str(error))
+    if isinstance(error, UnicodeDecodeError):
+        return _one_line(f"not UTF-8 text ({error.reason} at byte {error.start})")
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return _one_line(f"{where}{error.strerror or error}")
+    if isinstance(error, yaml.YAMLError):
+        return _one_line(f"not valid YAML: {error}")
+    return _one_line(f"unexpected {type(error).__name__}: {error} (a bug: re-run with --debug "
+                     f"or {DEBUG_ENV}=1 for the traceback)")
+
+
 app = typer.Typer(help="Monitor the market for fake social-media engagement.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, cls=ClickfarmGroup)
 report_app = typer.Typer(help="Market reports from the database.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 
+app.add_typer(report_app, name="report")
+app.add_typer(db_app, name="db")
+
+
 @app.callback()
-def _every_command() -> None:
+def main_options(debug: Annotated[bool, typer.Option(
+        "--debug", envvar=DEBUG_ENV, help="show the traceback of an unexpected error")] = False
+                 ) -> None:
+    """Monitor the market for fake social-media engagement."""
+    global _debug
+    _debug = debug
     # No log line of any command shows an API key or a database password.
     install_log_redaction()
 
-
-app.add_typer(report_app, name="report")
-app.add_typer(db_app, name="db")
 
 # Piped or captured output is not cut to 80 columns: report tables keep whole names.
 # Crawled text is data: these consoles never read markup (reports.render.data_console).
 console = data_console(width=None if sys.stdout.isatty() else 200)
 err_console = data_console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
+
+# -- option values: checked where they are typed (a usage error, exit 2) ---------------------
+
+def _usage(parse: Any) -> Any:
+    """A typer ``parser`` whose errors are usage errors that keep their message."""
+    def parser(text: Any) -> Any:
+        if not isinstance(text, str):  # a default that is already a value
+            return text
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+    return parser
+
+
+def _database_url(value: Optional[str]) -> Optional[str]:
+    """A database URL the project can use (SQLite or PostgreSQL), or a usage error."""
+    if value is None:
+        return None
+    from sqlalchemy.exc import ArgumentError
+
+    from storage.db import resolve_url, safe_url
+
+    try:
+        url = resolve_url(value)
+    except ArgumentError:
+        # The text itself is not repeated: it may hold a password.
+        raise typer.BadParameter("not a database URL (expected sqlite:///PATH or "
+                                 "postgresql://USER@HOST/DATABASE)") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise typer.BadParameter(f"unsupported database {safe_url(url)}: use sqlite:///PATH "
+                                 "or postgresql://USER@HOST/DATABASE")
+    return value
+
+
+def positive_seconds(value: Optional[float]) -> Optional[float]:
+    """A timeout or duration in seconds: finite and above zero."""
+    if value is not None and not (math.isfinite(value) and 0 < value <= 366 * 86400):
+        raise typer.BadParameter(f"{value} is not a number of seconds from 0 (excluded) to "
+                                 f"{366 * 86400} (a year)")
+    return value
+
+
 DatabaseOption = Annotated[Optional[str], typer.Option(
-    "--database-url", envvar="DATABASE_URL",
+    "--database-url", envvar="DATABASE_URL", callback=_database_url,
     help="SQLAlchemy URL; default sqlite:///var/clickfarm.db", show_envvar=True)]
 SitesOption = Annotated[Optional[Path], typer.Option(
     "--sites-file", envvar="CLICKFARM_SITES", help="sites file (default config/sites.yaml)")]
+MomentParser = _usage(parse_moment)
+DayParser = _usage(parse_day)
+SinceParser = _usage(lambda text: parse_since(text, now=datetime.now(UTC)))
 
 
 class Pricing(str, Enum):
@@ -53,6 +181,11 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+class ExtractFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
 class Family(str, Enum):
     smm_api = "smm_api"
     smm_html = "smm_html"
@@ -64,28 +197,42 @@ class Family(str, Enum):
 
 def fail(message: str, code: int = 2) -> None:
     message = redact_text(message)  # an error may quote a secret (a URL, a seller's echo)
-    err_console.print(labelled("error:", "red", message))
+    err_console.print(labelled("error:", "red", _one_line(message)), soft_wrap=True)
     raise typer.Exit(code)
 
 
-def open_database(database_url: str | None):
-    """The engine of the project database, migrated to the current schema (a new database gets
-    its tables, an older one the latest migrations), so that every command works on it."""
-    from storage.db import get_engine, migrate
+def open_database(database_url: str | None, *, write: bool = True):
+    """The engine of the project database, checked before the command uses it.
 
-    engine = get_engine(database_url)
-    migrate(engine)
-    return engine
+    A writer (``write=True``) migrates it to the current schema (a new database gets its
+    tables; only the default file's folder is created), waiting a bounded time for another
+    writer's lock. A reader opens it read-only, takes no lock and writes nothing: a database
+    whose schema is behind is refused with the way to migrate it. Any database that cannot be
+    used ends the command with one line (exit 1).
+    """
+    from sqlalchemy.exc import DBAPIError
 
+    from storage.db import (
+        DatabaseUnavailable,
+        database_error_line,
+        get_engine,
+        migrate,
+        require_current_schema,
+        resolve_url,
+    )
 
-def parse_when(value: str | None) -> datetime | None:
-    if value is None:
-        return None
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"not an ISO date or timestamp: {value!r}")
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        if write:
+            engine = get_engine(database_url, create_folder=database_url is None)
+            migrate(engine)
+        else:
+            engine = get_engine(database_url, read_only=True)
+            require_current_schema(engine)
+    except DatabaseUnavailable as error:
+        fail(str(error), 1)
+    except DBAPIError as error:
+        fail(database_error_line(error, resolve_url(database_url)), 1)
+    return engine
 
 
 # -- crawl -----------------------------------------------------------------------------------
@@ -96,27 +243,30 @@ def crawl(
     all_sites: Annotated[bool, typer.Option("--all", help="every enabled site")] = False,
     sites_file: SitesOption = None,
     database_url: DatabaseOption = None,
-    observed_at: Annotated[Optional[str], typer.Option(
+    observed_at: Annotated[Optional[datetime], typer.Option(
+        parser=MomentParser,
         help="record the observation at this UTC time instead of now (replays, simulator)")] = None,
-    timeout: Annotated[float, typer.Option(help="hard timeout of each crawl process, seconds")] = 3600,
+    timeout: Annotated[float, typer.Option(callback=positive_seconds,
+                                           help="hard timeout of each crawl process, seconds")] = 3600,
     parallel: Annotated[int, typer.Option(min=1, max=16,
                                           help="crawl processes at once (CPU-bound: one per core)")] = 2,
 ) -> None:
     """Crawl sites from the config into the database (batches of sites in child processes)."""
     from crawlers.runner import load_targets, run_crawls
-    from storage.repository import active_offer_counts, mark_stale_runs_interrupted
     from reports.runs import latest_runs
+    from storage.models import GOOD_RUN_STATUSES
+    from storage.repository import active_offer_counts, mark_stale_runs_interrupted
 
     if bool(site) == all_sites:
         fail("give --site ID (one or more) or --all")
+    when = observed_at
+    engine = open_database(database_url)
     try:
         # The config's sites plus the sites promoted from discovery.
         chosen = select_sites(load_targets(sites_file, database_url, include_disabled=bool(site)),
                               site)
     except ConfigError as error:
         fail(str(error))
-    when = parse_when(observed_at)
-    engine = open_database(database_url)
     # Runs left "running" by a crawl process that is gone (SIGKILL) get their honest status.
     stale = mark_stale_runs_interrupted(engine, now=datetime.now(UTC))
     if stale:
@@ -135,7 +285,13 @@ def crawl(
     print_runs(runs)
     if any(result.timed_out for result in results):
         fail(f"a crawl process hit its {timeout:.0f}s timeout and was stopped", 1)
-    if any(run["status"] == "failed" for run in runs):
+    # A crawl process that died (killed, crashed) or a run that did not end well is a failed
+    # crawl for the caller (cron, scripts), even when other sites succeeded.
+    died = [result for result in results if result.returncode != 0]
+    if died:
+        fail(f"{len(died)} crawl process(es) ended abnormally (exit "
+             f"{', '.join(str(result.returncode) for result in died)})", 1)
+    if any(run["status"] not in GOOD_RUN_STATUSES for run in runs):
         raise typer.Exit(1)
 
 
@@ -173,8 +329,10 @@ def extract(
     url: Annotated[Optional[str], typer.Option(help="URL the page came from")] = None,
     currency: Annotated[Optional[str], typer.Option(
         help="currency when the page does not say (ISO code)")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="json (one object per line) or table")] = "json",
-    observed_at: Annotated[Optional[str], typer.Option(help="date for the ECB rate (default today)")] = None,
+    output_format: Annotated[ExtractFormat, typer.Option(
+        "--format", help="json (one object per line) or table")] = ExtractFormat.json,
+    observed_at: Annotated[Optional[datetime], typer.Option(
+        parser=MomentParser, help="date for the ECB rate (default today)")] = None,
 ) -> None:
     """Extract and normalize the offers of a saved page (offline, no crawl, no database)."""
     from clickfarm.extract_file import read_bounded, extract_file
@@ -185,14 +343,14 @@ def extract(
         fail(f"cannot read {file}: {error.strerror}")
     except ValueError as error:  # larger than any price list
         fail(str(error), 1)
-    when = parse_when(observed_at) or datetime.now(UTC)
+    when = observed_at or datetime.now(UTC)
     outcome = extract_file(data, family=family.value, url=url,
                            currency=currency.upper() if currency else None, observed_at=when)
     for note in outcome.notes:
         err_console.print(labelled("note:", "dim", note))
     if outcome.error:
         fail(outcome.error, 1)
-    if output_format == "table":
+    if output_format is ExtractFormat.table:
         from reports.render import print_table
 
         def shown(value):
@@ -222,8 +380,10 @@ def extract(
 
 @report_app.command("prices")
 def report_prices(
-    since: Annotated[Optional[str], typer.Option("--from", help="first day (default: 30 days ago)")] = None,
-    until: Annotated[Optional[str], typer.Option("--to", help="last day (default: today)")] = None,
+    since: Annotated[Optional[date], typer.Option(
+        "--from", parser=DayParser, help="first day (default: 30 days ago)")] = None,
+    until: Annotated[Optional[date], typer.Option(
+        "--to", parser=DayParser, help="last day (default: today)")] = None,
     platform: Annotated[Optional[str], typer.Option()] = None,
     metric: Annotated[Optional[str], typer.Option()] = None,
     pricing: Annotated[Pricing, typer.Option(
@@ -235,11 +395,11 @@ def report_prices(
     from reports.prices import METHOD, observed_range, price_index
     from reports.render import money, print_table, to_csv, to_json
 
-    end = date.fromisoformat(until) if until else datetime.now(UTC).date()
-    start = date.fromisoformat(since) if since else end - timedelta(days=30)
+    end = until or datetime.now(UTC).date()
+    start = since or end - timedelta(days=30)
     if start > end:
         fail(f"--from {start} is after --to {end}")
-    engine = open_database(database_url)
+    engine = open_database(database_url, write=False)
     rows = price_index(engine, start=start, end=end, platform=platform, metric=metric,
                        pricing=pricing.value)
     if not rows:
@@ -263,13 +423,22 @@ def report_prices(
 
 # -- simulator and demo ----------------------------------------------------------------------
 
+# Far above any useful market; below the sizes that would exhaust memory or run for days.
+MAX_SIMULATED_SELLERS = 1000
+MAX_SIMULATED_DAYS = 3660
+
+
 @app.command()
 def simulate(
-    seed: Annotated[int, typer.Option(help="market seed")] = 42,
-    port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0 = any free port)")] = 8765,
-    panels: Annotated[int, typer.Option(help="number of panels")] = 24,
-    shops: Annotated[int, typer.Option(help="number of retail shops")] = 10,
-    days: Annotated[int, typer.Option(help="advance the clock this many days before serving")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="market seed")] = 42,
+    port: Annotated[int, typer.Option(min=0, max=65535,
+                                      help="port on 127.0.0.1 (0 = any free port)")] = 8765,
+    panels: Annotated[int, typer.Option(min=1, max=MAX_SIMULATED_SELLERS,
+                                        help="number of panels")] = 24,
+    shops: Annotated[int, typer.Option(min=0, max=MAX_SIMULATED_SELLERS,
+                                       help="number of retail shops")] = 10,
+    days: Annotated[int, typer.Option(min=0, max=MAX_SIMULATED_DAYS,
+                                      help="advance the clock this many days before serving")] = 0,
     truth: Annotated[Optional[Path], typer.Option(help="write the ground truth JSON here")] = None,
     write_config: Annotated[Optional[Path], typer.Option(
         help="write a sites file for the simulated sellers here")] = None,
@@ -308,12 +477,16 @@ def simulate(
 
 @app.command()
 def demo(
-    days: Annotated[int, typer.Option(help="simulated days to crawl")] = 30,
-    seed: Annotated[int, typer.Option(help="market seed")] = 42,
-    panels: Annotated[int, typer.Option(help="number of simulated panels")] = 24,
-    shops: Annotated[int, typer.Option(help="number of simulated retail shops")] = 10,
+    days: Annotated[int, typer.Option(min=1, max=MAX_SIMULATED_DAYS,
+                                      help="simulated days to crawl")] = 30,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="market seed")] = 42,
+    panels: Annotated[int, typer.Option(min=1, max=MAX_SIMULATED_SELLERS,
+                                        help="number of simulated panels")] = 24,
+    shops: Annotated[int, typer.Option(min=0, max=MAX_SIMULATED_SELLERS,
+                                       help="number of simulated retail shops")] = 10,
     database_url: Annotated[Optional[str], typer.Option(
-        "--database-url", help="default: a fresh sqlite:///var/demo.db")] = None,
+        "--database-url", callback=_database_url,
+        help="default: a fresh sqlite:///var/demo.db")] = None,
 ) -> None:
     """Simulated market -> crawl every seller once per simulated day (panels, shops, the
     JavaScript shop in Chromium), discover new sellers in the directories and crawl them ->
@@ -329,9 +502,7 @@ def demo(
 @db_app.command("migrate")
 def db_migrate(database_url: DatabaseOption = None) -> None:
     """Create or upgrade the schema (Alembic migrations, SQL views included)."""
-    from storage.db import get_engine, migrate
-
-    migrate(get_engine(database_url))
+    open_database(database_url)
     console.print("schema is up to date")
 
 
@@ -341,7 +512,7 @@ def db_counts(database_url: DatabaseOption = None) -> None:
     from reports.render import print_table
     from storage.repository import table_counts
 
-    counts = table_counts(open_database(database_url))
+    counts = table_counts(open_database(database_url, write=False))
     print_table(console, "rows", ["table", "rows"], [[k, v] for k, v in counts.items()])
 
 

@@ -5,20 +5,22 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from clickfarm.cli import (
     DatabaseOption,
+    MomentParser,
     OutputFormat,
+    SinceParser,
     SitesOption,
     app,
     console,
     err_console,
     fail,
     open_database,
-    parse_when,
 )
 from clickfarm.config import ConfigError, load_config
 
@@ -26,22 +28,28 @@ alerts_app = typer.Typer(help="Health and market alerts: list them, or check now
                          no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 
-SinceOption = Annotated[str, typer.Option(
-    "--since", help="7d, 24h, 30m, 2w, or an ISO date / timestamp (UTC)")]
+SinceOption = Annotated[datetime, typer.Option(
+    "--since", parser=SinceParser, help="7d, 24h, 30m, 2w, or an ISO date / timestamp (UTC)")]
+
+
+class AlertKind(str, Enum):
+    health = "health"
+    market = "market"
+
+
+class ChangeKind(str, Enum):
+    """The kinds of ``reports.changes.CHANGE_KINDS`` (a test keeps them equal)."""
+
+    new = "new"
+    removed = "removed"
+    reinstated = "reinstated"
+    price_up = "price_up"
+    price_down = "price_down"
+    limits_changed = "limits_changed"
 
 
 def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
-def _since(value: str, now: datetime) -> datetime:
-    from reports.changes import parse_since
-
-    try:
-        return parse_since(value, now=now)
-    except ValueError as error:
-        fail(str(error))
-        raise  # unreachable: fail() exits
 
 
 def _config(sites_file):
@@ -65,7 +73,7 @@ def status(
     from reports.status import site_status
 
     config = _config(sites_file)
-    rows = site_status(open_database(database_url), sites=config.sites)
+    rows = site_status(open_database(database_url, write=False), sites=config.sites)
     if output_format is OutputFormat.json:
         print(to_json(rows, generated_at=datetime.now(UTC)))
     elif output_format is OutputFormat.csv:
@@ -99,7 +107,7 @@ def changes(
     site: Annotated[Optional[str], typer.Option(help="only this site id")] = None,
     platform: Annotated[Optional[str], typer.Option()] = None,
     metric: Annotated[Optional[str], typer.Option()] = None,
-    kind: Annotated[Optional[list[str]], typer.Option(
+    kind: Annotated[Optional[list[ChangeKind]], typer.Option(
         help="new, removed, reinstated, price_up, price_down, limits_changed (repeatable; "
              "default all but limits_changed)")] = None,
     limit: Annotated[int, typer.Option(min=1, help="rows shown (the summary counts all)")] = 100,
@@ -107,21 +115,12 @@ def changes(
     database_url: DatabaseOption = None,
 ) -> None:
     """New, removed, reinstated and repriced offers with their change in percent."""
-    from reports.changes import (
-        CHANGE_KINDS,
-        DEFAULT_CHANGE_KINDS,
-        METHOD,
-        offer_changes,
-        summarize_changes,
-    )
+    from reports.changes import DEFAULT_CHANGE_KINDS, METHOD, offer_changes, summarize_changes
     from reports.render import print_table, to_csv, to_json
 
-    kinds = tuple(kind) if kind else DEFAULT_CHANGE_KINDS
-    unknown = [k for k in kinds if k not in CHANGE_KINDS]
-    if unknown:
-        fail(f"unknown --kind {', '.join(unknown)}; known: {', '.join(CHANGE_KINDS)}")
-    start = _since(since, datetime.now(UTC))
-    found = offer_changes(open_database(database_url), since=start, site_id=site,
+    kinds = tuple(k.value for k in kind) if kind else DEFAULT_CHANGE_KINDS
+    start = since
+    found = offer_changes(open_database(database_url, write=False), since=start, site_id=site,
                           platform=platform, metric=metric, kinds=kinds)
     summary = summarize_changes(found)
     shown = found[:limit]
@@ -185,7 +184,7 @@ def _print_alerts(rows: list[dict], output_format: OutputFormat, title: str) -> 
 def alerts_list(
     since: SinceOption = "7d",
     site: Annotated[Optional[str], typer.Option(help="only this site id")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="health or market")] = None,
+    kind: Annotated[Optional[AlertKind], typer.Option(help="health or market")] = None,
     rule: Annotated[Optional[str], typer.Option(help="e.g. no_offers, price_index_move")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="only conditions still firing")] = False,
     limit: Annotated[int, typer.Option(min=1)] = 200,
@@ -195,14 +194,16 @@ def alerts_list(
     """Stored alerts, newest first (--open: the conditions still firing, whatever their age)."""
     from storage.alerts import list_alerts, open_alerts
 
-    engine = open_database(database_url)
+    engine = open_database(database_url, write=False)
+    kind_name = kind.value if kind else None
     if open_only:
-        rows = [row for row in reversed(open_alerts(engine, kind=kind))
+        rows = [row for row in reversed(open_alerts(engine, kind=kind_name))
                 if (not site or row["site_id"] == site) and (not rule or row["rule"] == rule)]
         title = f"{len(rows)} open alert(s)"
     else:
-        start = _since(since, datetime.now(UTC))
-        rows = list_alerts(engine, since=start, site_id=site, kind=kind, rule=rule, limit=limit)
+        start = since
+        rows = list_alerts(engine, since=start, site_id=site, kind=kind_name, rule=rule,
+                           limit=limit)
         title = f"{len(rows)} alert(s) since {_when(start)}"
     _print_alerts(rows[:limit], output_format, title)
 
@@ -211,8 +212,8 @@ def alerts_list(
 def alerts_check(
     sites_file: SitesOption = None,
     database_url: DatabaseOption = None,
-    at: Annotated[Optional[str], typer.Option(
-        "--at", help="judge as of this UTC time instead of now (replays, simulator)")] = None,
+    at: Annotated[Optional[datetime], typer.Option(
+        "--at", parser=MomentParser, help="judge as of this UTC time instead of now (replays, simulator)")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Judge the latest run of every site, stale sites and market rules now; send new alerts.
@@ -225,7 +226,7 @@ def alerts_check(
 
     config = _config(sites_file)
     engine = open_database(database_url)
-    now = parse_when(at) or datetime.now(UTC)
+    now = at or datetime.now(UTC)
     run_ids = [run["id"] for run in latest_runs(engine) if run["status"] != "running"]
     created = after_run(engine, run_ids=run_ids, config=config, now=now)
     _print_alerts(alerts_by_id(engine, created), output_format,

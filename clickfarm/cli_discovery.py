@@ -8,8 +8,16 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.text import Text
 
-from clickfarm.cli import (DatabaseOption, SitesOption, app, console, err_console, fail,
-                           open_database)
+from clickfarm.cli import (
+    DatabaseOption,
+    SitesOption,
+    app,
+    console,
+    err_console,
+    fail,
+    open_database,
+    positive_seconds,
+)
 from clickfarm.config import ConfigError, load_sites
 from reports.render import labelled
 
@@ -35,7 +43,7 @@ def sites_list(ctx: typer.Context, sites_file: SitesOption = None,
         sites = load_sites(sites_file)
     except ConfigError as error:
         fail(str(error))
-    engine = open_database(database_url)
+    engine = open_database(database_url, write=False)
     listed = {site.id: site for site in list_sites(engine)}
     rows = []
     for site in sites:
@@ -84,7 +92,8 @@ def discover(
     database_url: DatabaseOption = None,
     max_pages: Annotated[Optional[int], typer.Option(
         min=1, help="pages per directory (default: discovery.max_pages_per_directory)")] = None,
-    timeout: Annotated[float, typer.Option(help="hard timeout of the discovery process, s")] = 3600,
+    timeout: Annotated[float, typer.Option(callback=positive_seconds,
+                                           help="hard timeout of the discovery process, s")] = 3600,
 ) -> None:
     """Find sellers in the directories of the sites file and on known sellers' pages."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -96,6 +105,8 @@ def discover(
         config = load_config(sites_file)
     except ConfigError as error:
         fail(str(error))
+    # The database is checked (and migrated) before any page is fetched.
+    open_database(database_url).dispose()
     if not config.discovery.directories and not config.discovery.follow_seller_links:
         fail("nothing to read: the sites file has no discovery.directories and "
              "follow_seller_links is off")
@@ -165,6 +176,7 @@ def print_discovery_summary(outcome: Any) -> None:
 @app.command()
 def detect(url: Annotated[str, typer.Argument(help="page of a site (usually its home page)")],
            timeout: Annotated[float, typer.Option(
+               callback=positive_seconds,
                help="for the whole command (robots.txt and pages), seconds")] = 30) -> None:
     """Fetch one site and say which seller software serves it, with the evidence."""
     import yaml

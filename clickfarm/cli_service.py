@@ -7,7 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from clickfarm.cli import DatabaseOption, SitesOption, app, err_console, fail
+from clickfarm.cli import (
+    DatabaseOption,
+    SitesOption,
+    app,
+    err_console,
+    fail,
+    open_database,
+    positive_seconds,
+)
 from clickfarm.config import ConfigError
 
 
@@ -16,7 +24,7 @@ def schedule(
     sites_file: SitesOption = None,
     database_url: DatabaseOption = None,
     once_for: Annotated[Optional[float], typer.Option(
-        "--once-for", min=0.1,
+        "--once-for", min=0.1, callback=positive_seconds,
         help="stop after this many seconds (tests, accelerated runs); default: until SIGTERM")] = None,
 ) -> None:
     """Crawl every site on its schedule until SIGTERM / Ctrl-C (one process per crawl).
@@ -27,6 +35,8 @@ def schedule(
     """
     from scheduler.service import run_service
 
+    # The database is checked (and migrated) before the service starts.
+    open_database(database_url).dispose()
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s",
                                            datefmt="%Y-%m-%d %H:%M:%S"))

@@ -155,6 +155,9 @@ def load_config(path: Path | str | None = None) -> ProjectConfig:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path} is not a sites file: not UTF-8 text "
+                          f"(byte {error.start})") from error
     except yaml.YAMLError as error:
         raise ConfigError(f"{path} is not valid YAML: {error}") from error
     document = _expand_env(document)

@@ -99,7 +99,8 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database_path}{suffix}").unlink(missing_ok=True)
         database_url = f"sqlite:///{database_path}"
-    engine = get_engine(database_url)
+    # A given URL names an existing folder: a typo must not create folders (and a demo) there.
+    engine = get_engine(database_url, create_folder=False)
     migrate(engine)
 
     market = Market(seed=seed, n_panels=panels, n_shops=shops)

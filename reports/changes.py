@@ -7,15 +7,15 @@ platform and metric. ``change_pct`` is the stored ``(new - old) / old x 100`` of
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine, func, select
 
+from core.timestamps import parse_since  # noqa: F401  (the one parser of --since)
 from reports.prices import day_bounds
 from storage.models import Offer, OfferEvent
 
@@ -24,26 +24,6 @@ DEFAULT_CHANGE_KINDS = ("new", "removed", "reinstated", "price_up", "price_down"
 METHOD = ("offer events recorded by the crawls (table offer_event, view v_offer_changes); "
           "change % = (new - old) / old x 100 of the offer's own price")
 
-_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.IGNORECASE)
-_UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_since(value: str, *, now: datetime) -> datetime:
-    """``7d``, ``24h``, ``30m``, ``2w`` before ``now``, or an ISO date / timestamp (UTC if no
-    zone). Raises ``ValueError`` with the accepted forms."""
-    match = _RELATIVE.match(value)
-    if match:
-        try:
-            return now - timedelta(**{_UNIT[match[2].lower()]: float(match[1])})
-        except OverflowError:  # "99999999d": before year 1, a usage error, not a crash
-            raise ValueError(f"--since {value!r}: too far back; expected 7d, 24h, 30m, "
-                             f"2w or an ISO date (2026-09-01)") from None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"--since {value!r}: expected 7d, 24h, 30m, 2w or an ISO date "
-                         f"(2026-09-01 or 2026-09-01T12:00)") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
