@@ -259,7 +259,6 @@ def crawl(
 
     if bool(site) == all_sites:
         fail("give --site ID (one or more) or --all")
-    when = observed_at
     engine = open_database(database_url)
     try:
         # The config's sites plus the sites promoted from discovery.
@@ -274,10 +273,10 @@ def crawl(
     with console.status(f"crawling {len(chosen)} site(s)..."):
         results = run_crawls([s.id for s in chosen], parallel=parallel,
                              weights=active_offer_counts(engine), sites_path=sites_file,
-                             observed_at=when, database_url=database_url,
+                             observed_at=observed_at, database_url=database_url,
                              timeout_seconds=timeout, trigger="manual")
     check_health(engine, [run_id for result in results for run_id in result.run_ids],
-                 sites_file, now=when or datetime.now(UTC))
+                 sites_file, now=observed_at or datetime.now(UTC))
     for result in results:
         if result.returncode != 0 and not result.timed_out:
             err_console.print(result.stderr_tail)

@@ -103,7 +103,7 @@ def _flat(row) -> dict:
 
 @app.command()
 def changes(
-    since: SinceOption = "7d",
+    since: SinceOption = "7d",  # type: ignore[assignment]  # the parser reads the default too
     site: Annotated[Optional[str], typer.Option(help="only this site id")] = None,
     platform: Annotated[Optional[str], typer.Option()] = None,
     metric: Annotated[Optional[str], typer.Option()] = None,
@@ -182,7 +182,7 @@ def _print_alerts(rows: list[dict], output_format: OutputFormat, title: str) -> 
 
 @alerts_app.command("list")
 def alerts_list(
-    since: SinceOption = "7d",
+    since: SinceOption = "7d",  # type: ignore[assignment]  # the parser reads the default too
     site: Annotated[Optional[str], typer.Option(help="only this site id")] = None,
     kind: Annotated[Optional[AlertKind], typer.Option(help="health or market")] = None,
     rule: Annotated[Optional[str], typer.Option(help="e.g. no_offers, price_index_move")] = None,

@@ -237,3 +237,17 @@ def test_a_postgres_reader_connection_cannot_write_and_the_schema_check_only_rea
         connection.exec_driver_sql("CREATE TABLE intruder (i integer)")
     reader.dispose()
     engine.dispose()
+
+
+def test_a_writer_on_a_read_only_database_fails_with_one_line(tmp_path, sites_file):
+    """SQLite opened read-only (a ``mode=ro`` URI: the tests run as root, for whom file modes
+    do not stop a write) with a migration to apply: the write is refused in one line."""
+    path = tmp_path / "old.db"
+    engine = get_engine(f"sqlite:///{path}")
+    migrate(engine, FIRST_REVISION)
+    result = invoke(["db", "migrate"], f"sqlite:///file:{path}?mode=ro&uri=true", sites_file)
+    assert result.exit_code == 1, result.output
+    assert one_error_line(result).endswith("is read-only: this command writes and needs write "
+                                           "access")
+    assert current_revision(engine) == FIRST_REVISION
+    engine.dispose()

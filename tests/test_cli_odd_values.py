@@ -221,3 +221,59 @@ def test_an_odd_value_is_one_line_and_a_non_zero_exit(files: Files, path: str,
     assert len(lines) == 1, shown
     assert lines[0].startswith("error: "), shown
     assert "secret" not in result.stdout + result.stderr, shown  # a URL's password stays out
+
+
+# ------------------------------------------------------------------------------------------
+# the root handler: known errors in one line, a bug in one line that says how to see it
+
+
+def _app_raising(error: BaseException) -> typer.Typer:
+    """A command tree with the root class of `clickfarm`, whose command raises ``error``."""
+    from clickfarm.cli import ClickfarmGroup
+
+    tree = typer.Typer(cls=ClickfarmGroup)
+
+    @tree.command()
+    def fails() -> None:
+        raise error
+
+    @tree.command()
+    def other() -> None:
+        """A second command, so that ``fails`` is a subcommand as in `clickfarm`."""
+
+    return tree
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (FileNotFoundError(2, "No such file or directory", "/no/such/file"),
+     "error: /no/such/file: No such file or directory"),
+    (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+     "error: not UTF-8 text (invalid start byte at byte 0)"),
+    (RuntimeError("boom\nsecond line"),
+     "error: unexpected RuntimeError: boom second line (a bug: re-run with --debug or "
+     "CLICKFARM_DEBUG=1 for the traceback)"),
+], ids=["os-error", "unicode", "unknown"])
+def test_the_root_handler_turns_errors_into_one_line(error, expected):
+    result = runner.invoke(_app_raising(error), ["fails"], env={"CLICKFARM_DEBUG": None})
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [expected]
+    assert "Traceback" not in result.output
+
+
+def test_debug_shows_the_traceback_of_an_unexpected_error():
+    result = runner.invoke(_app_raising(RuntimeError("boom")), ["fails"],
+                           env={"CLICKFARM_DEBUG": "1"})
+    assert isinstance(result.exception, RuntimeError)  # raised, so Python prints its traceback
+
+
+def test_a_database_error_mid_command_is_one_line(files: Files) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    error = OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
+    result = runner.invoke(_app_raising(error), ["fails"],
+                           env={"CLICKFARM_DEBUG": None, "CLICKFARM_DB_BUSY_TIMEOUT": "3"})
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: database is locked by another writer (waited 3 s)"]
