@@ -302,3 +302,13 @@ def test_a_dripping_webhook_stops_at_its_timeout(hosts):
         sink.close()
     assert time.monotonic() - started < DRIP_BOUND_SECONDS
     assert "timed out" in describe_error(raised.value), describe_error(raised.value)
+
+
+def test_a_crawl_of_a_dripping_price_list_fails_at_the_site_timeout(tmp_path, hosts):
+    site, _ = hosts
+    runs, result, _ = crawl(tmp_path, [{
+        "id": "drip", "url": site.url("/html-drip/"), "family": "smm_html", "currency": "USD",
+        "politeness": {**POLITENESS, "timeout_seconds": 2}}])
+    assert result.seconds < DRIP_BOUND_SECONDS
+    assert runs["drip"]["status"] == "failed", runs["drip"]
+    assert "took longer than 2.0 seconds" in runs["drip"]["error"], runs["drip"]["error"]
