@@ -231,6 +231,7 @@ def _echo_key(request: Received, site: HostileSite) -> Reply:
 
 # -- class 4: a body that drips ---------------------------------------------------------------
 
+@route("/html-drip/services")
 @route("/drip")
 def _drip(request: Received, site: HostileSite) -> None:
     """Headers at once, then one small chunk every half second (never a read timeout)."""

@@ -201,17 +201,21 @@ def test_a_huge_answer_is_refused_before_it_is_read(tmp_path):
         assert done.stdout == b""
 
 
-def test_deep_json_and_too_many_offers_in_a_shop_crawl(tmp_path, hosts):
+def test_deep_json_in_a_shop_crawl_is_a_clear_failure(tmp_path, hosts):
     site, _ = hosts
-    shops = [{"id": "shop-deep", "url": site.url("/shop-deep/"), "family": "shopify",
-              "currency": "USD"},
-             {"id": "shop-huge", "url": site.url("/shop-huge/"), "family": "shopify",
-              "currency": "USD", "politeness": {**POLITENESS, "max_offers": 500}}]
-    runs, _, engine = crawl(tmp_path, shops)
+    runs, _, _ = crawl(tmp_path, [{"id": "shop-deep", "url": site.url("/shop-deep/"),
+                                   "family": "shopify", "currency": "USD"}])
     deep = runs["shop-deep"]
     assert deep["status"] == "failed", deep
     assert "JSON nested too deep" in deep["error"], deep["error"]
     assert "the price list was not fetched" not in deep["error"]
+
+
+def test_a_shop_with_more_offers_than_max_offers_is_partial(tmp_path, hosts):
+    site, _ = hosts
+    runs, _, engine = crawl(tmp_path, [{
+        "id": "shop-huge", "url": site.url("/shop-huge/"), "family": "shopify",
+        "currency": "USD", "politeness": {**POLITENESS, "max_offers": 500}}])
     huge = runs["shop-huge"]
     assert huge["status"] == "partial", huge
     assert "more than 500 offers" in huge["error"], huge["error"]
@@ -221,6 +225,18 @@ def test_deep_json_and_too_many_offers_in_a_shop_crawl(tmp_path, hosts):
                                    {"id": huge["id"]}).scalar_one()
     stats = json.loads(stats) if isinstance(stats, str) else stats
     assert stats["storage"]["complete_listing"] is False
+    assert stats["offers/over_limit"] == hostile_site.HUGE_VARIANTS - 500
+
+
+def test_max_offers_is_a_politeness_key(tmp_path):
+    from clickfarm.config import load_config
+
+    path = write_sites(tmp_path / "sites.yaml", [api_site("p", "http://127.0.0.1:9")])
+    assert load_config(path).sites[0].politeness.max_offers == 50_000
+    document = yaml.safe_load(path.read_text())
+    document["sites"][0]["politeness"] = {"max_offers": 10}
+    path.write_text(yaml.safe_dump(document))
+    assert load_config(path).sites[0].politeness.max_offers == 10
 
 
 @pytest.mark.parametrize("value", [0, -1, "many"])
@@ -286,3 +302,13 @@ def test_a_dripping_webhook_stops_at_its_timeout(hosts):
         sink.close()
     assert time.monotonic() - started < DRIP_BOUND_SECONDS
     assert "timed out" in describe_error(raised.value), describe_error(raised.value)
+
+
+def test_a_crawl_of_a_dripping_price_list_fails_at_the_site_timeout(tmp_path, hosts):
+    site, _ = hosts
+    runs, result, _ = crawl(tmp_path, [{
+        "id": "drip", "url": site.url("/html-drip/"), "family": "smm_html", "currency": "USD",
+        "politeness": {**POLITENESS, "timeout_seconds": 2}}])
+    assert result.seconds < DRIP_BOUND_SECONDS
+    assert runs["drip"]["status"] == "failed", runs["drip"]
+    assert "took longer than 2.0 seconds" in runs["drip"]["error"], runs["drip"]["error"]
