@@ -1,0 +1,107 @@
+"""Reseller-link precision and recall against the simulator's ground truth, per seed.
+
+    python -m benchmarks.reseller_links [--seeds 1 2 3 4 5] [--panels 20] [--days 14]
+
+For each seed: a simulated market's panel price lists are stored day by day through the real
+extractor, pipelines and repository (no HTTP), links are computed with
+``estimates.resellers.link_resellers`` and compared with the truth's ``reseller_links[].
+service_map``. A link is right when the truth says the reseller service copies exactly that
+upstream service; recall counts the truth pairs whose two offers are in the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from estimates.resellers import Link, link_resellers
+from storage.models import Offer
+
+
+@dataclass(frozen=True, slots=True)
+class LinkScore:
+    seed: int
+    predicted: int
+    correct: int
+    truth_pairs: int
+    found: int
+    same_root: int
+    """Wrong links whose two offers still copy one upstream service (siblings)."""
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.truth_pairs if self.truth_pairs else 1.0
+
+
+def truth_pairs(truth: dict[str, Any]) -> set[tuple[str, str, str, str]]:
+    """(reseller site, reseller service id, upstream site, upstream service id) of the truth."""
+    return {(entry["reseller"], reseller_sid, entry["upstream"], upstream_sid)
+            for entry in truth["reseller_links"]
+            for reseller_sid, upstream_sid in entry["service_map"].items()}
+
+
+def score_links(engine: Engine, links: list[Link], truth: dict[str, Any], *,
+                seed: int) -> LinkScore:
+    """Precision and recall of ``links`` against ``truth`` (the market's ground truth)."""
+    offers = Offer.__table__
+    with engine.connect() as connection:
+        key = {row.id: (row.site_id, row.site_offer_id) for row in connection.execute(
+            select(offers.c.id, offers.c.site_id, offers.c.site_offer_id)
+            .where(offers.c.is_active, offers.c.pricing == "per_1000"))}
+    expected = truth_pairs(truth)
+    stored = set(key.values())
+    reachable = {pair for pair in expected if pair[:2] in stored and pair[2:] in stored}
+    root = {(site, sid): (upstream, usid) for site, sid, upstream, usid in expected}
+    predicted = {key[link.reseller_offer_id] + key[link.upstream_offer_id] for link in links
+                 if link.reseller_offer_id in key and link.upstream_offer_id in key}
+    correct = predicted & expected
+    siblings = sum(1 for pair in predicted - expected
+                   if root.get(pair[:2]) is not None
+                   and root.get(pair[:2]) == root.get(pair[2:], pair[2:]))
+    return LinkScore(seed=seed, predicted=len(predicted), correct=len(correct),
+                     truth_pairs=len(reachable), found=len(correct & reachable),
+                     same_root=siblings)
+
+
+def measure(seed: int, *, panels: int, days: int, workdir: Path) -> LinkScore:
+    from simulator import Market
+    from tests.reseller_store import build_panel_store
+
+    market = Market(seed=seed, n_panels=panels, n_shops=0)
+    engine = build_panel_store(market, f"sqlite:///{workdir / f'links-{seed}.db'}", days=days)
+    try:
+        return score_links(engine, link_resellers(engine), market.ground_truth(), seed=seed)
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--panels", type=int, default=20)
+    parser.add_argument("--days", type=int, default=14)
+    options = parser.parse_args()
+    print(f"{'seed':>5} {'links':>6} {'right':>6} {'truth':>6} {'found':>6} "
+          f"{'precision':>9} {'recall':>7} {'siblings':>8} {'seconds':>7}")
+    with tempfile.TemporaryDirectory() as directory:
+        for seed in options.seeds:
+            started = time.perf_counter()
+            score = measure(seed, panels=options.panels, days=options.days,
+                            workdir=Path(directory))
+            print(f"{seed:>5} {score.predicted:>6} {score.correct:>6} {score.truth_pairs:>6} "
+                  f"{score.found:>6} {score.precision:>9.3f} {score.recall:>7.3f} "
+                  f"{score.same_root:>8} {time.perf_counter() - started:>7.1f}")
+
+
+if __name__ == "__main__":
+    main()
