@@ -15,11 +15,35 @@ The plan is deterministic: each seller's membership draws from ``"<seed>/<seller
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from simulator.randomness import stream
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simulator.market import Market
+    from simulator.model import Site
+    from simulator.shops import Shop
+
+
+class MarketView(Protocol):
+    """What discovery reads of a market (``simulator.market.Market``; a protocol, so that this
+    module does not import the market that imports it)."""
+
+    seed: int
+
+    @property
+    def sites(self) -> Mapping[str, Site]: ...
+
+    @property
+    def shops(self) -> Mapping[str, Shop]: ...
+
+    @property
+    def discovery(self) -> DiscoveryPlan: ...
+
+    def seller_ids(self) -> list[str]: ...
+
+    def sites_config(self, base_url: str) -> list[dict[str, Any]]: ...
 
 DIRECTORY_IDS: tuple[str, ...] = ("smmlist", "topsellers")
 PER_PAGE: dict[str, int] = {"smmlist": 12, "topsellers": 10}
@@ -58,7 +82,7 @@ class DiscoveryPlan:
         per_page = PER_PAGE[directory_id]
         return self.listings[directory_id][(page - 1) * per_page : page * per_page]
 
-    def truth(self, market: Market) -> dict[str, Any]:
+    def truth(self, market: MarketView) -> dict[str, Any]:
         """The ``discovery`` section of the ground truth."""
         sellers = market.seller_ids()
         in_config = [entry["id"] for entry in market.sites_config("http://x")]
@@ -100,15 +124,13 @@ class DiscoveryPlan:
         }
 
 
-def plan_discovery(market: Market) -> DiscoveryPlan:
+def plan_discovery(market: MarketView) -> DiscoveryPlan:
     """Decide the directories' listings and the partner links of a market."""
-    from simulator.market import _stream
-
     sellers = market.seller_ids()
     membership: dict[str, set[str]] = {}
     draws: dict[str, float] = {}
     for seller in sellers:
-        draw = _stream(market.seed, seller, "discovery").random()
+        draw = stream(market.seed, seller, "discovery").random()
         draws[seller] = draw
         if draw < 0.55:
             membership[seller] = {"smmlist", "topsellers"}
@@ -131,7 +153,7 @@ def plan_discovery(market: Market) -> DiscoveryPlan:
     listings = {
         "smmlist": sorted(
             (s for s in sellers if "smmlist" in membership[s]),
-            key=lambda s: (_stream(market.seed, s, "smmlist-score").random(), s),
+            key=lambda s: (stream(market.seed, s, "smmlist-score").random(), s),
         ),
         "topsellers": sorted(
             (s for s in sellers if "topsellers" in membership[s]),
@@ -150,13 +172,13 @@ def plan_discovery(market: Market) -> DiscoveryPlan:
     ]
     partners: dict[str, list[str]] = {}
     if len(sources) >= 1 and len(sellers) >= 2:
-        rng = _stream(market.seed, "partners")
+        rng = stream(market.seed, "partners")
         chosen_sources = rng.sample(sources, min(len(sources), max(2, len(sellers) // 8)))
         for seller in sellers:
             if membership[seller]:
                 continue
             choices = [s for s in chosen_sources if s != seller]
-            source = _stream(market.seed, seller, "partner-of").choice(choices)
+            source = stream(market.seed, seller, "partner-of").choice(choices)
             partners.setdefault(source, []).append(seller)
         for source in chosen_sources:
             extra = [s for s in sellers if s != source and s not in partners.get(source, [])]
@@ -169,13 +191,13 @@ def plan_discovery(market: Market) -> DiscoveryPlan:
 # --- rendering -------------------------------------------------------------------------------
 
 
-def seller_brand(market: Market, seller_id: str) -> str:
+def seller_brand(market: MarketView, seller_id: str) -> str:
     if seller_id in market.sites:
         return market.sites[seller_id].brand
     return market.shops[seller_id].brand
 
 
-def _seller_blurb(market: Market, seller_id: str) -> tuple[str, str]:
+def _seller_blurb(market: MarketView, seller_id: str) -> tuple[str, str]:
     """(kind label, one-line description) of a seller for a directory entry."""
     if seller_id in market.sites:
         site = market.sites[seller_id]
@@ -187,7 +209,7 @@ def _seller_blurb(market: Market, seller_id: str) -> tuple[str, str]:
     return "Shop", f"Buy {', '.join(platforms[:3]) or 'social'} packages, instant delivery"
 
 
-def partners_html(market: Market, seller_id: str, base_url: str) -> str:
+def partners_html(market: MarketView, seller_id: str, base_url: str) -> str:
     """The "Partners" block of a seller's landing page ("" when it has none)."""
     targets = market.discovery.partners.get(seller_id)
     if not targets:
@@ -201,7 +223,7 @@ def partners_html(market: Market, seller_id: str, base_url: str) -> str:
     return f'<div class="partners"><h4>Partners</h4><ul>{links}</ul></div>\n'
 
 
-def render_directory_page(market: Market, directory_id: str, page: int, base_url: str) -> str:
+def render_directory_page(market: MarketView, directory_id: str, page: int, base_url: str) -> str:
     """One page of a directory (call with ``market.lock`` held)."""
     plan = market.discovery
     base = base_url.rstrip("/")

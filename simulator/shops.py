@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from simulator import calibration as cal
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simulator.market import Service, Site
+    from simulator.model import Service, Site
 
 SHOP_KINDS: tuple[str, ...] = ("shopify", "woocommerce", "jsonld", "cards", "spa")
 SHOP_PLAN: tuple[str, ...] = (
