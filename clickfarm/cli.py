@@ -216,6 +216,9 @@ def report_prices(
     pricing: Annotated[Pricing, typer.Option(
         help="per_1000: panel rates; package: retail packages (price / size x 1000)")] = Pricing.per_1000,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    dedupe_resellers: Annotated[bool, typer.Option(
+        "--dedupe-resellers", help="count a service resold along a chain once (stored links, "
+        "see `report resellers`)")] = False,
     database_url: DatabaseOption = None,
 ) -> None:
     """Price index: median, quartiles, min, max and sellers in USD per 1000, by platform × metric."""
@@ -228,7 +231,9 @@ def report_prices(
         fail(f"--from {start} is after --to {end}")
     engine = open_database(database_url)
     rows = price_index(engine, start=start, end=end, platform=platform, metric=metric,
-                       pricing=pricing.value)
+                       pricing=pricing.value, dedupe_resellers=dedupe_resellers)
+    method = METHOD + ("; resold copies counted once (reseller links)" if dedupe_resellers
+                       else "")
     if not rows:
         covered = observed_range(engine)
         err_console.print(f"no {pricing.value} prices observed from {start} to {end}" + (
@@ -236,7 +241,7 @@ def report_prices(
             else "; the database holds no prices yet (run `clickfarm crawl` first)"))
     if output_format is OutputFormat.json:
         print(to_json(rows, start=start, end=end, unit="USD per 1000", pricing=pricing.value,
-                      method=METHOD))
+                      method=method))
     elif output_format is OutputFormat.csv:
         sys.stdout.write(to_csv(rows))
     else:
@@ -245,7 +250,7 @@ def report_prices(
                     ["platform", "metric", "median", "q1", "q3", "min", "max", "offers", "sellers"],
                     [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                       money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows],
-                    caption=f"method: {METHOD}", text_columns=2)
+                    caption=f"method: {method}", text_columns=2)
 
 
 # -- simulator and demo ----------------------------------------------------------------------
@@ -334,6 +339,7 @@ def db_counts(database_url: DatabaseOption = None) -> None:
 
 # Commands that live in their own modules register themselves on ``app`` when imported.
 from clickfarm import cli_alerts, cli_discovery, cli_service  # noqa: E402, F401
+from clickfarm import cli_resellers  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()
