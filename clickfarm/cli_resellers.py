@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,7 +27,7 @@ def report_resellers(
         "--min-confidence", min=0.0, max=1.0, help="links with at least this confidence")] = 0.5,
     refresh: Annotated[bool, typer.Option(
         "--refresh", help="recompute the links from the stored prices first")] = False,
-    at: Annotated[Optional[str], typer.Option(
+    at: Annotated[str | None, typer.Option(
         "--at", help="with --refresh: look from this UTC time (default: the last crawl)")] = None,
     database_url: DatabaseOption = None,
 ) -> None:

@@ -107,9 +107,31 @@ def normalize_name(name: str) -> str:
     return _NOT_WORD.sub(" ", text).strip()
 
 
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?[km]?$")
+
+
+def normalized_similarity(first: str, second: str) -> float:
+    """Similarity (0-100) of two normalized names: rapidfuzz ``token_sort_ratio``, less 15 when
+    their numbers differ (``900 per hour`` vs ``100 per hour``) and 5 per word swapped for
+    another (``BRAZIL`` vs ``CHILE``): a reseller copies names, it does not edit them, while
+    one panel's variants of a service differ in exactly such tokens."""
+    score = float(fuzz.token_sort_ratio(first, second))
+    if score == 100.0 or score == 0.0:
+        return score
+    tokens_first, tokens_second = first.split(), second.split()
+    numbers_first = sorted(t for t in tokens_first if _NUMBER.match(t))
+    numbers_second = sorted(t for t in tokens_second if _NUMBER.match(t))
+    if numbers_first != numbers_second:
+        score -= 15.0
+    words_first = {t for t in tokens_first if not _NUMBER.match(t)}
+    words_second = {t for t in tokens_second if not _NUMBER.match(t)}
+    swapped = min(len(words_first - words_second), len(words_second - words_first))
+    return max(0.0, score - 5.0 * swapped)
+
+
 def name_similarity(first: str, second: str) -> float:
-    """rapidfuzz ``token_sort_ratio`` (0-100) of the normalized names."""
-    return float(fuzz.token_sort_ratio(normalize_name(first), normalize_name(second)))
+    """:func:`normalized_similarity` of the normalized names (0-100)."""
+    return normalized_similarity(normalize_name(first), normalize_name(second))
 
 
 # -- data ----------------------------------------------------------------------------------------
@@ -145,6 +167,7 @@ class _Offer:
     usd: float
     price_exponent: int
     daily: dict[date, float]
+    ids: frozenset[str]
 
 
 @dataclass(slots=True)
@@ -219,7 +242,7 @@ def _load_offers(engine: Engine, at: datetime, window_days: int) -> list[_Offer]
             limits=(current.min_quantity, current.max_quantity),
             usd=float(current.usd_per_1000),
             price_exponent=int(price.normalize().as_tuple().exponent) if price else 0,
-            daily=daily))
+            daily=daily, ids=name_ids(current.name)))
     return result
 
 
@@ -244,6 +267,14 @@ def _daily_ratio(reseller: _Offer, upstream: _Offer) -> tuple[float, float | Non
     return median, cv, len(ratios)
 
 
+def _reversed(candidate: _Candidate) -> _Candidate:
+    ratio, cv, days = _daily_ratio(candidate.upstream, candidate.reseller)
+    return _Candidate(reseller=candidate.upstream, upstream=candidate.reseller,
+                      similarity=candidate.similarity, limits=candidate.limits, ratio=ratio,
+                      ratio_cv=cv, days=days,
+                      ids_match=candidate.reseller.site_offer_id in candidate.upstream.ids)
+
+
 def _candidates(offers: list[_Offer]) -> list[_Candidate]:
     blocks: dict[tuple[Any, ...], list[_Offer]] = defaultdict(list)
     for offer in offers:
@@ -256,11 +287,14 @@ def _candidates(offers: list[_Offer]) -> list[_Candidate]:
         for index, offer in enumerate(members):
             # Each unordered pair once: compare with the members after this one.
             later = names[index + 1:]
-            for _, score, position in process.extract(
+            for _, _, position in process.extract(
                     offer.normalized, later, scorer=fuzz.token_sort_ratio,
                     score_cutoff=NAME_THRESHOLD, limit=None):
                 other = members[index + 1 + position]
                 if other.site_id == offer.site_id:
+                    continue
+                score = normalized_similarity(offer.normalized, other.normalized)
+                if score < NAME_THRESHOLD:
                     continue
                 reseller, upstream = (offer, other) if offer.usd >= other.usd else (other, offer)
                 ratio, cv, days = _daily_ratio(reseller, upstream)
@@ -268,11 +302,10 @@ def _candidates(offers: list[_Offer]) -> list[_Candidate]:
                     reseller, upstream = upstream, reseller
                     ratio, cv, days = _daily_ratio(reseller, upstream)
                 limits = "equal" if reseller.limits == upstream.limits else "scaled"
-                ids = name_ids(reseller.name)
                 candidates.append(_Candidate(
                     reseller=reseller, upstream=upstream, similarity=float(score),
                     limits=limits, ratio=ratio, ratio_cv=cv, days=days,
-                    ids_match=upstream.site_offer_id in ids))
+                    ids_match=upstream.site_offer_id in reseller.ids))
     return candidates
 
 
@@ -280,37 +313,88 @@ def _candidates(offers: list[_Offer]) -> list[_Candidate]:
 
 @dataclass(frozen=True, slots=True)
 class _PairMarkup:
+    reseller_site: str
+    upstream_site: str
     log_markup: float
+    """log(reseller USD/1000 / upstream USD/1000) at the centre of the cluster."""
     support: int
     candidates: int
+    direction_by: str
+    """What says which side resells: ``ids``, ``price`` or ``coverage``."""
 
 
-def _pair_markups(candidates: list[_Candidate]) -> dict[tuple[str, str], _PairMarkup]:
-    """Per (reseller site, upstream site): the densest markup (log ratio) among its candidates
-    and how many candidates sit there."""
-    by_pair: dict[tuple[str, str], list[float]] = defaultdict(list)
+def _copies(copy: _Offer, source: _Offer) -> bool:
+    """The name of ``copy`` carries the id of ``source`` but not its own."""
+    return source.site_offer_id in copy.ids and copy.site_offer_id not in copy.ids
+
+
+def _pair_markups(candidates: list[_Candidate],
+                  catalogue_sizes: dict[str, int]) -> dict[frozenset[str], _PairMarkup]:
+    """Per unordered site pair: the densest markup among its candidates, how many candidates sit
+    there, and which side is the reseller. The side is read from, in order: upstream ids the
+    reseller's names carry (``1078 - ...`` copied from service 1078); the price (the reseller is
+    dearer, by at least ×1.05); the share of each catalogue that the pair covers (a reseller
+    copies a large part of its upstream, the upstream sells much more than one reseller's copy)
+    when the price cannot tell (USD values of panels in other currencies are distorted by the
+    panels' own exchange rates)."""
+    by_pair: dict[tuple[str, str], list[tuple[float, _Candidate]]] = defaultdict(list)
     for candidate in candidates:
         if candidate.ratio_cv is not None and candidate.ratio_cv > MAX_STEADY_CV:
             continue
-        by_pair[(candidate.reseller.site_id, candidate.upstream.site_id)].append(
-            math.log(candidate.ratio))
+        first, second = sorted((candidate.reseller.site_id, candidate.upstream.site_id))
+        signed = math.log(candidate.ratio)
+        # log(first / second): positive when the first site is the dearer one.
+        by_pair[(first, second)].append(
+            (signed if candidate.reseller.site_id == first else -signed, candidate))
     result = {}
-    for pair, logs in by_pair.items():
-        logs.sort()
-        best_count, best_center = 0, 0.0
+    for (first, second), entries in by_pair.items():
+        entries.sort(key=lambda entry: entry[0])
+        logs = [value for value, _ in entries]
+        best_low, best_high = 0, 0
         for value in logs:
             low = bisect_left(logs, value - _PAIR_BANDWIDTH)
             high = bisect_right(logs, value + _PAIR_BANDWIDTH)
-            if high - low > best_count:
-                best_count, best_center = high - low, statistics.median(logs[low:high])
-        result[pair] = _PairMarkup(best_center, best_count, len(logs))
+            if high - low > best_high - best_low:
+                best_low, best_high = low, high
+        center = statistics.median(logs[best_low:best_high])
+        cluster = [candidate for _, candidate in entries[best_low:best_high]]
+        votes = {first: 0, second: 0}
+        covered: dict[str, set[int]] = {first: set(), second: set()}
+        for candidate in cluster:
+            for copy, source in ((candidate.reseller, candidate.upstream),
+                                 (candidate.upstream, candidate.reseller)):
+                if _copies(copy, source):
+                    votes[copy.site_id] += 1
+            covered[candidate.reseller.site_id].add(candidate.reseller.offer_id)
+            covered[candidate.upstream.site_id].add(candidate.upstream.offer_id)
+        share = {site: len(covered[site]) / max(1, catalogue_sizes.get(site, 1))
+                 for site in (first, second)}
+        by_share = first if share[first] >= share[second] else second
+        clear_share = max(share.values()) >= 1.5 * min(share.values())
+        dearer = first if center > 0 else second
+        if max(votes.values()) >= 3 and max(votes.values()) >= 3 * min(votes.values()):
+            reseller, direction_by = max(votes, key=lambda site: votes[site]), "ids"
+        elif abs(center) >= math.log(MARKUP_BAND[0]):
+            reseller, direction_by = dearer, "price"
+            if clear_share and by_share != dearer and share[by_share] >= 0.6:
+                reseller, direction_by = by_share, "coverage"
+        elif clear_share:
+            reseller, direction_by = by_share, "coverage"
+        else:
+            continue
+        upstream = second if reseller == first else first
+        log_markup = center if reseller == first else -center
+        result[frozenset((first, second))] = _PairMarkup(
+            reseller, upstream, log_markup, len(cluster), len(entries), direction_by)
     return result
 
 
 def _pair_score(markup: _PairMarkup, min_pair_support: int) -> float:
     """0 to 1: how surely a site pair is a reseller chain."""
     ratio = math.exp(markup.log_markup)
-    if not MARKUP_BAND[0] <= ratio <= MARKUP_BAND[1] or markup.support < min_pair_support:
+    # A side read from ids or coverage may look cheaper in USD (the panels' own FX rates).
+    low = MARKUP_BAND[0] if markup.direction_by == "price" else 1 / 1.5
+    if not low <= ratio <= MARKUP_BAND[1] or markup.support < min_pair_support:
         return 0.0
     share = markup.support / markup.candidates
     if share < 0.25:
@@ -347,29 +431,48 @@ def link_resellers(engine: Engine, *, at: datetime | None = None,
     elif at.tzinfo is None:
         raise ValueError("at must be timezone-aware (UTC)")
     offers = _load_offers(engine, at, window_days)
+    catalogue_sizes: dict[str, int] = defaultdict(int)
+    for offer in offers:
+        catalogue_sizes[offer.site_id] += 1
     candidates = _candidates(offers)
-    markups = _pair_markups(candidates)
-    best: dict[int, tuple[float, _Candidate, _PairMarkup]] = {}
+    markups = _pair_markups(candidates, catalogue_sizes)
+    qualified: list[tuple[float, _Candidate, _PairMarkup]] = []
     for candidate in candidates:
-        pair = (candidate.reseller.site_id, candidate.upstream.site_id)
-        markup = markups.get(pair)
+        markup = markups.get(frozenset((candidate.reseller.site_id, candidate.upstream.site_id)))
         if markup is None:
             continue
         pair_score = _pair_score(markup, min_pair_support)
         if pair_score == 0.0:
             continue
+        if candidate.reseller.site_id != markup.reseller_site:
+            candidate = _reversed(candidate)
         tolerance = _PAIR_BANDWIDTH + _rounding_tolerance(candidate.reseller)
         if abs(math.log(candidate.ratio) - markup.log_markup) > tolerance:
             continue
         if candidate.ratio_cv is not None and candidate.ratio_cv > MAX_STEADY_CV:
             continue
         confidence = pair_score * _offer_score(candidate)
-        if confidence < min_confidence:
+        if confidence >= min_confidence:
+            qualified.append((confidence, candidate, markup))
+    # Within a site pair, offers pair one to one, best names first: a panel's variants of one
+    # service (countries, speeds) have the same limits and price and near-equal names.
+    qualified.sort(key=lambda item: (-item[1].similarity, -item[0],
+                                     abs(math.log(item[1].ratio) - item[2].log_markup)))
+    taken: set[tuple[int, str]] = set()
+    best: dict[int, tuple[float, _Candidate, _PairMarkup]] = {}
+    reseller_sites = {markup.reseller_site for markup in markups.values()
+                      if _pair_score(markup, min_pair_support) > 0.0}
+    for confidence, candidate, markup in qualified:
+        reseller_key = (candidate.reseller.offer_id, candidate.upstream.site_id)
+        upstream_key = (candidate.upstream.offer_id, candidate.reseller.site_id)
+        if reseller_key in taken or upstream_key in taken:
             continue
+        taken.update((reseller_key, upstream_key))
         kept = best.get(candidate.reseller.offer_id)
-        # The cheapest qualifying upstream is the root of the chain; ties go to confidence.
-        if kept is None or (candidate.upstream.usd, -confidence) < (kept[1].upstream.usd,
-                                                                    -kept[0]):
+        # Across upstream sites: a site that resells others is not a root; then the cheapest.
+        rank = (candidate.upstream.site_id in reseller_sites, candidate.upstream.usd, -confidence)
+        if kept is None or rank < (kept[1].upstream.site_id in reseller_sites,
+                                   kept[1].upstream.usd, -kept[0]):
             best[candidate.reseller.offer_id] = (confidence, candidate, markup)
     links = []
     for confidence, candidate, markup in best.values():
@@ -387,11 +490,11 @@ def link_resellers(engine: Engine, *, at: datetime | None = None,
                 "days_compared": candidate.days,
                 "upstream_id_in_name": candidate.ids_match,
                 "pair_markup": round(math.exp(markup.log_markup), 4),
+                "direction_by": markup.direction_by,
                 "pair_support": markup.support,
                 "pair_candidates": markup.candidates,
                 "at": at.isoformat(),
             }))
-    # Links whose upstream offer is itself linked point one step further: the root.
     links.sort(key=lambda link: (link.reseller_site_id, link.reseller_offer_id))
     return links
 
