@@ -1,0 +1,408 @@
+"""Market size: end-customer orders and spend over a date range, with low / central / high.
+
+Method, step by step (each step's own docstring says more):
+
+1. **Counters** (:mod:`estimates.counters`): orders per day per seller from the accepted
+   differences of its public orders counter; implausible differences are rejected with a reason,
+   and a counter out of line with its catalogue across sellers is rejected whole.
+2. **Double counting** (reseller chains, :mod:`estimates.resellers`): a panel's counter also
+   counts the orders its resellers forwarded to it. A panel's *own* (end-customer) orders are its
+   counter rate less, for each linked reseller, that reseller's own orders times the share of its
+   catalogue linked to the panel. Retail shops are not linked offer by offer (they rename
+   services); their orders are taken out of the counted panels in proportion: the shops' orders
+   times the share of all panel orders that counters observe.
+3. **Sellers without a usable counter** are imputed from sellers with one: a log-log regression
+   of own orders per day on the number of listed offers (numpy least squares), fitted on the
+   sellers whose counter was accepted; a seller's central value is the regression's mean
+   (log-normal: exp(a + b log n + s^2 / 2)). This part is reported apart from the observed one.
+4. **Order value** (:mod:`estimates.order_value`): each seller's average order value from its
+   listed prices and an order-size model, low / central / high.
+5. **Unseen sellers** (:mod:`estimates.sellers`): capture-recapture over discovery sources
+   gives the unseen count; each unseen seller is valued like the seen sellers that only one
+   source lists (the seen sellers most like the unseen: small and hard to find); the low bound
+   uses the lower half of those sellers, the high bound the mean of all seen sellers.
+6. **Intervals**: the low / high of the model (order-size shape, imputation spread, unseen count)
+   are combined with a bootstrap over sellers (scipy.stats.bootstrap, percentile, 90 %, seeded):
+   low = model low x min(1, bootstrap 5 % / central), high = model high x max(1, bootstrap
+   95 % / central).
+
+Inputs: :class:`estimates.data.MarketData` (counters, offers, discovery sources) and the reseller
+links. Pure: nothing is read but the arguments.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from estimates.counters import CounterOrders, catalogue_outliers, orders_from_counter, rate_in_range
+from estimates.data import MarketData
+from estimates.order_value import ListedOffer, offer_weight, order_value
+from estimates.sellers import SellerCount, count_sellers
+from estimates.types import Estimate, ordered
+
+BOOTSTRAP_RESAMPLES = 400
+BOOTSTRAP_SEED = 20261202
+IMPUTATION_Z = 1.2816
+"""Per-seller imputation bounds: the 10 % and 90 % points of the fitted log-normal."""
+
+METHOD = (
+    "orders: differences of public orders counters (resets, frozen counters, jumps against the "
+    "seller's history (robust z > 3.5 on log orders/day) and counters out of line with their "
+    "catalogue across sellers rejected); a panel's own orders = its counter less its linked "
+    "resellers' own orders (share of their catalogue linked to it) and, in proportion, retail "
+    "shops' orders; sellers without a usable counter imputed by a log-log regression of orders "
+    "per day on listed offers; revenue = orders x average order value from listed prices and a "
+    "typical-order-size model (bounds: x0.3 and x4 the typical size); unseen sellers counted by "
+    "capture-recapture over discovery sources (Chapman for two, log-linear Poisson GLM with "
+    "AIC-chosen pairwise dependence for three or more, per seller-size stratum) and valued like "
+    "the sellers one source lists; interval = model bounds widened by a seeded percentile "
+    "bootstrap over sellers (90 %)"
+)
+ASSUMPTIONS = (
+    "counters count completed orders, one per order, including orders forwarded by resellers",
+    "resellers forward every order of a linked service to its upstream",
+    "sellers without a usable counter sell like counted sellers of the same catalogue size",
+    "unseen sellers sell like the seen sellers listed by only one source",
+    "capture-recapture assumes a closed population; sellers that are hard to find by every "
+    "source bias the seller count low (the high bound is widened by 15 % for it)",
+    "market size is end-customer spend: resellers' payments to their upstream are not counted",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SellerEstimate:
+    """One seen seller's own end-customer orders and revenue over the range."""
+
+    site_id: str
+    kind: str
+    """``panel`` (priced per 1000) or ``shop`` (retail packages)."""
+    method: str
+    """``counter``, ``counter less forwarded orders`` or ``imputed``."""
+    counter_reason: str | None
+    offers: int
+    orders_per_day: Estimate
+    order_value: Estimate
+    revenue: Estimate
+    platform_value_share: dict[str, float]
+    platform_order_share: dict[str, float]
+    listed_by: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketEstimate:
+    start: datetime
+    end: datetime
+    revenue: Estimate
+    revenue_observed: Estimate
+    revenue_imputed: Estimate
+    revenue_unseen: Estimate
+    orders: Estimate
+    sellers: SellerCount
+    by_platform: dict[str, Estimate]
+    sellers_detail: tuple[SellerEstimate, ...]
+    counters: dict[str, CounterOrders]
+    method: str = METHOD
+    assumptions: tuple[str, ...] = ASSUMPTIONS
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _kind(offers: list[ListedOffer]) -> str:
+    packages = sum(offer.pricing == "package" for offer in offers)
+    return "shop" if packages * 2 > len(offers) else "panel"
+
+
+def _platform_shares(offers: list[ListedOffer], value: float) -> tuple[dict[str, float],
+                                                                        dict[str, float]]:
+    orders: dict[str, float] = defaultdict(float)
+    spend: dict[str, float] = defaultdict(float)
+    for offer in offers:
+        if offer.usd_per_1000 <= 0:
+            continue
+        weight = offer_weight(offer.usd_per_1000)
+        platform = offer.platform or "other"
+        orders[platform] += weight
+        spend[platform] += weight * (offer.package_usd if offer.pricing == "package"
+                                     else offer.usd_per_1000)
+    total_orders, total_spend = sum(orders.values()), sum(spend.values())
+    if not total_orders or not total_spend:
+        return {}, {}
+    return ({p: v / total_spend for p, v in spend.items()},
+            {p: v / total_orders for p, v in orders.items()})
+
+
+def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int]
+                   ) -> tuple[float, float, float]:
+    """(a, b, s): log(orders/day) = a + b log(offers), residual standard deviation s.
+
+    Least squares (numpy.polyfit) when at least 4 sellers with different catalogue sizes have a
+    rate; otherwise b = 0 (the mean log rate). ``b`` is kept in [0, 1.5]: volume does not fall
+    with catalogue size, nor grow much faster than it."""
+    points = [(math.log(offers[s]), math.log(r)) for s, r in rates.items()
+              if r > 0 and offers.get(s, 0) > 0]
+    if not points:
+        raise ValueError("no seller with a usable counter to impute from")
+    x = np.array([p[0] for p in points])
+    y = np.array([p[1] for p in points])
+    if len(points) >= 4 and float(np.ptp(x)) > 0.5:
+        b, a = (float(v) for v in np.polyfit(x, y, 1))
+        b = min(max(b, 0.0), 1.5)
+        a = float(np.mean(y - b * x))
+    else:
+        a, b = float(np.mean(y)), 0.0
+    dof = max(len(points) - (2 if b else 1), 1)
+    s = float(np.sqrt(np.sum((y - a - b * x) ** 2) / dof)) if len(points) > 1 else 1.0
+    return a, b, max(s, 0.1)
+
+
+def _imputed(a: float, b: float, s: float, n_offers: int) -> Estimate:
+    mu = a + b * math.log(max(n_offers, 1))
+    return ordered(math.exp(mu - IMPUTATION_Z * s), math.exp(mu + s * s / 2),
+                   math.exp(mu + IMPUTATION_Z * s), "imputed")
+
+
+def link_shares(links: Iterable[tuple[str, str]], offers: Mapping[str, list[ListedOffer]]
+                ) -> dict[str, dict[str, float]]:
+    """reseller -> {upstream: share of the reseller's offers linked to that upstream}, from
+    (reseller site, upstream site) pairs, one pair per linked reseller offer."""
+    counted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for reseller, upstream in links:
+        if reseller != upstream:
+            counted[reseller][upstream] += 1
+    shares: dict[str, dict[str, float]] = {}
+    for reseller, upstreams in counted.items():
+        total = max(len(offers.get(reseller, ())), sum(upstreams.values()))
+        shares[reseller] = {u: n / total for u, n in upstreams.items()}
+    return shares
+
+
+def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
+                    platform: str | None = None, seed: int = BOOTSTRAP_SEED) -> MarketEstimate:
+    """The market estimate for ``data`` (see the module docstring).
+
+    ``links``: (reseller site, upstream site) per linked reseller offer (from
+    :func:`estimates.resellers.link_resellers`). ``platform``: restrict revenue and orders to
+    one platform (sellers are still counted whole).
+    """
+    days = data.days
+    notes: list[str] = []
+    counters = {site: orders_from_counter(site, readings)
+                for site, readings in data.readings.items()}
+    offer_counts = {site: len(offers) for site, offers in data.offers.items()}
+    values = {site: order_value(offers) for site, offers in data.offers.items()}
+    sellers = sorted(site for site in set(data.sites) | set(data.offers)
+                     if values.get(site) is not None)
+    kinds = {site: _kind(data.offers[site]) for site in sellers}
+    rates: dict[str, float] = {}
+    reasons: dict[str, str] = {}
+    for site in sellers:
+        counter = counters.get(site)
+        if counter is None:
+            reasons[site] = "no orders counter on the landing page"
+            continue
+        rate = rate_in_range(counter, data.start, data.end)
+        if rate is None:
+            reasons[site] = f"counter unusable: {counter.unusable_reason}"
+        else:
+            rates[site] = rate
+    for site, reason in catalogue_outliers(rates, offer_counts).items():
+        del rates[site]
+        reasons[site] = reason
+    shares = link_shares(links, data.offers)
+    upstreams_of = {r: u for r, u in shares.items() if r in kinds}
+    downstream: dict[str, dict[str, float]] = defaultdict(dict)
+    for reseller, ups in upstreams_of.items():
+        for upstream, share in ups.items():
+            downstream[upstream][reseller] = share
+    # Imputation model: fitted on counted panels whose counter holds no linked reseller's orders.
+    pure = {s: r for s, r in rates.items() if not downstream.get(s) and kinds[s] == "panel"}
+    if len(pure) < 3:
+        pure = {s: r for s, r in rates.items() if kinds[s] == "panel"} or dict(rates)
+    if not pure:
+        raise ValueError("no seller has a usable orders counter: the market cannot be sized")
+    a, b, s = fit_imputation(pure, offer_counts)
+    own: dict[str, Estimate] = {}
+    methods: dict[str, str] = {}
+    for site in sellers:
+        if site not in rates:
+            own[site] = _imputed(a, b, s, offer_counts[site])
+            methods[site] = "imputed"
+    # Resellers first (their own orders are taken out of their upstream's counter).
+    order = sorted(sellers, key=lambda site: (site not in upstreams_of, site))
+    for site in order:
+        if site not in rates:
+            continue
+        forwarded_low = forwarded_central = forwarded_high = 0.0
+        for reseller, share in downstream.get(site, {}).items():
+            reseller_own = own.get(reseller) or (
+                Estimate(rates[reseller], rates[reseller], rates[reseller])
+                if reseller in rates else None)
+            if reseller_own is None:
+                continue
+            forwarded_low += reseller_own.low * share
+            forwarded_central += reseller_own.central * share
+            forwarded_high += reseller_own.high * share
+        rate = rates[site]
+        if forwarded_central:
+            own[site] = ordered(max(rate - forwarded_high, 0.0), max(rate - forwarded_central, 0.0),
+                                max(rate - forwarded_low, 0.0), "counter less forwarded orders")
+            methods[site] = "counter less forwarded orders"
+        else:
+            own[site] = Estimate(rate, rate, rate, "counter")
+            methods[site] = "counter"
+    # Retail shops forward every order upstream; unlinked, they come out of counted panels pro rata.
+    shop_orders = sum(own[s].central for s in sellers if kinds[s] == "shop")
+    counted_panels = [s for s in sellers if s in rates and kinds[s] == "panel"]
+    panel_total = sum(own[s].central for s in sellers if kinds[s] == "panel")
+    if shop_orders and counted_panels and panel_total:
+        counted_share = sum(own[s].central for s in counted_panels) / panel_total
+        removed = shop_orders * counted_share
+        counted_total = sum(own[s].central for s in counted_panels)
+        factor = max(1 - removed / counted_total, 0.0) if counted_total else 1.0
+        for site in counted_panels:
+            own[site] = own[site].scaled(factor)
+        notes.append(f"retail shops' orders taken out of counted panels: x{factor:.3f}")
+    count = count_sellers(data.histories, seen=len(sellers), sizes=offer_counts)
+    details = []
+    for site in sellers:
+        value = values[site]
+        assert value is not None
+        value_share, order_share = _platform_shares(data.offers[site], value.central)
+        orders = own[site].scaled(days)
+        if platform is not None:
+            orders = orders.scaled(order_share.get(platform, 0.0))
+            value = value.scaled(value_share.get(platform, 0.0) / order_share[platform]
+                                 if order_share.get(platform) else 0.0)
+        revenue = ordered(orders.low * value.low, orders.central * value.central,
+                          orders.high * value.high, methods[site])
+        details.append(SellerEstimate(
+            site_id=site, kind=kinds[site], method=methods[site],
+            counter_reason=reasons.get(site), offers=offer_counts[site],
+            orders_per_day=own[site], order_value=value, revenue=revenue,
+            platform_value_share=value_share, platform_order_share=order_share,
+            listed_by=len(data.histories.get(site, ()))))
+    observed = _total(d.revenue for d in details if d.method != "imputed")
+    imputed = _total(d.revenue for d in details if d.method == "imputed")
+    seen_revenue = observed + imputed
+    seen_orders = _total(ordered(d.orders_per_day.low * days, d.orders_per_day.central * days,
+                                 d.orders_per_day.high * days) for d in details)
+    if platform is not None:
+        seen_orders = _total(d.orders_per_day.scaled(days * d.platform_order_share.get(
+            platform, 0.0)) for d in details)
+    unseen, unseen_orders = _unseen(details, count, days)
+    revenue = seen_revenue + unseen
+    orders = seen_orders + unseen_orders
+    ratio_low, ratio_high = _bootstrap_ratios([d.revenue.central for d in details], seed)
+    revenue = ordered(revenue.low * min(1.0, ratio_low), revenue.central,
+                      revenue.high * max(1.0, ratio_high))
+    orders = ordered(orders.low * min(1.0, ratio_low), orders.central,
+                     orders.high * max(1.0, ratio_high))
+    by_platform: dict[str, Estimate] = {}
+    if revenue.central > 0:
+        spend: dict[str, float] = defaultdict(float)
+        for d in details:
+            for p, share in d.platform_value_share.items():
+                spend[p] += d.revenue.central * share
+        seen_total = sum(spend.values())
+        for p, amount in sorted(spend.items()):
+            if platform is not None and p != platform:
+                continue
+            share = amount / seen_total if seen_total else 0.0
+            by_platform[p] = revenue.scaled(share)
+    return MarketEstimate(
+        start=data.start, end=data.end,
+        revenue=Estimate(revenue.low, revenue.central, revenue.high, METHOD, ASSUMPTIONS),
+        revenue_observed=observed, revenue_imputed=imputed, revenue_unseen=unseen,
+        orders=orders, sellers=count, by_platform=by_platform, sellers_detail=tuple(details),
+        counters=counters, notes=tuple(notes))
+
+
+def _total(estimates: Iterable[Estimate]) -> Estimate:
+    low = central = high = 0.0
+    for estimate in estimates:
+        low += estimate.low
+        central += estimate.central
+        high += estimate.high
+    return Estimate(low, central, high)
+
+
+def _unseen(details: list[SellerEstimate], count: SellerCount, days: float
+            ) -> tuple[Estimate, Estimate]:
+    """Unseen sellers' revenue and orders: the unseen count x a seen seller's figures."""
+    if count.unseen.high <= 0 or not details:
+        return Estimate(0.0, 0.0, 0.0), Estimate(0.0, 0.0, 0.0)
+    singles = [d for d in details if d.listed_by == 1] or details
+    single_revenue = sorted(d.revenue.central for d in singles)
+    lower_half = single_revenue[: max(1, len(single_revenue) // 2)]
+    revenue = ordered(count.unseen.low * float(np.mean(lower_half)) * 0.5,
+                      count.unseen.central * float(np.mean(single_revenue)),
+                      count.unseen.high * max(float(np.mean([d.revenue.high for d in details])),
+                                              float(np.mean([d.revenue.high for d in singles]))))
+    single_orders = [d.orders_per_day.central * days for d in singles]
+    orders = ordered(count.unseen.low * float(np.mean(single_orders)) * 0.5,
+                     count.unseen.central * float(np.mean(single_orders)),
+                     count.unseen.high * float(np.mean(
+                         [d.orders_per_day.high * days for d in details])))
+    return revenue, orders
+
+
+def _bootstrap_ratios(revenues: list[float], seed: int) -> tuple[float, float]:
+    """Seeded percentile bootstrap over sellers of the seen total: (5 %, 95 %) / central."""
+    from scipy.stats import bootstrap
+
+    values = np.array(revenues, dtype=float)
+    total = float(values.sum())
+    if len(values) < 3 or total <= 0:
+        return 1.0, 1.0
+    result = bootstrap((values,), np.sum, n_resamples=BOOTSTRAP_RESAMPLES,
+                       confidence_level=0.90, method="percentile",
+                       rng=np.random.default_rng(seed))
+    low, high = result.confidence_interval
+    return float(low) / total, float(high) / total
+
+
+def daily_series(estimate: MarketEstimate) -> list[dict[str, object]]:
+    """Orders and revenue per seller per day: the counter's accepted days at the seller's own
+    share of its counter; rejected days and imputed sellers at the seller's rate (flagged)."""
+    rows: list[dict[str, object]] = []
+    day = estimate.start
+    days = []
+    while day < estimate.end:
+        days.append(day)
+        day += timedelta(days=1)
+    for detail in estimate.sellers_detail:
+        counter = estimate.counters.get(detail.site_id)
+        value = detail.order_value
+        rate = detail.orders_per_day
+        own_share = 1.0
+        if counter is not None and detail.method != "imputed":
+            counted_rate = rate_in_range(counter, estimate.start, estimate.end) or 0.0
+            own_share = rate.central / counted_rate if counted_rate else 0.0
+        for day_start in days:
+            day_end = day_start + timedelta(days=1)
+            accepted: bool | None = None
+            reason = detail.counter_reason
+            orders = rate.central
+            method = detail.method
+            if counter is not None and counter.intervals:
+                covering = [i for i in counter.intervals if i.start < day_end and i.end > day_start]
+                if covering:
+                    accepted = all(i.accepted for i in covering)
+                    rejected = [i.reason for i in covering if not i.accepted and i.reason]
+                    reason = "; ".join(rejected) if rejected else detail.counter_reason
+                    if accepted and detail.method != "imputed":
+                        orders = float(np.mean([i.per_day for i in covering])) * own_share
+                if detail.method == "imputed" and accepted:
+                    accepted = False  # the counter as a whole was not used
+            rows.append({
+                "site_id": detail.site_id, "day": day_start.date(), "method": method,
+                "counter_accepted": accepted, "reason": reason, "orders": orders,
+                "revenue_low": orders * value.low, "revenue_central": orders * value.central,
+                "revenue_high": orders * value.high,
+            })
+    return rows

@@ -1,0 +1,127 @@
+"""Average order value (AOV) of a seller, in USD, from what it lists.
+
+Method (price x volume, Thomas et al. 2013, weighted by an order-size model as MARKET.md asks):
+
+- a per-1000 offer (panel rate ``r`` USD per 1000, limits ``min``..``max``) sells orders of a
+  *typical size* ``q``: the metric's usual order (``TYPICAL_UNITS``: 1000 followers, 5000 views,
+  20 comments, ...), capped so that a typical order costs at most ``TYPICAL_ORDER_MAX_USD``,
+  clipped to [min, max]; its order value is ``r x q / 1000 x SIZE_MEAN_FACTOR`` (the mean of a
+  right-skewed order-size distribution lies above its typical size);
+- a retail package offer (a tier of ``quantity`` units at a price) sells one package per order;
+  buyers favour the smaller tiers, so a product's order value is the median of its tier prices
+  (low: its cheapest tier; high: the mean of its tiers);
+- the seller's AOV is the mean over its offers weighted by how often an offer is assumed to be
+  bought: cheap services sell more (weight ``min(1, sqrt(10 / r))``, r in USD per 1000).
+
+Bounds: the order-size shape is not visible to a crawler (small retail orders, log-normal,
+bulk-heavy buyers), so the low AOV prices every per-1000 order at ``LOW_SIZE_FACTOR`` x the
+typical size and the high AOV at ``HIGH_SIZE_FACTOR`` x (each clipped to [min, max]).
+
+Inputs: the seller's offers in force (pricing, platform, metric, USD per 1000, min, max, package
+size and USD price).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from estimates.types import Estimate, ordered
+
+TYPICAL_UNITS: dict[str, int] = {
+    "followers": 1000, "likes": 500, "views": 5000, "plays": 5000, "traffic": 5000,
+    "impressions": 5000, "story_views": 1000, "comments": 20, "reviews": 10, "shares": 500,
+    "saves": 500, "subscribers": 300, "votes": 100, "listeners": 1000, "installs": 200,
+    "retweets": 200, "reposts": 200, "members": 1000, "downloads": 1000, "watch_time": 1000,
+}  # fmt: skip
+"""Usual order sizes by metric (the bundles sold to NATO StratCom's buyers and by retail
+shops: 1000 followers, 500 likes, 5000 views, 20 comments)."""
+DEFAULT_TYPICAL_UNITS = 1000
+TYPICAL_ORDER_MAX_USD = 40.0
+SIZE_MEAN_FACTOR = 1.6
+LOW_SIZE_FACTOR = 0.3
+HIGH_SIZE_FACTOR = 4.0
+ASSUMPTIONS = (
+    "order value: a typical order per metric (1000 followers, 500 likes, 5000 views, 20 "
+    f"comments...) costing at most ${TYPICAL_ORDER_MAX_USD:.0f}, clipped to the listed min/max, "
+    f"x{SIZE_MEAN_FACTOR} for a right-skewed size distribution; bounds price orders at "
+    f"x{LOW_SIZE_FACTOR} and x{HIGH_SIZE_FACTOR} the typical size",
+    "cheap services sell more: offer weight min(1, sqrt(10 / USD per 1000))",
+    "retail packages: one package per order, buyers favour the smaller tiers",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOffer:
+    """What the estimators need of one offer in force (USD amounts already converted)."""
+
+    site_id: str
+    offer_id: int
+    pricing: str
+    platform: str | None
+    metric: str | None
+    usd_per_1000: float
+    min_quantity: int | None = None
+    max_quantity: int | None = None
+    quantity: int | None = None
+    """Package size (retail packages)."""
+    product_key: str | None = None
+    """Offers of one retail product (its tiers) share a key."""
+
+    @property
+    def package_usd(self) -> float:
+        return self.usd_per_1000 * (self.quantity or 0) / 1000
+
+
+def _clip(value: float, low: int | None, high: int | None) -> float:
+    if low:
+        value = max(value, low)
+    if high:
+        value = min(value, high)
+    return value
+
+
+def _per_1000_values(offer: ListedOffer) -> tuple[float, float, float]:
+    rate = offer.usd_per_1000
+    typical = float(TYPICAL_UNITS.get(offer.metric or "", DEFAULT_TYPICAL_UNITS))
+    typical = min(typical, TYPICAL_ORDER_MAX_USD * 1000 / rate)
+    low, high = offer.min_quantity, offer.max_quantity
+    if low and high and low > high:
+        low, high = high, low
+    central = rate * _clip(typical, low, high) / 1000 * SIZE_MEAN_FACTOR
+    bottom = rate * _clip(typical * LOW_SIZE_FACTOR, low, high) / 1000
+    top = rate * _clip(typical * HIGH_SIZE_FACTOR, low, high) / 1000 * SIZE_MEAN_FACTOR
+    return bottom, central, top
+
+
+def offer_weight(usd_per_1000: float) -> float:
+    return min(1.0, math.sqrt(10.0 / max(usd_per_1000, 1e-6)))
+
+
+def order_value(offers: Iterable[ListedOffer]) -> Estimate | None:
+    """The seller's AOV in USD (see the module docstring); ``None`` without a priced offer."""
+    weighted: list[tuple[float, tuple[float, float, float]]] = []
+    products: dict[str, list[ListedOffer]] = {}
+    for offer in offers:
+        if offer.usd_per_1000 <= 0:
+            continue
+        if offer.pricing == "package":
+            if offer.quantity:
+                products.setdefault(offer.product_key or str(offer.offer_id), []).append(offer)
+            continue
+        weighted.append((offer_weight(offer.usd_per_1000), _per_1000_values(offer)))
+    for tiers in products.values():
+        prices = sorted(tier.package_usd for tier in tiers)
+        median = prices[len(prices) // 2] if len(prices) % 2 else (
+            (prices[len(prices) // 2 - 1] + prices[len(prices) // 2]) / 2)
+        mean_rate = sum(t.usd_per_1000 for t in tiers) / len(tiers)
+        weighted.append((offer_weight(mean_rate),
+                         (prices[0], median, sum(prices) / len(prices))))
+    if not weighted:
+        return None
+    total = sum(weight for weight, _ in weighted)
+    low, central, high = (sum(weight * values[k] for weight, values in weighted) / total
+                          for k in range(3))
+    return ordered(low, central, high, "weighted mean order value over listed offers",
+                   ASSUMPTIONS)
