@@ -398,6 +398,35 @@ class ResellerLink(SQLModel, table=True):
     first_computed_at: datetime = _timestamp()
     last_computed_at: datetime = _timestamp()
 
+
+class MarketDailyEstimate(SQLModel, table=True):
+    """One seller's estimated end-customer orders and revenue (USD) on one day.
+
+    Written by ``clickfarm report market-size`` from :mod:`estimates.market` (a new computation
+    replaces the rows of its days); ``method`` says where the orders came from (``counter``,
+    ``counter less forwarded orders``, ``imputed``) and ``counter_accepted`` whether that day's
+    counter difference was accepted (``NULL``: the seller shows no counter), ``reason`` why not.
+    """
+
+    __tablename__ = "market_daily_estimate"
+    __table_args__ = (
+        UniqueConstraint("site_id", "day", name="uq_market_daily_estimate_site_day"),
+        Index("ix_market_daily_estimate_day", "day"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _fk("site.id", type_=Text)
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    orders: Decimal = _money(nullable=False)
+    revenue_low: Decimal = _money(nullable=False)
+    revenue_central: Decimal = _money(nullable=False)
+    revenue_high: Decimal = _money(nullable=False)
+    method: str = _text(nullable=False)
+    counter_accepted: bool | None = _bool()
+    reason: str | None = _text()
+    computed_at: datetime = _timestamp()
+
+
 # SQLAlchemy Core handles of the tables, for the queries and bulk writes of the hot paths.
 site_table = Site.__table__
 run_table = CrawlRun.__table__
@@ -409,6 +438,7 @@ rejected_table = RejectedOffer.__table__
 discovery_table = SiteDiscovery.__table__
 alert_table = Alert.__table__
 reseller_link_table = ResellerLink.__table__
+market_daily_table = MarketDailyEstimate.__table__
 
 TABLE_NAMES = (
     "site",
@@ -421,6 +451,7 @@ TABLE_NAMES = (
     "site_discovery",
     "alert",
     "reseller_link",
+    "market_daily_estimate",
 )
 VIEW_NAMES = (
     "v_offer_current",
@@ -428,4 +459,6 @@ VIEW_NAMES = (
     "v_offer_changes",
     "v_run_summary",
     "v_counter_deltas",
+    "v_market_daily",
+    "v_market_daily_total",
 )
