@@ -340,6 +340,7 @@ def db_counts(database_url: DatabaseOption = None) -> None:
 # Commands that live in their own modules register themselves on ``app`` when imported.
 from clickfarm import cli_alerts, cli_discovery, cli_service  # noqa: E402, F401
 from clickfarm import cli_resellers  # noqa: E402, F401
+from clickfarm import cli_market  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()

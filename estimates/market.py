@@ -298,7 +298,8 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     revenue = seen_revenue + unseen
     orders = seen_orders + unseen_orders
     ratio_low, ratio_high = _bootstrap_ratios([d.revenue.central for d in details], seed)
-    revenue = ordered(revenue.low * min(1.0, ratio_low), revenue.central,
+    # the observed part is in the total whatever the bootstrap says of the rest
+    revenue = ordered(max(revenue.low * min(1.0, ratio_low), observed.low), revenue.central,
                       revenue.high * max(1.0, ratio_high))
     orders = ordered(orders.low * min(1.0, ratio_low), orders.central,
                      orders.high * max(1.0, ratio_high))
