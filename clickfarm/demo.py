@@ -81,9 +81,12 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     from clickfarm.config import load_config
     from crawlers.discovery.discover import discover
     from crawlers.runner import load_targets, run_crawls
+    from estimates.resellers import refresh_links
     from reports.changes import change_summary
     from reports.prices import METHOD, price_index
     from reports.render import money, print_table
+    from reports.resellers import METHOD as RESELLER_METHOD
+    from reports.resellers import site_chains
     from scheduler.health import after_run
     from simulator.market import Market
     from simulator.server import SimulatorServer
@@ -140,6 +143,8 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                                       f"(exit {result.returncode}):\n{result.stderr_tail}")
                 run_ids = [run_id for result in results for run_id in result.run_ids]
                 after_run(engine, run_ids=run_ids, config=config, now=now)
+                # The crawl day is over: reseller links are recomputed from the new prices.
+                refresh_links(engine, at=now)
                 price_rows_per_day.append(table_counts(engine)["offer_price_period"] - before)
                 if day_index == 0:
                     # Discovery once, after the first crawl: the sellers it finds are promoted
@@ -166,6 +171,11 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                 [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                   money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows[:15]],
                 caption=f"method: {METHOD}", text_columns=2)
+    chains = site_chains(engine)
+    print_table(console, f"reseller chains on {last_day} (upstream -> reseller)",
+                ["upstream", "reseller", "links", "markup"],
+                [[c.upstream_site_id, c.reseller_site_id, c.links, f"x{c.median_markup}"]
+                 for c in chains], caption=f"method: {RESELLER_METHOD}", text_columns=2)
     retail = price_index(engine, start=last_day, end=last_day, pricing="package")
     print_table(console, f"retail packages on {last_day}, USD per 1000 (top 10)",
                 ["platform", "metric", "median", "min", "max", "packages", "shops",
