@@ -22,10 +22,11 @@ from storage.db import get_engine, migrate
 from storage.repository import complete_run, start_run, upsert_site
 
 
-def build_panel_store(market: Market, database_url: str, *, days: int) -> Engine:
+def build_panel_store(market: Market, database: str | Engine, *, days: int) -> Engine:
     """Record ``days`` daily crawls of every panel's price list (day 0 included), advancing the
-    market one day between crawls; returns the migrated engine."""
-    engine = get_engine(database_url)
+    market one day between crawls, into ``database`` (a URL or an engine); returns the migrated
+    engine."""
+    engine = get_engine(database) if isinstance(database, str) else database
     migrate(engine)
     for day in range(days):
         if day:

@@ -27,13 +27,10 @@ from reports.resellers import root_offers, site_chains
 from simulator import Market
 from tests.reseller_store import build_panel_store
 
-SMMPANELS = Path(__file__).resolve().parents[1].parent.parent / "shared" / "data" / "smmpanels"
-if not SMMPANELS.is_dir():  # worktrees sit two levels below /work, the main repo one
-    SMMPANELS = Path("/work/shared/data/smmpanels")
 
-
-def _real_name(panel: str, day: str, service_id: str) -> str:
-    with gzip.open(SMMPANELS / "raw" / panel / f"{day}.csv.gz", "rt", errors="replace") as file:
+def _real_name(smmpanels_dir: Path, panel: str, day: str, service_id: str) -> str:
+    path = smmpanels_dir / "raw" / panel / f"{day}.csv.gz"
+    with gzip.open(path, "rt", errors="replace") as file:
         for record in csv.reader(file):
             if record[1] == service_id:
                 return record[2]
@@ -58,13 +55,15 @@ LOOK_ALIKES = [
 
 
 @pytest.mark.parametrize(("first", "second"), RESOLD)
-def test_resold_copies_of_real_lists_score_as_one_service(first, second) -> None:
-    assert name_similarity(_real_name(*first), _real_name(*second)) >= 95
+def test_resold_copies_of_real_lists_score_as_one_service(smmpanels_dir, first, second) -> None:
+    assert name_similarity(_real_name(smmpanels_dir, *first),
+                           _real_name(smmpanels_dir, *second)) >= 95
 
 
 @pytest.mark.parametrize(("first", "second"), LOOK_ALIKES)
-def test_real_look_alikes_score_below_copies(first, second) -> None:
-    assert name_similarity(_real_name(*first), _real_name(*second)) < 95
+def test_real_look_alikes_score_below_copies(smmpanels_dir, first, second) -> None:
+    assert name_similarity(_real_name(smmpanels_dir, *first),
+                           _real_name(smmpanels_dir, *second)) < 95
 
 
 @pytest.mark.parametrize(("raw", "normalized", "ids"), [
@@ -176,3 +175,26 @@ def test_report_resellers_cli(simulated_store) -> None:
     result = runner.invoke(app, ["report", "resellers", "--min-confidence", "1.5",
                                  "--database-url", database_url])
     assert result.exit_code != 0
+
+
+def test_links_are_the_same_on_sqlite_and_postgresql(db_engine) -> None:
+    """The whole path on each database: store, link, store the links, chains, dedupe."""
+    market = Market(seed=4, n_panels=10, n_shops=0)
+    build_panel_store(market, db_engine, days=3)
+    truth = market.ground_truth()
+    links = refresh_links(db_engine)
+    score = score_links(db_engine, links, truth, seed=4)
+    assert score.truth_pairs > 0 and score.precision >= 0.9 and score.recall >= 0.8, score
+    stored = {(link.reseller_offer_id, link.upstream_offer_id, link.price_ratio)
+              for link in stored_links(db_engine)}
+    assert stored == {(link.reseller_offer_id, link.upstream_offer_id, link.price_ratio)
+                      for link in links}
+    chains = site_chains(db_engine)
+    assert {(row.upstream_site_id, row.reseller_site_id) for row in chains} >= {
+        (entry["upstream"], entry["reseller"]) for entry in truth["reseller_links"]
+        if entry["service_map"]}
+    day = market.today
+    plain = sum(r.offers for r in price_index(db_engine, start=day, end=day))
+    deduped = sum(r.offers for r in price_index(db_engine, start=day, end=day,
+                                                dedupe_resellers=True))
+    assert plain - deduped == len(root_offers(db_engine))
