@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from benchmarks.reseller_links import score_links
@@ -20,11 +21,13 @@ from estimates.resellers import (
     name_similarity,
     normalize_name,
     refresh_links,
+    store_links,
     stored_links,
 )
 from reports.prices import price_index
 from reports.resellers import root_offers, site_chains
 from simulator import Market
+from storage.models import reseller_link_table
 from tests.reseller_store import build_panel_store
 
 
@@ -127,15 +130,11 @@ def test_stored_links_make_chains_with_the_true_markups(simulated_store) -> None
 def test_refresh_keeps_first_computed_at_and_replaces_the_set(simulated_store) -> None:
     _, _, engine, _ = simulated_store
     links = refresh_links(engine)
-    from storage.models import reseller_link_table as table
-    from sqlalchemy import select
-
+    table = reseller_link_table
     with engine.connect() as connection:
         first = dict(connection.execute(select(table.c.reseller_offer_id,
                                                table.c.first_computed_at)).all())
     later = datetime(2031, 1, 1, tzinfo=UTC)
-    from estimates.resellers import store_links
-
     store_links(engine, links[1:], computed_at=later)
     with engine.connect() as connection:
         rows = connection.execute(select(table.c.reseller_offer_id, table.c.first_computed_at,
