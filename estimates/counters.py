@@ -41,6 +41,10 @@ MIN_ACCEPTED = 2
 CATALOGUE_Z = 3.5
 """Robust z of log(orders per day per listed offer) across sellers above which a counter is out
 of line with its catalogue."""
+CATALOGUE_MIN_MAD = 0.35
+"""Floor of the MAD of log(orders per day per offer) across sellers: sellers' volumes are
+heavy-tailed, so a handful of similar sellers must not make an ordinary one an outlier (with
+the floor, only a counter about 6 times above the typical orders per offer is rejected)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +150,8 @@ def catalogue_outliers(rates: Mapping[str, float], offers: Mapping[str, int]) ->
     """Sellers whose counter is out of line with their catalogue, with the reason.
 
     Method: robust z-score of log(orders per day / listed offers) across the sellers with a
-    usable counter; above ``CATALOGUE_Z`` the counter is rejected as a whole (a steady
+    usable counter (MAD floored at ``CATALOGUE_MIN_MAD``); above ``CATALOGUE_Z`` the counter
+    is rejected as a whole (a steady
     multiplier inflates every difference alike, so only other sellers can show it). Needs at
     least 5 sellers; with fewer nothing is rejected.
     Inputs: orders per day per seller, listed offers per seller.
@@ -155,9 +160,9 @@ def catalogue_outliers(rates: Mapping[str, float], offers: Mapping[str, int]) ->
     if len(sites) < 5:
         return {}
     values = np.array([math.log(rates[site] / offers[site]) for site in sites])
-    z = _robust_z(values, values)
-    if z is None:
-        return {}
+    median = float(np.median(values))
+    mad = max(float(np.median(np.abs(values - median))), CATALOGUE_MIN_MAD)
+    z = 0.6745 * (values - median) / mad
     return {site: (f"out of line with the catalogue: {rates[site]:.0f} orders/day for "
                    f"{offers[site]} offers (robust z {score:+.1f} across sellers)")
             for site, score in zip(sites, z.tolist(), strict=True) if score > CATALOGUE_Z}
