@@ -73,14 +73,22 @@ def score_links(engine: Engine, links: list[Link], truth: dict[str, Any], *,
                      same_root=siblings)
 
 
-def measure(seed: int, *, panels: int, days: int, workdir: Path) -> LinkScore:
+def measure(seed: int, *, panels: int, days: int,
+            workdir: Path) -> tuple[LinkScore, int, float, float]:
+    """The score, the offers stored, the seconds to build the store and to link."""
     from simulator import Market
+    from storage.repository import table_counts
     from tests.reseller_store import build_panel_store
 
     market = Market(seed=seed, n_panels=panels, n_shops=0)
+    started = time.perf_counter()
     engine = build_panel_store(market, f"sqlite:///{workdir / f'links-{seed}.db'}", days=days)
+    built = time.perf_counter()
     try:
-        return score_links(engine, link_resellers(engine), market.ground_truth(), seed=seed)
+        links = link_resellers(engine)
+        linked = time.perf_counter()
+        score = score_links(engine, links, market.ground_truth(), seed=seed)
+        return score, table_counts(engine)["offer"], built - started, linked - built
     finally:
         engine.dispose()
 
@@ -91,16 +99,16 @@ def main() -> None:
     parser.add_argument("--panels", type=int, default=20)
     parser.add_argument("--days", type=int, default=14)
     options = parser.parse_args()
-    print(f"{'seed':>5} {'links':>6} {'right':>6} {'truth':>6} {'found':>6} "
-          f"{'precision':>9} {'recall':>7} {'siblings':>8} {'seconds':>7}")
+    print(f"{'seed':>5} {'offers':>7} {'links':>6} {'right':>6} {'truth':>6} {'found':>6} "
+          f"{'precision':>9} {'recall':>7} {'siblings':>8} {'build s':>7} {'link s':>6}")
     with tempfile.TemporaryDirectory() as directory:
         for seed in options.seeds:
-            started = time.perf_counter()
-            score = measure(seed, panels=options.panels, days=options.days,
-                            workdir=Path(directory))
-            print(f"{seed:>5} {score.predicted:>6} {score.correct:>6} {score.truth_pairs:>6} "
-                  f"{score.found:>6} {score.precision:>9.3f} {score.recall:>7.3f} "
-                  f"{score.same_root:>8} {time.perf_counter() - started:>7.1f}")
+            score, offers, build_seconds, link_seconds = measure(
+                seed, panels=options.panels, days=options.days, workdir=Path(directory))
+            print(f"{seed:>5} {offers:>7} {score.predicted:>6} {score.correct:>6} "
+                  f"{score.truth_pairs:>6} {score.found:>6} {score.precision:>9.3f} "
+                  f"{score.recall:>7.3f} {score.same_root:>8} {build_seconds:>7.1f} "
+                  f"{link_seconds:>6.2f}")
 
 
 if __name__ == "__main__":

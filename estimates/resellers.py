@@ -8,7 +8,7 @@ Method (every input comes from the database: ``offer`` and ``offer_price_period`
    compared, so the work grows with block sizes, not with the square of the catalogue.
 2. Name similarity: rapidfuzz ``token_sort_ratio`` of the normalized names (NFKC, case folded,
    emoji and symbols removed, upstream id markers such as ``ID1078 -``, ``[ID: 1078]``,
-   ``#9`` removed, brackets opened): resellers keep the upstream's names, often with its id.
+   ``1078 -`` removed, brackets opened): resellers keep the upstream's names, often with its id.
 3. Price ratio: the reseller side is the dearer one; the USD/1000 ratio is sampled once per day
    over the last ``window_days`` on which both offers were priced; its median is the markup and
    its coefficient of variation (CV) says whether the two prices move together.
@@ -28,7 +28,9 @@ upstream id in the name, ratio stability over days).
 Assumptions: a reseller prices every copied service at one markup over its upstream (in USD,
 up to exchange-rate noise and the rounding of the reseller's price); resellers are dearer than
 their upstream; unobserved upstreams are not inferred (two resellers of an uncrawled panel are
-linked to each other, the cheaper one standing in as upstream). Retail packages are not linked
+linked to each other, the cheaper one standing in as upstream, unless the would-be upstream's
+names carry the uncrawled upstream's ids, which marks it as a copy too; a reseller of a reseller
+is linked to the root only when the root is crawled). Retail packages are not linked
 (shops rename services; see the closing note of issue 8).
 """
 
@@ -76,7 +78,6 @@ _ID_MARKERS = re.compile(
     | \(\s*id\s*[:#.]?\s*(?P<b>\d+)\s*\)            # (ID 1078)
     | ^\s*id\s*[:#.]?\s*(?P<c>\d+)\s*[-–—|:.)]?     # ID1078 - / ID 1211-
     | ^\s*(?P<d>\d+)\s*[-–—|:.)]\s+                 # 1078 -  (a leading upstream id)
-    | \#\s*(?P<e>\d+)\b                             # #9
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -84,7 +85,8 @@ _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
 def name_ids(name: str) -> frozenset[str]:
-    """Service ids written into a name (``ID1078 - ...``, ``[ID: 1078]``, ``#9``), as text."""
+    """Service ids written into a name (``ID1078 - ...``, ``[ID: 1078]``, ``1078 - ...``), as
+    text. (``[#9]`` is a tag that tells a panel's variants apart, not an id: it stays.)"""
     text = unicodedata.normalize("NFKC", name)
     return frozenset(next(value for value in match.groupdict().values() if value)
                      for match in _ID_MARKERS.finditer(text))
@@ -359,12 +361,15 @@ def _pair_markups(candidates: list[_Candidate],
         center = statistics.median(logs[best_low:best_high])
         cluster = [candidate for _, candidate in entries[best_low:best_high]]
         votes = {first: 0, second: 0}
+        foreign = {first: 0, second: 0}
         covered: dict[str, set[int]] = {first: set(), second: set()}
         for candidate in cluster:
             for copy, source in ((candidate.reseller, candidate.upstream),
                                  (candidate.upstream, candidate.reseller)):
                 if _copies(copy, source):
                     votes[copy.site_id] += 1
+                elif copy.ids and not copy.ids & {copy.site_offer_id, source.site_offer_id}:
+                    foreign[copy.site_id] += 1
             covered[candidate.reseller.site_id].add(candidate.reseller.offer_id)
             covered[candidate.upstream.site_id].add(candidate.upstream.offer_id)
         share = {site: len(covered[site]) / max(1, catalogue_sizes.get(site, 1))
@@ -383,6 +388,11 @@ def _pair_markups(candidates: list[_Candidate],
         else:
             continue
         upstream = second if reseller == first else first
+        if foreign[upstream] >= max(3, len(cluster) // 2):
+            # The would-be upstream's names carry a third site's ids: it copies a site that is
+            # not in the database, and so may the other side (two resellers of one uncrawled
+            # upstream). Neither is the other's upstream for counters and orders: no chain.
+            continue
         log_markup = center if reseller == first else -center
         result[frozenset((first, second))] = _PairMarkup(
             reseller, upstream, log_markup, len(cluster), len(entries), direction_by)

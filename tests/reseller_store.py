@@ -22,10 +22,11 @@ from storage.db import get_engine, migrate
 from storage.repository import complete_run, start_run, upsert_site
 
 
-def build_panel_store(market: Market, database: str | Engine, *, days: int) -> Engine:
+def build_panel_store(market: Market, database: str | Engine, *, days: int,
+                      unseen: frozenset[str] = frozenset()) -> Engine:
     """Record ``days`` daily crawls of every panel's price list (day 0 included), advancing the
-    market one day between crawls, into ``database`` (a URL or an engine); returns the migrated
-    engine."""
+    market one day between crawls, into ``database`` (a URL or an engine); panels in ``unseen``
+    are never crawled. Returns the migrated engine."""
     engine = get_engine(database) if isinstance(database, str) else database
     migrate(engine)
     for day in range(days):
@@ -33,6 +34,8 @@ def build_panel_store(market: Market, database: str | Engine, *, days: int) -> E
             market.advance(1)
         observed_at = datetime.combine(market.today, time(12, 0), UTC)
         for site in market.sites.values():
+            if site.site_id in unseen:
+                continue
             if day == 0:
                 upsert_site(engine, site_id=site.site_id, url=f"http://127.0.0.1/{site.site_id}",
                             family="smm_api", currency=site.currency, now=observed_at)
