@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from clickfarm.config import ConfigError, select_sites
+from simulator.hidden import HARD_MARKET
 
 app = typer.Typer(help="Monitor the market for fake social-media engagement.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -255,23 +256,41 @@ def report_prices(
 
 # -- simulator and demo ----------------------------------------------------------------------
 
+# The simulated market's knobs (simulate, demo); shares out of [0, 1] are usage errors.
+MarketShareOption = Annotated[float, typer.Option(
+    "--counter-coverage", min=0.0, max=1.0,
+    help="share of panels whose landing page shows an orders counter")]
+UnseenShareOption = Annotated[float, typer.Option(
+    "--unseen-share", min=0.0, max=1.0,
+    help="share of sellers no directory lists, no seller links and the config leaves out")]
+ResellerShareOption = Annotated[Optional[float], typer.Option(
+    "--reseller-share", min=0.0, max=1.0,
+    help="share of panels that resell another panel (default: drawn from the seed)")]
+
+
 @app.command()
 def simulate(
     seed: Annotated[int, typer.Option(help="market seed")] = 42,
-    port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0 = any free port)")] = 8765,
-    panels: Annotated[int, typer.Option(help="number of panels")] = 24,
-    shops: Annotated[int, typer.Option(help="number of retail shops")] = 10,
-    days: Annotated[int, typer.Option(help="advance the clock this many days before serving")] = 0,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0 = any free port)",
+                                      min=0, max=65535)] = 8765,
+    panels: Annotated[int, typer.Option(help="number of panels", min=1)] = 24,
+    shops: Annotated[int, typer.Option(help="number of retail shops", min=0)] = 10,
+    days: Annotated[int, typer.Option(help="advance the clock this many days before serving",
+                                      min=0)] = 0,
+    counter_coverage: MarketShareOption = HARD_MARKET["counter_coverage"],
+    unseen_share: UnseenShareOption = HARD_MARKET["unseen_share"],
+    reseller_share: ResellerShareOption = None,
     truth: Annotated[Optional[Path], typer.Option(help="write the ground truth JSON here")] = None,
     write_config: Annotated[Optional[Path], typer.Option(
         help="write a sites file for the simulated sellers here")] = None,
 ) -> None:
     """Serve the simulated market on loopback until Ctrl-C."""
-    from clickfarm.demo import demo_sections, export_sites_file
-    from simulator.market import Market
+    from clickfarm.demo import demo_sections, export_sites_file, make_market
     from simulator.server import SimulatorServer
 
-    market = Market(seed=seed, n_panels=panels, n_shops=shops)
+    market = make_market(seed=seed, panels=panels, shops=shops,
+                         counter_coverage=counter_coverage, unseen_share=unseen_share,
+                         reseller_share=reseller_share)
     if days:
         market.advance(days=days)
     with SimulatorServer(market, port=port) as server:
@@ -300,12 +319,17 @@ def simulate(
 
 @app.command()
 def demo(
-    days: Annotated[int, typer.Option(help="simulated days to crawl")] = 30,
+    days: Annotated[int, typer.Option(help="simulated days to crawl", min=1)] = 30,
     seed: Annotated[int, typer.Option(help="market seed")] = 42,
-    panels: Annotated[int, typer.Option(help="number of simulated panels")] = 24,
-    shops: Annotated[int, typer.Option(help="number of simulated retail shops")] = 10,
+    panels: Annotated[int, typer.Option(help="number of simulated panels", min=1)] = 24,
+    shops: Annotated[int, typer.Option(help="number of simulated retail shops", min=0)] = 10,
+    counter_coverage: MarketShareOption = HARD_MARKET["counter_coverage"],
+    unseen_share: UnseenShareOption = HARD_MARKET["unseen_share"],
+    reseller_share: ResellerShareOption = None,
     database_url: Annotated[Optional[str], typer.Option(
         "--database-url", help="default: a fresh sqlite:///var/demo.db")] = None,
+    truth: Annotated[Optional[Path], typer.Option(
+        help="write the ground truth JSON here (default: var/demo-truth.json)")] = None,
 ) -> None:
     """Simulated market -> crawl every seller once per simulated day (panels, shops, the
     JavaScript shop in Chromium), discover new sellers in the directories and crawl them ->
@@ -313,7 +337,9 @@ def demo(
     from clickfarm.demo import run_demo
 
     run_demo(console, days=days, seed=seed, panels=panels, shops=shops,
-             database_url=database_url)
+             database_url=database_url, truth_path=truth,
+             market_options={"counter_coverage": counter_coverage,
+                             "unseen_share": unseen_share, "reseller_share": reseller_share})
 
 
 # -- database --------------------------------------------------------------------------------

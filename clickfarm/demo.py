@@ -76,8 +76,24 @@ def _crawl_weights(engine: Any, targets: list[Any]) -> dict[str, int]:
     return weights
 
 
+def make_market(*, seed: int, panels: int, shops: int, counter_coverage: float,
+                unseen_share: float, reseller_share: float | None) -> Any:
+    """The simulated market of ``simulate`` and ``demo``: the hard market of issue 8 (some
+    counters absent or distorted, unseen sellers) with the given knobs."""
+    from simulator.market import HARD_MARKET, Market
+
+    return Market(seed=seed, n_panels=panels, n_shops=shops,
+                  counter_coverage=counter_coverage,
+                  counter_distortion=HARD_MARKET["counter_distortion"],
+                  unseen_share=unseen_share, reseller_share=reseller_share)
+
+
 def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int = 10,
-             database_url: str | None, parallel: int = 2) -> dict[str, Any]:
+             database_url: str | None, parallel: int = 2, truth_path: Path | None = None,
+             market_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``market_options``: ``counter_coverage``, ``unseen_share``, ``reseller_share`` (default:
+    the hard market, :data:`simulator.market.HARD_MARKET`); ``truth_path``: where the ground
+    truth goes (default ``var/demo-truth.json``)."""
     from clickfarm.config import load_config
     from crawlers.discovery.discover import discover
     from crawlers.runner import load_targets, run_crawls
@@ -88,7 +104,6 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     from reports.resellers import METHOD as RESELLER_METHOD
     from reports.resellers import site_chains
     from scheduler.health import after_run
-    from simulator.market import Market
     from simulator.server import SimulatorServer
     from storage.alerts import list_alerts
     from storage.db import get_engine, migrate
@@ -104,7 +119,12 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     engine = get_engine(database_url)
     migrate(engine)
 
-    market = Market(seed=seed, n_panels=panels, n_shops=shops)
+    from simulator.market import HARD_MARKET
+
+    options = {"counter_coverage": HARD_MARKET["counter_coverage"],
+               "unseen_share": HARD_MARKET["unseen_share"], "reseller_share": None,
+               **(market_options or {})}
+    market = make_market(seed=seed, panels=panels, shops=shops, **options)
     sites_path = VAR_DIR / "demo-sites.yaml"
     alerts_path = VAR_DIR / "demo-alerts.jsonl"
     alerts_path.unlink(missing_ok=True)
@@ -155,7 +175,7 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                     market.advance(days=1)
                 progress.advance(task)
         last_day = market.today
-        truth_path = VAR_DIR / "demo-truth.json"
+        truth_path = truth_path or VAR_DIR / "demo-truth.json"
         market.write_ground_truth(truth_path)
 
     if discovery is not None:

@@ -41,7 +41,12 @@ class MarketView(Protocol):
     @property
     def discovery(self) -> DiscoveryPlan: ...
 
+    @property
+    def unseen(self) -> frozenset[str]: ...
+
     def seller_ids(self) -> list[str]: ...
+
+    def seller_volume(self, seller_id: str) -> float: ...
 
     def sites_config(self, base_url: str) -> list[dict[str, Any]]: ...
 
@@ -112,7 +117,8 @@ class DiscoveryPlan:
             "panels": sorted(market.sites),
             "shops": sorted(market.shops),
             "in_config": sorted(in_config),
-            "not_in_config": sorted(set(sellers) - set(in_config)),
+            "not_in_config": sorted(set(sellers) - set(in_config) - market.unseen),
+            "unseen": sorted(market.unseen),
             "listed_by": listed_by,
             "missed_by": {
                 directory_id: sorted(set(sellers) - set(self.listings[directory_id]))
@@ -125,12 +131,19 @@ class DiscoveryPlan:
 
 
 def plan_discovery(market: MarketView) -> DiscoveryPlan:
-    """Decide the directories' listings and the partner links of a market."""
-    sellers = market.seller_ids()
+    """Decide the directories' listings and the partner links of a market.
+
+    Unseen sellers (``market.unseen``) are in no listing and no partner link, as source or
+    target. Bigger sellers are likelier to be in both directories, smaller ones in one, or
+    only behind a partner link (the membership draw is scaled by the seller's size rank)."""
+    sellers = [seller for seller in market.seller_ids() if seller not in market.unseen]
+    by_size = sorted(sellers, key=lambda s: (market.seller_volume(s), s))
+    size_rank = {seller: rank / max(1, len(sellers) - 1) for rank, seller in enumerate(by_size)}
     membership: dict[str, set[str]] = {}
     draws: dict[str, float] = {}
     for seller in sellers:
         draw = stream(market.seed, seller, "discovery").random()
+        draw = min(0.999, draw * (0.7 + 0.6 * (1.0 - size_rank[seller])))
         draws[seller] = draw
         if draw < 0.55:
             membership[seller] = {"smmlist", "topsellers"}
@@ -160,9 +173,9 @@ def plan_discovery(market: MarketView) -> DiscoveryPlan:
             key=lambda s: (brand[s].lower(), s),
         ),
     }
-    in_config = {site_id for site_id in market.sites} | {
+    in_config = ({site_id for site_id in market.sites} | {
         shop_id for shop_id, shop in market.shops.items() if shop.in_config
-    }
+    }) - market.unseen
     # a JavaScript shop's links exist only in the rendered page: it never links partners
     sources = [
         s

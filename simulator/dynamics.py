@@ -9,6 +9,7 @@ from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
+from simulator import shops as shop_model
 from simulator.generation import MarketGeneration, panel_class_weights
 from simulator.model import Service, Site
 from simulator.randomness import poisson, to_decimal
@@ -98,23 +99,53 @@ class MarketDynamics(MarketGeneration):
                 if upstream is not None and service.upstream_service_id is not None:
                     source = upstream.services[service.upstream_service_id]
                     cost = source.rate * quantity / (1 if service.pricing == "package" else 1000)
-                    up_record = records[upstream.site_id]
-                    up_record["forwarded_orders"] += n_orders
-                    up_record["forwarded_units"] += units
-                    up_record["forwarded_revenue"] += cost
-                    up_record["_forwarded_by"][site.site_id] = (
-                        up_record["_forwarded_by"].get(site.site_id, 0) + n_orders
-                    )
+                    _add_forwarded(
+                        records[upstream.site_id], "_forwarded_by", site.site_id,
+                        source.platform, n_orders, units, cost,
+                    )  # fmt: skip
+        self._simulate_shop_orders(records, weekday_factor)
         for site in self.sites.values():
             record = records[site.site_id]
             counter_delta = record["orders"] + record["forwarded_orders"]
             customers_delta = round(record["orders"] * site.rng_orders.uniform(0.02, 0.06))
             site.counter_orders += counter_delta
             site.counter_customers += customers_delta
-            self._counters[site.site_id].append(
-                {"orders": site.counter_orders, "customers": site.counter_customers}
-            )
+            self._true_counters[site.site_id].append(site.counter_orders)
+            self._counters[site.site_id].append(self._shown_counters(site))
             self._orders[site.site_id].append(_finish_order_record(record, counter_delta, day))
+
+    def _simulate_shop_orders(self, records: dict[str, dict[str, Any]], weekday: float) -> None:
+        """End customers buy packages; each order is forwarded to the shop's upstream panel at
+        the panel's rate of the day (the shop pays wholesale; its customer paid retail)."""
+        for shop in self.shops.values():
+            upstream = self.sites[shop.upstream_id]
+            mean = shop.daily_orders_mean * weekday * math.exp(shop.rng_orders.gauss(0, 0.1))
+            record = _empty_order_record()
+            for product, tier, n_orders in shop_model.daily_sales(shop, mean):
+                units = tier.quantity * n_orders
+                _add_orders(record, product.platform, n_orders, units, tier.price * n_orders)
+                source = upstream.services.get(product.upstream_service_id)
+                if source is None:  # pragma: no cover - shops only list services that exist
+                    continue
+                if source.pricing == "package":
+                    per_package = source.traits.package_units or 1
+                    cost = source.rate * -(-tier.quantity // per_package) * n_orders
+                else:
+                    cost = source.rate * units / 1000
+                _add_forwarded(
+                    records[upstream.site_id], "_forwarded_by_shop", shop.shop_id,
+                    source.platform, n_orders, units, cost,
+                )  # fmt: skip
+            self._shop_orders[shop.shop_id].append(
+                _finish_order_record(record, record["orders"], self.day)
+            )
+
+    def _shown_counters(self, site: Site) -> dict[str, int | None]:
+        """The landing page's counters of the latest day: the orders counter as claimed (None
+        when the page shows none) and the customers counter."""
+        history = self._true_counters[site.site_id]
+        claimed = site.claim.value(history, len(history) - 1) if site.claim.shown else None
+        return {"orders": claimed, "customers": site.counter_customers}
 
     def _snapshot(self, site: Site) -> dict[str, str]:
         return {
@@ -133,6 +164,8 @@ def _empty_order_record() -> dict[str, Any]:
         "forwarded_units": 0,
         "forwarded_revenue": Decimal(0),
         "_forwarded_by": {},
+        "_forwarded_by_shop": {},
+        "forwarded_by_platform": {},
         "_sizes": Counter(),
     }
 
@@ -149,6 +182,24 @@ def _add_orders(
     bucket["orders"] += n_orders
     bucket["units"] += units
     bucket["revenue"] += revenue
+
+
+def _add_forwarded(
+    record: dict[str, Any], by: str, sender: str, platform: str, n_orders: int, units: int,
+    cost: Decimal,
+) -> None:
+    """Orders a reseller (``by="_forwarded_by"``) or a shop (``"_forwarded_by_shop"``) passed
+    on to this panel, paid at the panel's rate (wholesale)."""
+    record["forwarded_orders"] += n_orders
+    record["forwarded_units"] += units
+    record["forwarded_revenue"] += cost
+    record[by][sender] = record[by].get(sender, 0) + n_orders
+    bucket = record["forwarded_by_platform"].setdefault(
+        platform, {"orders": 0, "units": 0, "revenue": Decimal(0)}
+    )
+    bucket["orders"] += n_orders
+    bucket["units"] += units
+    bucket["revenue"] += cost
 
 
 def _finish_order_record(record: dict[str, Any], counter_delta: int, day: int) -> dict[str, Any]:
@@ -169,6 +220,15 @@ def _finish_order_record(record: dict[str, Any], counter_delta: int, day: int) -
         "forwarded_units": record["forwarded_units"],
         "forwarded_revenue": _money_text(record["forwarded_revenue"]),
         "forwarded_by_reseller": dict(sorted(record["_forwarded_by"].items())),
+        "forwarded_by_shop": dict(sorted(record["_forwarded_by_shop"].items())),
+        "forwarded_by_platform": {
+            platform: {
+                "orders": bucket["orders"],
+                "units": bucket["units"],
+                "revenue": _money_text(bucket["revenue"]),
+            }
+            for platform, bucket in sorted(record["forwarded_by_platform"].items())
+        },
         # units per order -> number of orders (per-1000 services; packages excluded)
         "order_sizes": {str(size): count for size, count in sorted(record["_sizes"].items())},
         "counter_delta": counter_delta,

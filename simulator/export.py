@@ -11,7 +11,8 @@ from simulator.state import MarketState
 class MarketConfigExport(MarketState):
     def sites_config(self, base_url: str) -> list[dict[str, Any]]:
         """Entries for ``config/sites.yaml`` pointing at a running simulator: every panel, then
-        the shops with ``in_config`` (the others can only be found by discovery)."""
+        the shops with ``in_config`` (the others can only be found by discovery); unseen
+        sellers (``market.unseen``) never: no source lists them."""
         base = base_url.rstrip("/")
         entries = [
             self._config_entry(
@@ -22,11 +23,12 @@ class MarketConfigExport(MarketState):
                 site.api_key_env if site.family == "smm_api" else None,
             )
             for site in self.sites.values()
+            if site.site_id not in self.unseen
         ]
         entries.extend(
             self._config_entry(base, shop.shop_id, shop.config_family, shop.currency, None)
             for shop in self.shops.values()
-            if shop.in_config
+            if shop.in_config and shop.shop_id not in self.unseen
         )
         return entries
 

@@ -16,7 +16,7 @@ from itertools import accumulate
 
 from simulator import calibration as cal
 from simulator import shops as shop_model
-from simulator.model import ApiStyle, MoneyFormat, PageStyle, Service, Site
+from simulator.model import ApiStyle, CounterClaim, MoneyFormat, PageStyle, Service, Site
 from simulator.names import (
     COUNTRIES,
     ServiceTraits,
@@ -89,6 +89,7 @@ class MarketGeneration(MarketState):
         theme_offset = plan.randrange(len(THEMES))
         family_offset = plan.randrange(2)
         language_plan = _language_plan(plan, currency_plan, reseller_slots, big_slots)
+        reseller_slots = self._planned_resellers(reseller_slots, big_slots, language_plan)
         for index in range(self.n_panels):
             site_id = f"panel-{index + 1:02d}"
             profile = stream(self.seed, site_id, "profile")
@@ -98,7 +99,7 @@ class MarketGeneration(MarketState):
                 big = index in big_slots
             else:
                 currency = weighted(profile, cal.CURRENCY_WEIGHTS_BEYOND_PLAN)
-                reseller = profile.random() < 0.25
+                reseller = profile.random() < self.hidden.reseller_share
                 big = not reseller and profile.random() < 0.05
             upstreams = [s for s in self.sites.values() if s.kind == "panel"]
             if reseller and not upstreams:
@@ -124,6 +125,66 @@ class MarketGeneration(MarketState):
                 self._generate_catalogue(site, big)
             else:
                 self._sync_reseller(site)
+
+    def _planned_resellers(
+        self, drawn: set[int], big_slots: set[int], language_plan: dict[int, str]
+    ) -> set[int]:
+        """The planned reseller slots for the market's reseller share: the plan's own draw,
+        thinned or extended (with English slots, so that the planned languages stay) from a
+        stream of its own, so that every other planned draw stays as it was."""
+        wanted = max(1, min(12, round(self.hidden.reseller_share * _PLANNED_SITES)))
+        rng = stream(self.seed, "plan", "resellers")
+        chosen = sorted(drawn)
+        rng.shuffle(chosen)
+        if wanted <= len(chosen):
+            return set(chosen[:wanted])
+        spare = [
+            index
+            for index in range(4, _PLANNED_SITES)
+            if index not in drawn and index not in big_slots and language_plan[index] == "en"
+        ]
+        return set(chosen) | set(rng.sample(spare, min(len(spare), wanted - len(chosen))))
+
+    def _assign_counter_claims(self) -> None:
+        """Which panels show an orders counter, and which of those claim something else than
+        the true running total (``counter_coverage``, ``counter_distortion``)."""
+        hidden = self.hidden
+        for site in self.sites.values():
+            rng = stream(self.seed, site.site_id, "counter-claim")
+            shown = rng.random() < hidden.counter_coverage
+            distorted = rng.random() < hidden.counter_distortion
+            kind = weighted(
+                rng, (("offset", 0.3), ("multiplier", 0.3), ("frozen", 0.2), ("reset", 0.2))
+            )
+            if not shown or not distorted:
+                site.claim = CounterClaim(shown=shown)
+            elif kind == "offset":
+                site.claim = CounterClaim(kind=kind, offset=rng.randint(10_000, 2_000_000))
+            elif kind == "multiplier":
+                multiplier = Decimal(str(round(rng.uniform(1.5, 4.0), 2)))
+                site.claim = CounterClaim(kind=kind, multiplier=multiplier)
+            elif kind == "frozen":
+                from_day = 0 if rng.random() < 0.3 else rng.randint(1, 20)
+                site.claim = CounterClaim(kind=kind, from_day=from_day)
+            else:
+                site.claim = CounterClaim(
+                    kind=kind, from_day=rng.randint(1, 25), offset=rng.randint(0, 500)
+                )
+
+    def _choose_unseen(self) -> frozenset[str]:
+        """``unseen_share`` of the sellers, smaller ones likelier (weighted sampling without
+        replacement, weight 1 / sqrt(daily volume): Efraimidis-Spirakis keys)."""
+        sellers = self.seller_ids()
+        count = round(self.hidden.unseen_share * len(sellers))
+        if count <= 0:
+            return frozenset()
+        rng = stream(self.seed, "unseen")
+        keys = []
+        for seller in sellers:
+            weight = 1.0 / math.sqrt(max(self.seller_volume(seller), 1e-6))
+            keys.append((rng.random() ** (1.0 / weight), seller))
+        keys.sort(reverse=True)
+        return frozenset(seller for _, seller in keys[:count])
 
     def _build_shops(self) -> None:
         """Retail shops after the panels (their own streams: panels never change with them)."""
@@ -172,6 +233,13 @@ class MarketGeneration(MarketState):
                 rng_catalog=stream(self.seed, shop_id, "catalog"),
                 rng_dynamics=stream(self.seed, shop_id, "dynamics"),
                 next_number=profile.randint(20, 400),
+                rng_orders=stream(self.seed, shop_id, "orders"),
+            )
+            volume = stream(self.seed, shop_id, "volume")
+            shop.daily_orders_mean = (
+                shop_model.DAILY_ORDERS_MEDIAN
+                * math.exp(volume.gauss(0.0, 0.5))
+                * volume_multiplier(volume, self.hidden.volume_tail_alpha)
             )
             shop_model.build_products(
                 shop, upstream, self.day, count=shop.rng_catalog.randint(5, 12)
@@ -274,17 +342,25 @@ class MarketGeneration(MarketState):
             rng_drift=stream(self.seed, site_id, "drift"),
             rng_orders=stream(self.seed, site_id, "orders"),
         )
+        site.daily_orders_mean *= volume_multiplier(
+            stream(self.seed, site_id, "volume"), self.hidden.volume_tail_alpha
+        )
         return site
+
+    def _scaled(self, count: int) -> int:
+        """A catalogue count x ``catalogue_scale`` (8 at least; exact at scale 1)."""
+        scale = self.hidden.catalogue_scale
+        return count if scale == 1.0 else max(8, round(count * scale))
 
     def _generate_catalogue(self, site: Site, big: bool) -> None:
         rng = site.rng_catalog
         if big:
-            target = rng.randint(1500, 2000)
+            target = self._scaled(rng.randint(1500, 2000))
             site.daily_orders_mean *= 4
             # big wholesale panels set the market's going rates: no strong panel-level tilt
             site.price_level = math.exp(rng.gauss(0.0, 0.08))
         else:
-            target = int(min(600, max(40, math.exp(rng.gauss(math.log(110), 0.7)))))
+            target = self._scaled(int(min(600, max(40, math.exp(rng.gauss(math.log(110), 0.7))))))
         classes, cum_weights = panel_class_weights(rng, 0.1 if big else 0.35)
         while len(site.services) < target:
             price_class = rng.choices(classes, cum_weights=cum_weights)[0]
@@ -377,7 +453,9 @@ class MarketGeneration(MarketState):
         service.position = len(site.services)
         if service.min_quantity < service.max_quantity or service.service_type == "Package":
             usd = float(service.rate) / cal.PANEL_FX_PER_USD[site.currency]
-            service.order_sizes, service.order_cum_weights = _order_size_table(service, usd)
+            service.order_sizes, service.order_cum_weights = _order_size_table(
+                service, usd, self.hidden.order_size_shape
+            )
         else:
             service.order_sizes, service.order_cum_weights = (service.min_quantity,), (1.0,)
         site.services[service.service_id] = service
@@ -406,9 +484,10 @@ class MarketGeneration(MarketState):
         accept = site.coverage
         if not mapping:
             # the first copy: a reseller of a big wholesale panel takes a random few hundred
-            accept = min(accept, rng.randint(250, 600) / max(1, len(upstream.services)))
+            first = self._scaled(rng.randint(250, 600))
+            accept = min(accept, first / max(1, len(upstream.services)))
             # ... and a reseller of a small panel copies nearly all of it (40 services at least)
-            accept = max(accept, min(1.0, 60 / max(1, len(upstream.services))))
+            accept = max(accept, min(1.0, self._scaled(60) / max(1, len(upstream.services))))
         for source in upstream.ordered_services(active_only=False):
             uid = source.service_id
             if uid in site.considered_upstream or uid in by_upstream:
@@ -487,27 +566,45 @@ def _nearest_nice(value: float) -> int:
     return min(cal.NICE_QUANTITIES, key=lambda q: abs(math.log(q) - target))
 
 
+def volume_multiplier(rng: random.Random, alpha: float) -> float:
+    """A heavy-tailed (Pareto, index ``alpha``) multiplier of a seller's daily volume, divided by
+    its median so that the typical seller keeps the calibrated volume."""
+    return rng.paretovariate(alpha) / 2 ** (1 / alpha)
+
+
+_SHAPE_TYPICAL = {"retail_small": 0.25, "lognormal": 1.0, "bulk_heavy": 4.0}
+_SHAPE_SIGMA = {"retail_small": 0.7, "lognormal": 1.0, "bulk_heavy": 1.3}
+_SHAPE_FLOOR = {"retail_small": 0.0, "lognormal": 0.0, "bulk_heavy": 0.06}
+
+
 def _order_size_table(
-    service: Service, usd_per_1000: float
+    service: Service, usd_per_1000: float, shape: str = "lognormal"
 ) -> tuple[tuple[int, ...], tuple[float, ...]]:
     """Nice order sizes between min and max, weighted by a log-normal around the typical size.
 
     The typical order is the metric's usual size, capped so it costs at most about
-    ``cal.TYPICAL_ORDER_MAX_USD`` (people buy 1000 views but not 1000 reviews)."""
+    ``cal.TYPICAL_ORDER_MAX_USD`` (people buy 1000 views but not 1000 reviews). The market's
+    ``order_size_shape`` moves it: ``retail_small`` a quarter of it, a narrower spread and extra
+    weight on the minimum; ``bulk_heavy`` four times it, a wider spread and a floor weight on
+    every size up to the maximum (a long tail); ``lognormal`` as calibrated."""
     if service.service_type == "Package":
         return (1, 2, 3), (0.85, 0.95, 1.0)
     low, high = service.min_quantity, service.max_quantity
     typical = cal.TYPICAL_ORDER_UNITS.get(service.metric, 1000)
     typical = min(typical, max(1, int(cal.TYPICAL_ORDER_MAX_USD * 1000 / usd_per_1000)))
+    typical = max(1, int(typical * _SHAPE_TYPICAL[shape]))
     typical = min(max(typical, low), high)
     start = bisect_left(cal.NICE_QUANTITIES, low)
     sizes = [q for q in cal.NICE_QUANTITIES[start:] if q <= high]
     if not sizes or sizes[0] != low:
         sizes.insert(0, low)
     weights = []
+    sigma = cal.ORDER_SIZE_SIGMA * _SHAPE_SIGMA[shape]
     for size in sizes:
-        z = (math.log(size) - math.log(typical)) / cal.ORDER_SIZE_SIGMA
-        weights.append(math.exp(-0.5 * z * z))
+        z = (math.log(size) - math.log(typical)) / sigma
+        weights.append(math.exp(-0.5 * z * z) + _SHAPE_FLOOR[shape])
+    if shape == "retail_small":
+        weights[0] *= 3.0
     return tuple(sizes), tuple(accumulate(weights))
 
 

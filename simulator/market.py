@@ -83,6 +83,7 @@ from simulator.faults import (
 )
 from simulator.fx import usd_per_unit
 from simulator.generation import FAMILIES, THEMES
+from simulator.hidden import HARD_MARKET, ORDER_SIZE_SHAPES, hidden_parameters
 from simulator.model import ApiStyle, MoneyFormat, PageStyle, Service, Site
 from simulator.truth import MarketTruth
 
@@ -93,6 +94,8 @@ __all__ = [
     "FAMILIES",
     "FAULTS",
     "FAULT_PARAMS",
+    "HARD_MARKET",
+    "ORDER_SIZE_SHAPES",
     "OFFLINE_MODES",
     "PANEL_FAULTS",
     "SHOP_FAULTS",
@@ -128,12 +131,28 @@ class Market(MarketTruth, MarketDynamics):
         n_panels: int = 24,
         start_date: date = DEFAULT_START_DATE,
         n_shops: int = 10,
+        *,
+        counter_coverage: float = 1.0,
+        counter_distortion: float = 0.0,
+        unseen_share: float = 0.0,
+        reseller_share: float | None = None,
+        order_size_shape: str | None = None,
+        catalogue_scale: float = 1.0,
     ) -> None:
         if n_panels < 1:
             raise ValueError("n_panels must be at least 1")
         if n_shops < 0:
             raise ValueError("n_shops must be >= 0")
         self.seed = seed
+        self.hidden = hidden_parameters(
+            seed,
+            counter_coverage=counter_coverage,
+            counter_distortion=counter_distortion,
+            unseen_share=unseen_share,
+            reseller_share=reseller_share,
+            order_size_shape=order_size_shape,
+            catalogue_scale=catalogue_scale,
+        )
         self.n_panels = n_panels
         self.n_shops = n_shops
         self.start_date = start_date
@@ -151,20 +170,24 @@ class Market(MarketTruth, MarketDynamics):
         self._fault_log: list[dict[str, Any]] = []
         self._prices: dict[str, list[dict[str, str]]] = {}
         self._orders: dict[str, list[dict[str, Any]]] = {}
-        self._counters: dict[str, list[dict[str, int]]] = {}
+        self._counters: dict[str, list[dict[str, int | None]]] = {}
         self._reseller_maps: dict[str, dict[str, str]] = {}
         self.shops: dict[str, shop_model.Shop] = {}
         self._shop_offers: dict[str, list[list[dict[str, Any]]]] = {}
+        self._true_counters: dict[str, list[int]] = {}
+        self._shop_orders: dict[str, list[dict[str, Any]]] = {}
         self._build_sites()
+        self._assign_counter_claims()
         for site in self.sites.values():
             self._prices[site.site_id] = [self._snapshot(site)]
             self._orders[site.site_id] = []
-            self._counters[site.site_id] = [
-                {"orders": site.counter_orders, "customers": site.counter_customers}
-            ]
+            self._true_counters[site.site_id] = [site.counter_orders]
+            self._counters[site.site_id] = [self._shown_counters(site)]
         self._build_shops()
         for shop in self.shops.values():
             self._shop_offers[shop.shop_id] = [shop_model.offer_rows(shop)]
+            self._shop_orders[shop.shop_id] = []
+        self.unseen = self._choose_unseen()
         self.discovery = plan_discovery(self)
 
     # ----- control ----------------------------------------------------------------------------

@@ -102,6 +102,58 @@ class PageStyle:
         return _group_thousands(str(value), self.quantity_thousands)
 
 
+# --- Counters as claims ----------------------------------------------------------------------
+
+COUNTER_CLAIM_KINDS: tuple[str, ...] = ("honest", "offset", "multiplier", "frozen", "reset")
+
+
+@dataclass(slots=True)
+class CounterClaim:
+    """What a panel's landing page claims as "orders completed", from the true running total.
+
+    ``true`` below is the true running total (a starting value plus every order received,
+    forwarded ones included); ``true[d]`` its value shown on day ``d``.
+
+    - ``honest``: ``true[d]``;
+    - ``offset``: ``true[d] + offset`` (typed-in head start: differences stay true);
+    - ``multiplier``: ``true[0] + round(multiplier * (true[d] - true[0]))`` (inflated growth);
+    - ``frozen``: from ``from_day`` on, the value of ``from_day - 1`` (``true[0]`` when 0): the
+      counter stopped moving (or was typed in once);
+    - ``reset``: from ``from_day`` on, ``offset + true[d] - true[from_day]`` (a migration restarted
+      it near zero).
+
+    ``shown`` false: the page shows no orders counter at all (``kind`` is then ``honest``).
+    """
+
+    shown: bool = True
+    kind: str = "honest"
+    offset: int = 0
+    multiplier: Decimal = Decimal(1)
+    from_day: int = 0
+
+    def value(self, true: list[int], day: int) -> int:
+        """The claimed counter on ``day`` given the true running totals ``true[0..day]``."""
+        if self.kind == "offset":
+            return true[day] + self.offset
+        if self.kind == "multiplier":
+            grown = (Decimal(true[day] - true[0]) * self.multiplier).to_integral_value()
+            return true[0] + int(grown)
+        if self.kind == "frozen" and day >= self.from_day:
+            return true[max(0, self.from_day - 1)]
+        if self.kind == "reset" and day >= self.from_day:
+            return self.offset + true[day] - true[self.from_day]
+        return true[day]
+
+    def as_truth(self) -> dict[str, object]:
+        return {
+            "shown": self.shown,
+            "kind": self.kind,
+            "offset": self.offset,
+            "multiplier": str(self.multiplier),
+            "from_day": self.from_day,
+        }
+
+
 # --- Catalogue model -------------------------------------------------------------------------
 
 
@@ -179,6 +231,8 @@ class Site:
     rng_drift: random.Random = field(default_factory=random.Random)
     rng_orders: random.Random = field(default_factory=random.Random)
     _ordered_cache: list[Service] | None = None
+    claim: CounterClaim = field(default_factory=CounterClaim)
+    """What the landing page's orders counter claims (see :class:`CounterClaim`)."""
 
     @property
     def api_key_env(self) -> str:

@@ -17,6 +17,7 @@ from simulator import calibration as cal
 from simulator import shops as shop_model
 from simulator.directories import DiscoveryPlan
 from simulator.fx import USD_QUANTUM, usd_per_unit
+from simulator.hidden import HiddenParameters
 from simulator.model import Service, Site
 
 
@@ -41,9 +42,15 @@ class MarketState:
     _fault_log: list[dict[str, Any]]
     _prices: dict[str, list[dict[str, str]]]
     _orders: dict[str, list[dict[str, Any]]]
-    _counters: dict[str, list[dict[str, int]]]
+    _counters: dict[str, list[dict[str, int | None]]]
     _reseller_maps: dict[str, dict[str, str]]
     _shop_offers: dict[str, list[list[dict[str, Any]]]]
+    _true_counters: dict[str, list[int]]
+    """Site id -> the true running total of orders received, per day (see ``CounterClaim``)."""
+    _shop_orders: dict[str, list[dict[str, Any]]]
+    hidden: HiddenParameters
+    unseen: frozenset[str]
+    """Sellers no directory lists, no seller links and the sites config leaves out."""
 
 
     @property
@@ -83,8 +90,9 @@ class MarketState:
             raise ValueError(f"day {day} not simulated (current day {self.day})")
         return {sid: Decimal(rate) for sid, rate in self._prices[site_id][day].items()}
 
-    def counters(self, site_id: str, day: int | None = None) -> dict[str, int]:
-        """Counter values shown on the landing page on a day (default today)."""
+    def counters(self, site_id: str, day: int | None = None) -> dict[str, int | None]:
+        """Counter values shown on the landing page on a day (default today); ``orders`` is
+        what the page claims (``CounterClaim``), None when it shows no orders counter."""
         day = self.day if day is None else day
         return dict(self._counters[site_id][day])
 
@@ -123,6 +131,22 @@ class MarketState:
             return self.shops[shop_id]
         except KeyError:
             raise KeyError(f"no simulated shop {shop_id!r}") from None
+
+    def seller_volume(self, seller_id: str) -> float:
+        """A seller's expected end-customer orders per day (its size, for who gets listed)."""
+        if seller_id in self.sites:
+            return self.sites[seller_id].daily_orders_mean
+        return self.shop(seller_id).daily_orders_mean
+
+    def shop_orders(self, shop_id: str, day: int) -> dict[str, Any]:
+        """The end-customer orders a shop received on a completed day (``day < market.day``)."""
+        self.shop(shop_id)
+        return self._shop_orders[shop_id][day]
+
+    def true_counter(self, site_id: str, day: int | None = None) -> int:
+        """The true running total of orders a panel received (its claim aside) on a day."""
+        day = self.day if day is None else day
+        return self._true_counters[site_id][day]
 
     def seller_ids(self) -> list[str]:
         """Every seller: the panels, then the shops."""

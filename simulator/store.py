@@ -86,7 +86,8 @@ class SimulatedSite:
         parts = urlsplit(request.url)
         query = dict(parse_qsl(parts.query))
         segments = parts.path.strip("/").split("/", 2) if parts.path.strip("/") else []
-        status, body, content_type, headers = 404, b"Not Found", "text/html", {}
+        status, body, content_type = 404, b"Not Found", "text/html"
+        headers: dict[str, str] = {}
         if len(segments) >= 2 and segments[0] == "s":
             tail = segments[2] if len(segments) > 2 else ""
             status, body, content_type, headers = self._seller(request, segments[1], tail, query)
@@ -202,9 +203,11 @@ def _api_keys(market: Market) -> Iterator[None]:
 
 
 def crawl_site(source: SimulatedSite, site: Any, *, engine: Any, settings: Settings,
-               observed_at: datetime) -> str:
+               observed_at: datetime, crawler: Crawler | None = None) -> str:
     """One crawl of one site through the family's spider and the real item pipelines; returns
-    the run's status."""
+    the run's status. ``crawler``: one made earlier for this site's spider class (making one
+    copies every setting: reusing it across days saves most of the per-crawl overhead); its
+    stats are replaced, so every run keeps its own."""
     from crawlers.spiders import SPIDER_BY_FAMILY
     from pipelines.coverage_pipeline import FieldCoveragePipeline
     from pipelines.normalize_pipeline import NormalizePipeline
@@ -212,19 +215,20 @@ def crawl_site(source: SimulatedSite, site: Any, *, engine: Any, settings: Setti
     from pipelines.validate_pipeline import ValidatePipeline
 
     spider_class = SPIDER_BY_FAMILY[site.family]
-    crawler = Crawler(spider_class, settings)
+    if crawler is None or crawler.spidercls is not spider_class:
+        crawler = Crawler(spider_class, settings)
     crawler.stats = MemoryStatsCollector(crawler)
     spider = spider_class.from_crawler(crawler, site=site, observed_at=observed_at)
     crawler.spider = spider
     store = StorePipeline(crawler)
     store.engine.dispose()
     store.engine = engine  # one engine for the whole build
-    chain = [NormalizePipeline(crawler), ValidatePipeline(crawler),
-             FieldCoveragePipeline(crawler), store]
+    normalize, validate = NormalizePipeline(crawler), ValidatePipeline(crawler)
+    coverage = FieldCoveragePipeline(crawler)
 
     def on_item(item: Any) -> None:
-        for pipeline in chain:
-            item = pipeline.process_item(item)
+        store.process_item(coverage.process_item(validate.process_item(
+            normalize.process_item(item))))
 
     store.open_spider()
     run_requests(source, spider, _drain_async(spider.start()), on_item)
@@ -261,11 +265,18 @@ def discover_sellers(source: SimulatedSite, config: Any, *, engine: Any, setting
 
 def build_store(market: Market, database_url: str, *, days: int,
                 progress: ProgressCallback | None = None, base_url: str = DEFAULT_BASE_URL,
-                panels_via_api: bool = True) -> StoreSummary:
-    """Record ``days`` simulated days of daily crawls plus one discovery pass into the database
-    at ``database_url`` (migrated to the latest schema first). See the module docstring."""
+                panels_via_api: bool = True, crawl_every: int = 1) -> StoreSummary:
+    """Record ``days`` simulated days of crawls plus one discovery pass into the database at
+    ``database_url`` (migrated to the latest schema first). See the module docstring.
+
+    ``crawl_every``: crawl on days ``0, k, 2k, ...`` and on the last day ``days`` only (a
+    weekly schedule: counter deltas then span several days; each crawl costs about 0.05 to
+    0.1 s, so a store of 30 sellers x 30 daily crawls takes about a minute)."""
+    if crawl_every < 1:
+        raise ValueError("crawl_every must be >= 1")
     from clickfarm.config import DiscoveryConfig, ProjectConfig, SiteConfig
     from crawlers.discovery.discover import site_config_for
+    from crawlers.spiders import SPIDER_BY_FAMILY
     from storage.db import get_engine, migrate
 
     if days < 0:
@@ -285,11 +296,12 @@ def build_store(market: Market, database_url: str, *, days: int,
                      "api_key_env": market.site(entry["id"]).api_key_env}
         sites.append(SiteConfig.model_validate(entry))
     directory_urls = [f"{source.base_url}/d/{d}/" for d in directories.DIRECTORY_IDS]
-    config = ProjectConfig(sites=sites, discovery=DiscoveryConfig(
-        directories=directory_urls, auto_promote=True))
+    config = ProjectConfig(sites=sites, discovery=DiscoveryConfig.model_validate(
+        {"directories": directory_urls, "auto_promote": True}))
+    _fresh_sqlite_from_template(database_url)
     engine = get_engine(database_url)
     try:
-        migrate(engine)
+        migrate(engine)  # a no-op on a copy of the template
         with _api_keys(market):
             start_day = market.day
             outcome = discover_sellers(source, config, engine=engine, settings=settings,
@@ -301,11 +313,15 @@ def build_store(market: Market, database_url: str, *, days: int,
                     summary.not_crawled[site.id] = "spa shops need a browser"
             targets = [site for site in crawled if site.id not in summary.not_crawled]
             summary.crawled_sites = [site.id for site in targets]
+            # one crawler per spider class: making one copies every setting (~0.1 s)
+            crawlers = {family: Crawler(SPIDER_BY_FAMILY[family], settings)
+                        for family in {site.family for site in targets}}
+            crawl_days = set(range(0, days + 1, crawl_every)) | {days}
             for day_index in range(days + 1):
                 now = _noon(market, market.day)
-                for site in targets:
+                for site in targets if day_index in crawl_days else ():
                     status = crawl_site(source, site, engine=engine, settings=settings,
-                                        observed_at=now)
+                                        observed_at=now, crawler=crawlers[site.family])
                     summary.runs_by_status[status] = summary.runs_by_status.get(status, 0) + 1
                     summary.crawls += 1
                 if day_index < days:
@@ -316,6 +332,40 @@ def build_store(market: Market, database_url: str, *, days: int,
         engine.dispose()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _fresh_sqlite_from_template(database_url: str) -> None:
+    """A new SQLite file starts as a copy of an empty database migrated once per set of
+    migrations (kept in the temporary folder): migrating costs about a second, which matters
+    when a test suite builds many stores. Other databases are migrated in place."""
+    import hashlib
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from storage.db import MIGRATIONS_DIR, get_engine, migrate
+
+    url = make_url(database_url)
+    target = url.database
+    if url.get_backend_name() != "sqlite" or not target or target == ":memory:" \
+            or target.startswith("file:") or Path(target).exists():
+        return
+    digest = hashlib.sha256()
+    for path in sorted(Path(MIGRATIONS_DIR).rglob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    template = Path(tempfile.gettempdir()) / f"clickfarm-store-{digest.hexdigest()[:16]}.db"
+    if not template.exists():
+        partial = template.with_suffix(f".{os.getpid()}.tmp")
+        engine = get_engine(f"sqlite:///{partial}")
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()  # the last connection checkpoints the WAL into the file
+        partial.replace(template)
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)
 
 
 def _noon(market: Market, day: int) -> datetime:

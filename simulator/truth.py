@@ -14,6 +14,9 @@ from simulator.faults import OFFER_FAULTS, MarketFaults
 from simulator.fx import usd_per_unit
 from simulator.model import ApiStyle, MoneyFormat, Site
 
+_CENT_HUNDREDTHS = Decimal("0.0001")
+"""USD amounts of the truth: 4 decimals."""
+
 
 class MarketTruth(MarketFaults, MarketConfigExport):
     def ground_truth(self) -> dict[str, Any]:
@@ -61,9 +64,13 @@ class MarketTruth(MarketFaults, MarketConfigExport):
                 "faults": [dict(entry) for entry in self._fault_log],
                 "refused_order_actions": self.refused_order_actions,
                 "shops": {
-                    shop.shop_id: self._shop_truth(shop, dates) for shop in self.shops.values()
+                    shop.shop_id: self._shop_truth(shop, dates, fx)
+                    for shop in self.shops.values()
                 },
                 "discovery": self.discovery.truth(self),
+                "hidden": self.hidden.as_truth(),
+                "unseen": sorted(self.unseen),
+                "market": self._market_truth(dates, fx),
             }
 
     def write_ground_truth(self, path: str | Path) -> Path:
@@ -142,14 +149,71 @@ class MarketTruth(MarketFaults, MarketConfigExport):
             },
             "orders": orders,
             "counters": {dates[day]: dict(c) for day, c in enumerate(self._counters[site.site_id])},
+            "true_counters": {
+                dates[day]: value for day, value in enumerate(self._true_counters[site.site_id])
+            },
+            "counter_claim": site.claim.as_truth(),
+            "unseen": site.site_id in self.unseen,
+            "daily_orders_mean": round(site.daily_orders_mean, 3),
             "bad_values": {
                 dates[day]: self.bad_value_overrides(site.site_id, day)
                 for day in self.fault_days(site.site_id, "bad_values")
             },
         }
 
-    def _shop_truth(self, shop: shop_model.Shop, dates: list[str]) -> dict[str, Any]:
+    def _market_truth(self, dates: list[str], fx: dict[str, dict[str, str]]) -> dict[str, Any]:
+        """The ``market`` section: per completed day and platform, end customers' orders and
+        spend (a panel's own customers, resellers' included, and shops' customers) and the
+        wholesale spend (what resellers and shops paid their upstream panel: not market size),
+        in USD at the day's rate; and the number of sellers, listed by some source or not."""
+        cells: dict[tuple[str, str], list[Any]] = {}
+
+        def cell(day: int, platform: str) -> list[Any]:
+            return cells.setdefault((dates[day], platform), [0, Decimal(0), Decimal(0)])
+
+        records = [
+            (site.currency, self._orders[site.site_id]) for site in self.sites.values()
+        ] + [(shop.currency, self._shop_orders[shop.shop_id]) for shop in self.shops.values()]
+        for currency, days in records:
+            for day, record in enumerate(days):
+                usd = Decimal(fx[dates[day]][currency])
+                for platform, bucket in record["by_platform"].items():
+                    target = cell(day, platform)
+                    target[0] += bucket["orders"]
+                    target[1] += Decimal(bucket["revenue"]) * usd
+                for platform, bucket in record["forwarded_by_platform"].items():
+                    cell(day, platform)[2] += Decimal(bucket["revenue"]) * usd
+        listed = {s for listing in self.discovery.listings.values() for s in listing} | {
+            target for targets in self.discovery.partners.values() for target in targets
+        }
+        return {
+            "daily": [
+                {
+                    "date": iso,
+                    "platform": platform,
+                    "orders": orders,
+                    "end_customer_revenue_usd": str(end.quantize(_CENT_HUNDREDTHS)),
+                    "wholesale_revenue_usd": str(wholesale.quantize(_CENT_HUNDREDTHS)),
+                }
+                for (iso, platform), (orders, end, wholesale) in sorted(cells.items())
+            ],
+            "sellers": {
+                "total": len(self.sites) + len(self.shops),
+                "listed_by_any_source": len(listed),
+            },
+        }
+
+    def _shop_truth(
+        self, shop: shop_model.Shop, dates: list[str], fx: dict[str, dict[str, str]]
+    ) -> dict[str, Any]:
         upstream = self.sites[shop.upstream_id]
+        orders = {}
+        for day, record in enumerate(self._shop_orders[shop.shop_id]):
+            usd = Decimal(fx[dates[day]][shop.currency])
+            orders[dates[day]] = {
+                **record,
+                "revenue_usd": str((Decimal(record["revenue"]) * usd).quantize(_CENT_HUNDREDTHS)),
+            }
         offers = {}
         for day, iso in enumerate(dates):
             offers[iso] = [
@@ -204,4 +268,7 @@ class MarketTruth(MarketFaults, MarketConfigExport):
             },
             "offers": offers,
             "faulted_offers": faulted,
+            "orders": orders,
+            "unseen": shop.shop_id in self.unseen,
+            "daily_orders_mean": round(shop.daily_orders_mean, 3),
         }
