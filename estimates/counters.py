@@ -168,6 +168,32 @@ def catalogue_outliers(rates: Mapping[str, float], offers: Mapping[str, int]) ->
             for site, score in zip(sites, z.tolist(), strict=True) if score > CATALOGUE_Z}
 
 
+CUSTOMERS_RATIO_FACTOR = 1.4
+"""An orders counter growing this many times faster, per customer, than other sellers' is
+rejected (the customers counter of the same page is the second witness)."""
+
+
+def customers_outliers(orders: Mapping[str, float], customers: Mapping[str, float]
+                       ) -> dict[str, str]:
+    """Sellers whose orders counter grows out of line with their own customers counter.
+
+    Method: new customers per own order (customers counter rate / orders rate, both from
+    accepted differences) is similar across sellers (each order has some chance to come from a
+    new customer); the median over sellers is the reference, and a seller whose ratio is more
+    than ``CUSTOMERS_RATIO_FACTOR`` times below it claims orders its customers do not back (an
+    inflated growth). Needs at least 4 sellers showing both counters.
+    Inputs: own orders per day and new customers per day, per seller.
+    """
+    ratios = {site: customers[site] / rate for site, rate in orders.items()
+              if rate > 0 and customers.get(site, 0) > 0}
+    if len(ratios) < 4:
+        return {}
+    median = float(np.median(list(ratios.values())))
+    return {site: (f"out of line with the customers counter: {ratio:.4f} new customers per "
+                   f"order against a median of {median:.4f} across sellers")
+            for site, ratio in ratios.items() if ratio * CUSTOMERS_RATIO_FACTOR < median}
+
+
 def rate_in_range(counter: CounterOrders, start: datetime, end: datetime) -> float | None:
     """Orders per day from the accepted intervals that overlap [start, end) (the whole usable
     history when none does): a seller's rate is read where the report looks."""

@@ -22,6 +22,7 @@ from storage.models import (
 )
 
 ORDERS_COUNTER = "orders"
+CUSTOMERS_COUNTER = "customers"
 CAPTURE_KINDS = ("directory", "seller_link")
 SELLER_LINKS = "seller links"
 """All partner links between sellers form one discovery source (one capture occasion)."""
@@ -36,6 +37,9 @@ class MarketData:
     sites: dict[str, str] = field(default_factory=dict)
     """site id -> family."""
     readings: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+    """Orders counter readings per seller."""
+    customer_readings: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+    """Customers counter readings per seller (a second witness of the orders counter)."""
     offers: dict[str, list[ListedOffer]] = field(default_factory=dict)
     histories: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -59,11 +63,12 @@ def load_market(engine: Engine, start: date, end: date) -> MarketData:
         for row in connection.execute(select(site_table.c.id, site_table.c.family)):
             data.sites[row.id] = row.family
         for row in connection.execute(
-                select(counter_table.c.site_id, counter_table.c.observed_at,
-                       counter_table.c.value)
-                .where(counter_table.c.name == ORDERS_COUNTER)
+                select(counter_table.c.site_id, counter_table.c.name,
+                       counter_table.c.observed_at, counter_table.c.value)
+                .where(counter_table.c.name.in_((ORDERS_COUNTER, CUSTOMERS_COUNTER)))
                 .order_by(counter_table.c.site_id, counter_table.c.observed_at)):
-            data.readings.setdefault(row.site_id, []).append((row.observed_at, int(row.value)))
+            target = data.readings if row.name == ORDERS_COUNTER else data.customer_readings
+            target.setdefault(row.site_id, []).append((row.observed_at, int(row.value)))
         latest: dict[int, tuple[datetime, ListedOffer]] = {}
         query = (select(offer_table.c.id, offer_table.c.site_id, offer_table.c.pricing,
                         offer_table.c.platform, offer_table.c.metric, offer_table.c.name,

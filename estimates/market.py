@@ -40,7 +40,13 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from estimates.counters import CounterOrders, catalogue_outliers, orders_from_counter, rate_in_range
+from estimates.counters import (
+    CounterOrders,
+    catalogue_outliers,
+    customers_outliers,
+    orders_from_counter,
+    rate_in_range,
+)
 from estimates.data import MarketData
 from estimates.order_value import ListedOffer, offer_weight, order_value
 from estimates.sellers import SellerCount, count_sellers
@@ -50,6 +56,16 @@ BOOTSTRAP_RESAMPLES = 400
 BOOTSTRAP_SEED = 20261202
 IMPUTATION_Z = 1.2816
 """Per-seller imputation bounds: the 10 % and 90 % points of the fitted log-normal."""
+IMPUTATION_MIN_SIGMA = 0.5
+SHOP_VOLUME_RATIO = 0.1
+"""A retail shop's orders per day as a share of a median counted panel's (assumption: shops
+serve end customers one package at a time; Devumi, a large shop, had ~200,000 customers over
+years, while mid-size panels count hundreds of orders a day). Shops show no counter."""
+SHOP_VOLUME_SPREAD = 4.0
+RESELLER_VOLUME_RATIO = 0.25
+"""A reseller panel without a counter sells this share of a median counted panel (when fewer
+than two resellers have a usable counter to average)."""
+RESELLER_VOLUME_SPREAD = 3.0
 
 METHOD = (
     "orders: differences of public orders counters (resets, frozen counters, jumps against the "
@@ -137,12 +153,14 @@ def _platform_shares(offers: list[ListedOffer], value: float) -> tuple[dict[str,
 
 
 def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int]
-                   ) -> tuple[float, float, float]:
-    """(a, b, s): log(orders/day) = a + b log(offers), residual standard deviation s.
+                   ) -> tuple[float, float, float, float]:
+    """(a, b, s, smear): log(orders/day) = a + b log(offers), residual standard deviation s and
+    Duan's smearing factor (the mean of exp(residual)) that turns exp(a + b x) into a mean.
 
     Least squares (numpy.polyfit) when at least 4 sellers with different catalogue sizes have a
     rate; otherwise b = 0 (the mean log rate). ``b`` is kept in [0, 1.5]: volume does not fall
-    with catalogue size, nor grow much faster than it."""
+    with catalogue size, nor grow much faster than it. Smearing, not exp(s^2 / 2): volumes are
+    heavy-tailed rather than log-normal."""
     points = [(math.log(offers[s]), math.log(r)) for s, r in rates.items()
               if r > 0 and offers.get(s, 0) > 0]
     if not points:
@@ -155,15 +173,21 @@ def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int]
         a = float(np.mean(y - b * x))
     else:
         a, b = float(np.mean(y)), 0.0
+    residuals = y - a - b * x
     dof = max(len(points) - (2 if b else 1), 1)
-    s = float(np.sqrt(np.sum((y - a - b * x) ** 2) / dof)) if len(points) > 1 else 1.0
-    return a, b, max(s, 0.1)
+    s = float(np.sqrt(np.sum(residuals ** 2) / dof)) if len(points) > 1 else 1.0
+    return a, b, max(s, IMPUTATION_MIN_SIGMA), float(np.mean(np.exp(residuals)))
 
 
-def _imputed(a: float, b: float, s: float, n_offers: int) -> Estimate:
+def _imputed(model: tuple[float, float, float, float], n_offers: int) -> Estimate:
+    a, b, s, smear = model
     mu = a + b * math.log(max(n_offers, 1))
-    return ordered(math.exp(mu - IMPUTATION_Z * s), math.exp(mu + s * s / 2),
-                   math.exp(mu + IMPUTATION_Z * s), "imputed")
+    return ordered(math.exp(mu - IMPUTATION_Z * s), math.exp(mu) * smear,
+                   math.exp(mu + IMPUTATION_Z * s) * smear, "imputed")
+
+
+def _spread(central: float, factor: float) -> Estimate:
+    return Estimate(central / factor, central, central * factor, "imputed")
 
 
 def link_shares(links: Iterable[tuple[str, str]], offers: Mapping[str, list[ListedOffer]]
@@ -219,19 +243,41 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     for reseller, ups in upstreams_of.items():
         for upstream, share in ups.items():
             downstream[upstream][reseller] = share
+    customers = {}
+    for site, readings in data.customer_readings.items():
+        rate = rate_in_range(orders_from_counter(site, readings), data.start, data.end)
+        if rate is not None and site in rates:
+            customers[site] = rate
+    rough_own = {site: rate - sum(rates.get(r, 0.0) * share
+                                  for r, share in downstream.get(site, {}).items())
+                 for site, rate in rates.items()}
+    for site, reason in customers_outliers(rough_own, customers).items():
+        del rates[site]
+        reasons[site] = reason
     # Imputation model: fitted on counted panels whose counter holds no linked reseller's orders.
-    pure = {s: r for s, r in rates.items() if not downstream.get(s) and kinds[s] == "panel"}
+    panels = {s: r for s, r in rates.items() if kinds[s] == "panel" and s not in upstreams_of}
+    pure = {s: r for s, r in panels.items() if not downstream.get(s)}
     if len(pure) < 3:
-        pure = {s: r for s, r in rates.items() if kinds[s] == "panel"} or dict(rates)
+        pure = panels or dict(rates)
     if not pure:
         raise ValueError("no seller has a usable orders counter: the market cannot be sized")
-    a, b, s = fit_imputation(pure, offer_counts)
+    model = fit_imputation(pure, offer_counts)
+    panel_median = float(np.median(list(pure.values())))
+    counted_resellers = [r for s, r in rates.items() if s in upstreams_of]
     own: dict[str, Estimate] = {}
     methods: dict[str, str] = {}
     for site in sellers:
-        if site not in rates:
-            own[site] = _imputed(a, b, s, offer_counts[site])
-            methods[site] = "imputed"
+        if site in rates:
+            continue
+        methods[site] = "imputed"
+        if kinds[site] == "shop":
+            own[site] = _spread(panel_median * SHOP_VOLUME_RATIO, SHOP_VOLUME_SPREAD)
+        elif site in upstreams_of and len(counted_resellers) >= 2:
+            own[site] = _spread(float(np.mean(counted_resellers)), RESELLER_VOLUME_SPREAD)
+        elif site in upstreams_of:
+            own[site] = _spread(panel_median * RESELLER_VOLUME_RATIO, RESELLER_VOLUME_SPREAD)
+        else:
+            own[site] = _imputed(model, offer_counts[site])
     # Resellers first (their own orders are taken out of their upstream's counter).
     order = sorted(sellers, key=lambda site: (site not in upstreams_of, site))
     for site in order:
@@ -267,7 +313,12 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
         for site in counted_panels:
             own[site] = own[site].scaled(factor)
         notes.append(f"retail shops' orders taken out of counted panels: x{factor:.3f}")
-    count = count_sellers(data.histories, seen=len(sellers), sizes=offer_counts)
+    known = set(data.sites) | set(data.offers)
+    count = count_sellers(data.histories, seen=len(known))
+    unvalued = len(known) - len(sellers)
+    if unvalued:
+        notes.append(f"{unvalued} seen seller(s) without a stored price list valued like unseen "
+                     "ones")
     details = []
     for site in sellers:
         value = values[site]
@@ -294,7 +345,7 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     if platform is not None:
         seen_orders = _total(d.orders_per_day.scaled(days * d.platform_order_share.get(
             platform, 0.0)) for d in details)
-    unseen, unseen_orders = _unseen(details, count, days)
+    unseen, unseen_orders = _unseen(details, count, days, unvalued)
     revenue = seen_revenue + unseen
     orders = seen_orders + unseen_orders
     ratio_low, ratio_high = _bootstrap_ratios([d.revenue.central for d in details], seed)
@@ -332,21 +383,25 @@ def _total(estimates: Iterable[Estimate]) -> Estimate:
     return Estimate(low, central, high)
 
 
-def _unseen(details: list[SellerEstimate], count: SellerCount, days: float
+def _unseen(details: list[SellerEstimate], count: SellerCount, days: float, unvalued: int = 0
             ) -> tuple[Estimate, Estimate]:
-    """Unseen sellers' revenue and orders: the unseen count x a seen seller's figures."""
+    """Unseen sellers' revenue and orders: the unseen count x a seen seller's figures (seen
+    sellers without a price list, ``unvalued``, are counted with the unseen)."""
+    count = SellerCount(count.seen, count.estimate, count.unseen + Estimate(
+        float(unvalued), float(unvalued), float(unvalued)), count.sources, count.model)
     if count.unseen.high <= 0 or not details:
         return Estimate(0.0, 0.0, 0.0), Estimate(0.0, 0.0, 0.0)
+    # unseen sellers are the hard-to-find, mostly small ones: like the sellers one source lists
     singles = [d for d in details if d.listed_by == 1] or details
     single_revenue = sorted(d.revenue.central for d in singles)
-    lower_half = single_revenue[: max(1, len(single_revenue) // 2)]
-    revenue = ordered(count.unseen.low * float(np.mean(lower_half)) * 0.5,
-                      count.unseen.central * float(np.mean(single_revenue)),
+    typical = float(np.median(single_revenue))
+    revenue = ordered(count.unseen.low * float(np.percentile(single_revenue, 25)) * 0.5,
+                      count.unseen.central * typical,
                       count.unseen.high * max(float(np.mean([d.revenue.high for d in details])),
                                               float(np.mean([d.revenue.high for d in singles]))))
     single_orders = [d.orders_per_day.central * days for d in singles]
-    orders = ordered(count.unseen.low * float(np.mean(single_orders)) * 0.5,
-                     count.unseen.central * float(np.mean(single_orders)),
+    orders = ordered(count.unseen.low * float(np.percentile(single_orders, 25)) * 0.5,
+                     count.unseen.central * float(np.median(single_orders)),
                      count.unseen.high * float(np.mean(
                          [d.orders_per_day.high * days for d in details])))
     return revenue, orders

@@ -40,8 +40,8 @@ shops: 1000 followers, 500 likes, 5000 views, 20 comments)."""
 DEFAULT_TYPICAL_UNITS = 1000
 TYPICAL_ORDER_MAX_USD = 40.0
 SIZE_MEAN_FACTOR = 1.6
-LOW_SIZE_FACTOR = 0.3
-HIGH_SIZE_FACTOR = 4.0
+LOW_SIZE_FACTOR = 0.15
+HIGH_SIZE_FACTOR = 10.0
 ASSUMPTIONS = (
     "order value: a typical order per metric (1000 followers, 500 likes, 5000 views, 20 "
     f"comments...) costing at most ${TYPICAL_ORDER_MAX_USD:.0f}, clipped to the listed min/max, "

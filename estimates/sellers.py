@@ -9,16 +9,20 @@ occasion"; a seller's *capture history* is the set of sources that listed it.
   every source plus pairwise interactions chosen by forward selection on AIC (dependence between
   sources: a directory that copies another, partner links that follow directory rank). The
   unseen count is the model's prediction for the history "listed by none", exp(intercept).
+- Heterogeneity (Chao 1987, model Mh): f0 = (t - 1)/t x f1 (f1 - 1) / (2 (f2 + 1)) from the
+  sellers listed by exactly one (f1) and two (f2) sources: the central value for three or more
+  sources, because big sellers are listed everywhere and small ones by one source or none, and
+  partner links point at the sellers directories miss (a dependence no pairwise term fits
+  well); the log-linear model's value enters the interval.
 - Interval: Chao's log-normal interval for the unseen count f0 (it never goes below the sellers
   seen): N in [n + f0 / C, n + f0 x C], C = exp(1.96 sqrt(log(1 + var(f0) / f0^2))).
 
 Assumptions: a closed population over the range; sellers equally findable within a source given
 the modelled dependence. Heterogeneity (big sellers are listed everywhere, small ones nowhere)
-biases every such estimate low; ``HETEROGENEITY_HIGH`` widens the high bound for it, and the
-estimate is fitted within seller-size strata when each stratum is large enough (Huggins-style
-covariate: catalogue size), summing the strata.
+biases every such estimate low; ``HETEROGENEITY_HIGH`` widens the high bound for it. Sellers
+that no source can list at all (capture probability zero) are invisible to every model.
 
-Inputs: capture histories (seller -> sources that listed it), optionally a size per seller.
+Inputs: capture histories (seller -> sources that listed it).
 """
 
 from __future__ import annotations
@@ -129,16 +133,37 @@ def _unseen(histories: Sequence[frozenset[str]], sources: Sequence[str]
     return loglinear(histories, sources)
 
 
-def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None = None,
-                  sizes: Mapping[str, float] | None = None, min_stratum: int = 12
+def chao_mh(histories: Sequence[frozenset[str]], occasions: int) -> tuple[float, float]:
+    """Chao's (1987) heterogeneity estimator of the unseen count for ``occasions`` sources:
+    f0 = (t - 1)/t x f1 (f1 - 1) / (2 (f2 + 1)) (bias-corrected), with Chao's variance; f1 and
+    f2 are the sellers listed by exactly one and exactly two sources. A lower bound under
+    heterogeneous findability (model Mh; Rcapture's "Mh Chao")."""
+    frequencies = Counter(len(h) for h in histories)
+    f1, f2 = frequencies.get(1, 0), frequencies.get(2, 0)
+    a = (occasions - 1) / occasions
+    f0 = a * f1 * (f1 - 1) / (2 * (f2 + 1))
+    if f1 == 0:
+        return 0.0, 0.0
+    if f2 > 0:
+        r = f1 / f2
+        variance = f2 * (a * r ** 4 / 4 + a * a * r ** 3 + a * r ** 2 / 2)
+    else:  # Chao's variance of the bias-corrected form without doubletons
+        variance = a * f1 * (f1 - 1) / 2 + a * a * f1 * (2 * f1 - 1) ** 2 / 4
+    return f0, variance
+
+
+def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None = None
                   ) -> SellerCount:
     """Sellers seen and estimated in all (see the module docstring).
 
     ``histories``: seller -> the discovery sources that listed it (sellers listed by none are
     left out: they are the unknown). ``seen``: sellers known in all (defaults to the sellers
-    with a history; config-only sellers count as seen but do not enter the model).
-    ``sizes``: a size per seller (listed offers); when given and each half of the sellers split
-    at the median size has at least ``min_stratum`` sellers, the model is fitted per half.
+    with a history; config-only sellers count as seen but do not enter the models).
+
+    Central: Chapman for two sources; for three or more, Chao's heterogeneity estimator
+    (:func:`chao_mh`), with the AIC-chosen log-linear model (:func:`loglinear`) as the
+    dependence-aware alternative: the interval runs from the lower of the two models' low
+    bounds to the higher of their high bounds (model uncertainty, not only sampling).
     """
     listed = {site: h for site, h in histories.items() if h}
     sources = tuple(sorted({source for h in listed.values() for source in h}))
@@ -148,30 +173,28 @@ def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None =
                             "no capture-recapture: fewer than two discovery sources")
         return SellerCount(total_seen, estimate, Estimate(0.0, 0.0, 0.0), sources,
                            "none (fewer than two sources)")
-    strata: list[list[frozenset[str]]] = [list(listed.values())]
-    if sizes is not None:
-        ordered_sites = sorted(listed, key=lambda site: sizes.get(site, 0.0))
-        half = len(ordered_sites) // 2
-        parts = [ordered_sites[:half], ordered_sites[half:]]
-        if all(len(part) >= min_stratum for part in parts):
-            strata = [[listed[site] for site in part] for part in parts]
-    f0_total, variance_total, models = 0.0, 0.0, []
-    for stratum in strata:
-        stratum_sources = tuple(sorted({s for h in stratum for s in h}))
-        if len(stratum_sources) < 2:
-            continue
-        f0, variance, model = _unseen(stratum, stratum_sources)
-        f0_total += f0
-        variance_total += variance
-        models.append(model)
-    low, high = _chao_interval(len(listed), f0_total, variance_total)
-    extra = total_seen - len(listed)
-    central = len(listed) + f0_total + extra
+    stratum = list(listed.values())
+    n = len(listed)
+    if len(sources) == 2:
+        f0, variance, model = _unseen(stratum, sources)
+        low, high = _chao_interval(n, f0, variance)
+    else:
+        f0, variance = chao_mh(stratum, len(sources))
+        low, high = _chao_interval(n, f0, variance)
+        model = f"Chao Mh over {len(sources)} sources"
+        try:
+            f0_ll, variance_ll, model_ll = loglinear(stratum, sources)
+        except ValueError:
+            model += "; log-linear model did not fit"
+        else:
+            low_ll, high_ll = _chao_interval(n, f0_ll, variance_ll)
+            low, high = min(low, low_ll), max(high, min(high_ll, 3.0 * n))
+            model += f"; alternative {model_ll}: {n + f0_ll:.1f}"
+    extra = total_seen - n
+    central = n + f0 + extra
     low, high = low + extra, high * HETEROGENEITY_HIGH + extra
-    method = ("capture-recapture over discovery sources ("
-              + ("per size stratum: " if len(strata) > 1 else "") + "; ".join(models)
-              + "), Chao log-normal interval")
+    method = f"capture-recapture over discovery sources ({model}), Chao log-normal interval"
     estimate = Estimate(min(low, central), central, max(high, central), method)
-    unseen = Estimate(estimate.low - total_seen, central - total_seen, estimate.high - total_seen,
-                      method)
-    return SellerCount(total_seen, estimate, unseen, sources, "; ".join(models))
+    unseen = Estimate(estimate.low - total_seen, central - total_seen,
+                      estimate.high - total_seen, method)
+    return SellerCount(total_seen, estimate, unseen, sources, model)
