@@ -13,10 +13,12 @@ Method (every input comes from the database: ``offer`` and ``offer_price_period`
    over the last ``window_days`` on which both offers were priced; its median is the markup and
    its coefficient of variation (CV) says whether the two prices move together.
 4. Site-pair evidence: a reseller panel mirrors many services of one upstream at one markup.
-   For each ordered pair of sites, the candidate ratios are clustered in log space; the pair is
-   a chain when enough candidates (``min_pair_support``) sit at one markup inside the plausible
-   band (×1.05 to ×3) and they are a fair share of the pair's candidates. Unrelated panels
-   whose names collide have ratios scattered over orders of magnitude and no such cluster.
+   For each pair of sites, the candidate ratios are clustered in log space; the pair is a chain
+   when enough candidates (``min_pair_support``) sit at one markup inside the plausible band
+   (×1.05 to ×3 in USD; ×0.66 to ×4.8 when the upstream ids copied into the names or the
+   catalogue coverage, rather than the price, tell which side resells: panels pricing in other
+   currencies convert at their own rates) and they are a fair share of the pair's candidates.
+   Unrelated panels whose names collide have ratios scattered widely and no such cluster.
 5. Each reseller offer keeps its best candidate on a chained site pair whose ratio sits at that
    pair's markup; when several upstream sites qualify (a reseller and its upstream both sell
    it), the cheapest qualifying offer wins: that is the root of the chain.
@@ -68,6 +70,9 @@ MAX_STEADY_CV = 0.08
 """Ratio CV above which two offers are not priced from one another."""
 _PAIR_BANDWIDTH = 0.04
 """Half-width (log ratio) of the markup cluster of a site pair."""
+_FX_SLACK = 1.6
+"""How far the panels' own exchange rates may move a USD markup off the band, when names or
+catalogue coverage (not the price) tell which side resells."""
 _QUANT = Decimal("0.000001")
 
 # -- name normalization ------------------------------------------------------------------------
@@ -402,9 +407,12 @@ def _pair_markups(candidates: list[_Candidate],
 def _pair_score(markup: _PairMarkup, min_pair_support: int) -> float:
     """0 to 1: how surely a site pair is a reseller chain."""
     ratio = math.exp(markup.log_markup)
-    # A side read from ids or coverage may look cheaper in USD (the panels' own FX rates).
-    low = MARKUP_BAND[0] if markup.direction_by == "price" else 1 / 1.5
-    if not low <= ratio <= MARKUP_BAND[1] or markup.support < min_pair_support:
+    low, high = MARKUP_BAND
+    if markup.direction_by != "price":
+        # Panels pricing in another currency convert at their own rates, not the ECB's: in USD
+        # a reseller may look cheaper than its upstream, or dearer than x3.
+        low, high = low / _FX_SLACK, high * _FX_SLACK
+    if not low <= ratio <= high or markup.support < min_pair_support:
         return 0.0
     share = markup.support / markup.candidates
     if share < 0.25:
