@@ -3,6 +3,7 @@ the truth's ``market`` section, and stores built straight from the simulator (bu
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from datetime import date
@@ -374,3 +375,51 @@ def test_build_store_records_days_and_discovery_of_the_hard_market(tmp_path: Pat
         assert row.value == market.counters(row.site_id, day)["orders"]
     shown = {s for s, site in market.sites.items() if site.claim.shown} - market.unseen
     assert Counter(row.site_id for row in readings) == {site: 5 for site in shown}
+
+
+# --- CLI knobs ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["simulate", "--counter-coverage", "1.5"], "--counter-coverage"),
+        (["simulate", "--unseen-share", "-0.1"], "--unseen-share"),
+        (["demo", "--reseller-share", "2"], "--reseller-share"),
+        (["demo", "--counter-coverage", "abc"], "--counter-coverage"),
+        (["demo", "--days", "0"], "--days"),
+        (["simulate", "--panels", "0"], "--panels"),
+        (["simulate", "--shops", "-1"], "--shops"),
+    ],
+)
+def test_cli_market_knobs_out_of_range_are_usage_errors(args: list[str], option: str) -> None:
+    from typer.testing import CliRunner
+
+    from clickfarm.cli import app
+
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert option in result.output
+
+
+def test_demo_writes_the_database_and_truth_exactly_where_told(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clickfarm.cli import app
+
+    database, truth_path = tmp_path / "exact" / "demo.db", tmp_path / "elsewhere" / "truth.json"
+    result = CliRunner().invoke(app, [
+        "demo", "--days", "1", "--panels", "3", "--shops", "0", "--seed", "6",
+        "--counter-coverage", "0.5", "--unseen-share", "0", "--reseller-share", "0.2",
+        "--database-url", f"sqlite:///{database}", "--truth", str(truth_path)])
+    assert result.exit_code == 0, result.output
+    assert database.exists()
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    assert truth["hidden"]["counter_coverage"] == 0.5
+    assert truth["hidden"]["reseller_share"] == 0.2
+    assert truth["seed"] == 6 and truth["panel_count"] == 3
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        runs = connection.execute(text("SELECT count(*) FROM crawl_run")).scalar_one()
+    engine.dispose()
+    assert runs >= 3
