@@ -26,9 +26,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-DAYS = 14
-N_PANELS = 24
-N_SHOPS = 8
+DAYS = 21
+CRAWL_EVERY = 3
+"""Crawl days 0, 3, 6, ... 21: seven counter differences per seller, like a crawl every few days."""
+N_PANELS = 14
+N_SHOPS = 5
 CATALOGUE_SCALE = 0.1
 SHAPES = ("retail_small", "lognormal", "bulk_heavy")
 
@@ -85,7 +87,8 @@ def true_revenue(truth: dict[str, Any], start: date, end: date,
                 and (platform is None or row["platform"] == platform)), Decimal(0))
 
 
-def build(run: dict[str, Any], database_url: str, *, days: int = DAYS) -> tuple[Any, date, date]:
+def build(run: dict[str, Any], database_url: str, *, days: int = DAYS,
+          crawl_every: int = CRAWL_EVERY) -> tuple[Any, date, date]:
     """Build the store of one run; returns (market, first day, last day) of the counted days."""
     from simulator import Market
     from simulator.store import build_store
@@ -94,7 +97,7 @@ def build(run: dict[str, Any], database_url: str, *, days: int = DAYS) -> tuple[
     market = Market(run["seed"], n_panels=N_PANELS, n_shops=N_SHOPS,
                     catalogue_scale=CATALOGUE_SCALE, **knobs)
     start = market.today
-    build_store(market, database_url, days=days)
+    build_store(market, database_url, days=days, crawl_every=crawl_every)
     return market, start, start + timedelta(days=days - 1)
 
 
