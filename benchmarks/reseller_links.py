@@ -1,12 +1,17 @@
 """Reseller-link precision and recall against the simulator's ground truth, per seed.
 
     python -m benchmarks.reseller_links [--seeds 1 2 3 4 5] [--panels 20] [--days 14]
+        [--store panels|crawl] [--shops 10] [--catalogue-scale 1.0]
 
-For each seed: a simulated market's panel price lists are stored day by day through the real
-extractor, pipelines and repository (no HTTP), links are computed with
+For each seed a simulated market is stored day by day, links are computed with
 ``estimates.resellers.link_resellers`` and compared with the truth's ``reseller_links[].
 service_map``. A link is right when the truth says the reseller service copies exactly that
 upstream service; recall counts the truth pairs whose two offers are in the store.
+
+``--store panels`` (default): every panel's API price list through the real extractor,
+pipelines and repository (no HTTP; all panels seen). ``--store crawl``: the market of issue 8
+(``HARD_MARKET``: unseen sellers, counters as claims, the seed's reseller share) stored by
+``simulator.store.build_store`` (a discovery pass and daily crawls through the real spiders).
 """
 
 from __future__ import annotations
@@ -73,16 +78,25 @@ def score_links(engine: Engine, links: list[Link], truth: dict[str, Any], *,
                      same_root=siblings)
 
 
-def measure(seed: int, *, panels: int, days: int,
-            workdir: Path) -> tuple[LinkScore, int, float, float]:
+def measure(seed: int, *, panels: int, days: int, workdir: Path, store: str = "panels",
+            shops: int = 0, catalogue_scale: float = 1.0) -> tuple[LinkScore, int, float, float]:
     """The score, the offers stored, the seconds to build the store and to link."""
-    from simulator import Market
+    from simulator.market import HARD_MARKET, Market
+    from simulator.store import build_store
+    from storage.db import get_engine
     from storage.repository import table_counts
     from tests.reseller_store import build_panel_store
 
-    market = Market(seed=seed, n_panels=panels, n_shops=0)
+    database_url = f"sqlite:///{workdir / f'links-{seed}.db'}"
     started = time.perf_counter()
-    engine = build_panel_store(market, f"sqlite:///{workdir / f'links-{seed}.db'}", days=days)
+    if store == "crawl":
+        market = Market(seed=seed, n_panels=panels, n_shops=shops,
+                        **{**HARD_MARKET, "catalogue_scale": catalogue_scale})
+        build_store(market, database_url, days=days)
+        engine = get_engine(database_url)
+    else:
+        market = Market(seed=seed, n_panels=panels, n_shops=0, catalogue_scale=catalogue_scale)
+        engine = build_panel_store(market, database_url, days=days)
     built = time.perf_counter()
     try:
         links = link_resellers(engine)
@@ -98,13 +112,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--panels", type=int, default=20)
     parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--store", choices=("panels", "crawl"), default="panels")
+    parser.add_argument("--shops", type=int, default=10, help="with --store crawl")
+    parser.add_argument("--catalogue-scale", type=float, default=1.0)
     options = parser.parse_args()
     print(f"{'seed':>5} {'offers':>7} {'links':>6} {'right':>6} {'truth':>6} {'found':>6} "
           f"{'precision':>9} {'recall':>7} {'siblings':>8} {'build s':>7} {'link s':>6}")
     with tempfile.TemporaryDirectory() as directory:
         for seed in options.seeds:
             score, offers, build_seconds, link_seconds = measure(
-                seed, panels=options.panels, days=options.days, workdir=Path(directory))
+                seed, panels=options.panels, days=options.days, workdir=Path(directory),
+                store=options.store, shops=options.shops,
+                catalogue_scale=options.catalogue_scale)
             print(f"{seed:>5} {offers:>7} {score.predicted:>6} {score.correct:>6} "
                   f"{score.truth_pairs:>6} {score.found:>6} {score.precision:>9.3f} "
                   f"{score.recall:>7.3f} {score.same_root:>8} {build_seconds:>7.1f} "
