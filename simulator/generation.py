@@ -234,6 +234,7 @@ class MarketGeneration(MarketState):
                 rng_dynamics=stream(self.seed, shop_id, "dynamics"),
                 next_number=profile.randint(20, 400),
                 rng_orders=stream(self.seed, shop_id, "orders"),
+                tier_shift=_SHOP_TIER_SHIFT[self.hidden.order_size_shape],
             )
             volume = stream(self.seed, shop_id, "volume")
             shop.daily_orders_mean = (
@@ -572,6 +573,8 @@ def volume_multiplier(rng: random.Random, alpha: float) -> float:
     return rng.paretovariate(alpha) / 2 ** (1 / alpha)
 
 
+_SHOP_TIER_SHIFT = {"retail_small": -3, "lognormal": 0, "bulk_heavy": 2}
+"""How many steps of their quantity table shops move their packages per order-size shape."""
 _SHAPE_TYPICAL = {"retail_small": 0.25, "lognormal": 1.0, "bulk_heavy": 4.0}
 _SHAPE_SIGMA = {"retail_small": 0.7, "lognormal": 1.0, "bulk_heavy": 1.3}
 _SHAPE_FLOOR = {"retail_small": 0.0, "lognormal": 0.0, "bulk_heavy": 0.06}

@@ -258,6 +258,9 @@ class Shop:
     rng_dynamics: random.Random = field(default_factory=random.Random)
     next_number: int = 0
     rng_orders: random.Random = field(default_factory=random.Random)
+    tier_shift: int = 0
+    """Steps the package sizes move along their table (the market's order-size shape: buyers
+    of a market of small orders get smaller packages)."""
     daily_orders_mean: float = 0.0
     """End customers' package orders per day (on average)."""
 
@@ -427,10 +430,16 @@ def _tier_quantities(
     )
     start = min(start, len(table) - 3)
     length = rng.randint(3, 8)
+    # Shops size their packages to what their buyers order (the market's order-size shape):
+    # the tiers move a few steps along the same table of nice quantities.
+    shift = shop.tier_shift
+    if shift > 0:
+        table = table + tuple(q * 10 for q in table if q * 10 > table[-1])
     if storefront_big and metric in _BIG_METRICS:
-        end = len(table)
+        end = min(len(table), max(3, (len(table) if shift <= 0 else start + length) + shift))
         begin = min(max(start, end - length), end - 3)
         return list(table[begin:end])
+    start = min(max(0, start + shift), len(table) - 3)
     return list(table[start : start + length])
 
 

@@ -262,6 +262,18 @@ def test_order_size_shapes_move_the_order_sizes() -> None:
     assert tails["bulk_heavy"] > tails["retail_small"], tails
 
 
+def test_shops_size_their_packages_to_the_order_size_shape() -> None:
+    """The one visible trace of the shape: retail package sizes follow what buyers order."""
+    medians = {}
+    for shape in ORDER_SIZE_SHAPES:
+        market = Market(seed=3, n_panels=8, n_shops=8, order_size_shape=shape,
+                        catalogue_scale=0.2)
+        sizes = sorted(row["quantity"] for shop in market.shops
+                       for row in market.shop_offers(shop))
+        medians[shape] = sizes[len(sizes) // 2]
+    assert medians["retail_small"] < medians["lognormal"] < medians["bulk_heavy"], medians
+
+
 @pytest.mark.parametrize(
     ("knob", "value"),
     [("counter_coverage", 1.5), ("unseen_share", -0.1), ("reseller_share", 2.0),
