@@ -20,7 +20,7 @@ validation table). Knobs:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from simulator.randomness import stream
 
@@ -28,7 +28,15 @@ ORDER_SIZE_SHAPES: tuple[str, ...] = ("retail_small", "lognormal", "bulk_heavy")
 """``retail_small``: most orders near the minimum; ``lognormal``: around the metric's usual
 size; ``bulk_heavy``: larger orders with a long tail up to the maximum."""
 
-HARD_MARKET: dict[str, float] = {
+class MarketKnobs(TypedDict, total=False):
+    """Keyword arguments of ``Market`` for the claims and the unseen sellers."""
+
+    counter_coverage: float
+    counter_distortion: float
+    unseen_share: float
+
+
+HARD_MARKET: MarketKnobs = {
     "counter_coverage": 0.6,
     "counter_distortion": 0.3,
     "unseen_share": 0.2,

@@ -201,7 +201,8 @@ def test_unseen_sellers_are_in_no_source_and_not_in_the_config(
 
 
 def test_bigger_sellers_are_more_often_listed() -> None:
-    seen_sizes, unseen_sizes = [], []
+    seen_sizes: list[float] = []
+    unseen_sizes: list[float] = []
     both_by_half: Counter[str] = Counter()
     for seed in range(1, 7):
         market = Market(seed=seed, n_panels=16, n_shops=8, unseen_share=0.3,
@@ -374,7 +375,7 @@ def test_build_store_records_days_and_discovery_of_the_hard_market(tmp_path: Pat
     assert sites == set(market.seller_ids()) - market.unseen
     kinds = Counter(row.source_kind for row in sources)
     assert kinds["directory"] and kinds["seller_link"] and kinds["config"]
-    expected = Counter()
+    expected: Counter[str] = Counter()
     for directory in truth["discovery"]["directories"].values():
         expected.update({seller: 1 for seller in directory["sites"]})
     for link in truth["discovery"]["seller_links"]:
