@@ -139,6 +139,10 @@ class Market(MarketTruth, MarketDynamics):
         order_size_shape: str | None = None,
         catalogue_scale: float = 1.0,
     ) -> None:
+        """The keyword-only knobs (``simulator.hidden``) make estimation hard; the defaults
+        keep every counter shown and honest and every seller discoverable, and draw the
+        reseller share and the order-size shape from the seed. ``HARD_MARKET`` holds the
+        knobs of issue 8's market. A knob out of range is a ``ValueError`` naming it."""
         if n_panels < 1:
             raise ValueError("n_panels must be at least 1")
         if n_shops < 0:
