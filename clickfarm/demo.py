@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime, time as day_time
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,7 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                 + [[f"alerts {rule}", count] for rule, count in sorted(alert_counts.items())])
     counts = table_counts(engine)
     print_table(console, "rows stored", ["table", "rows"], [[k, v] for k, v in counts.items()])
+    _estimate_beside_truth(console, engine, market, first_day, last_day - timedelta(days=1))
     elapsed = time.monotonic() - started
     after_first = price_rows_per_day[1:] or [0]
     console.print(
@@ -234,3 +236,34 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     return {"elapsed_seconds": elapsed, "price_rows_per_day": price_rows_per_day,
             "counts": counts, "runs_by_status": runs_by_status, "alerts": alert_counts,
             "discovered": [site.id for site in discovery.new_sites] if discovery else []}
+
+
+def _estimate_beside_truth(console: Console, engine: Any, market: Any, first: Any,
+                           last: Any) -> None:
+    """The market-size report (which reads only the database) beside the simulator's truth:
+    the demo's last table. ``last`` is the last completed day (counter differences end there)."""
+    from decimal import Decimal
+
+    from reports.market_size import NoMarketData, compute, summary_rows
+    from reports.render import print_table
+
+    if last < first:
+        console.print("market size: one crawl day only, no counter differences yet")
+        return
+    try:
+        estimate = compute(engine, start=first, end=last)
+    except NoMarketData as error:
+        console.print(f"market size: not estimated ({error})")
+        return
+    truth = market.ground_truth()["market"]
+    in_range = [row for row in truth["daily"]
+                if first.isoformat() <= row["date"] <= last.isoformat()]
+    revenue = sum((Decimal(row["end_customer_revenue_usd"]) for row in in_range), Decimal(0))
+    orders = sum(row["orders"] for row in in_range)
+    truths = {"revenue (USD, whole market)": f"{revenue:,.2f}", "orders": f"{orders:,}",
+              f"sellers (seen {estimate.sellers.seen})": f"{truth['sellers']['total']:,}"}
+    print_table(console, f"market size {first} to {last}: the estimate beside the truth",
+                ["", "low", "central", "high", "truth"],
+                [[*row, truths.get(row[0], "")] for row in summary_rows(estimate)],
+                caption="the estimate reads only the database; the truth is the simulator's "
+                        "(method: clickfarm report market-size)")
