@@ -17,7 +17,9 @@ Differences from a real crawl, on purpose:
   ``panels_via_api`` is true (the default: parsing 30 days of HTML services pages costs minutes;
   the stored offers are the same service ids, rates and limits, and counters come from the same
   landing page).
-- Shops of the ``spa`` family need a browser: they are listed by discovery but not crawled.
+- Shops of the ``spa`` family are read from the document their script renders, rendered by the
+  simulator in Python (``simulator.shop_pages.render_spa_dom``) instead of Chromium; the spa
+  spider's own callbacks read it.
 - Operational faults (``http_*``, ``slow``, ``offline``, ``truncated``) are not applied; content
   faults (``bad_values``, ``empty_list``, ...) are, as the renderers produce them.
 
@@ -29,6 +31,7 @@ one day between crawls. The market is left on day ``days``.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 from collections import deque
@@ -103,9 +106,16 @@ class SimulatedSite:
                 ) -> tuple[int, bytes, str, dict[str, str]]:
         market = self.market
         if seller_id in market.shops:
-            answer = shop_pages.handle_shop_request(
-                market, market.shops[seller_id], tail, query, base_url=self.base_url,
-                other_base_url=self.base_url)
+            if request.meta.get("playwright"):
+                # what Chromium would show once the page's script ran, and its wait succeeded
+                answer = shop_pages.render_spa_dom(
+                    market, market.shops[seller_id], tail, base_url=self.base_url)
+                for method in request.meta.get("playwright_page_methods", ()):
+                    method.result = True
+            else:
+                answer = shop_pages.handle_shop_request(
+                    market, market.shops[seller_id], tail, query, base_url=self.base_url,
+                    other_base_url=self.base_url)
             if answer is None:
                 return 404, b"Not Found", "text/html", {}
             return answer.status, answer.body, answer.content_type, dict(answer.headers or {})
@@ -164,7 +174,9 @@ def run_requests(source: SimulatedSite, spider: Any, start: Iterable[Any],
     a status the request does not handle), queue the requests it yields, hand items on."""
     queue: deque[Request] = deque()
 
-    def take(results: Iterable[Any] | None) -> None:
+    def take(results: Any) -> None:
+        if inspect.isasyncgen(results):  # the spa spider's callbacks
+            results = _drain_async(results)
         for result in results or ():
             if isinstance(result, Request):
                 queue.append(result)
@@ -231,7 +243,15 @@ def crawl_site(source: SimulatedSite, site: Any, *, engine: Any, settings: Setti
             normalize.process_item(item))))
 
     store.open_spider()
-    run_requests(source, spider, _drain_async(spider.start()), on_item)
+    if site.family == "spa":
+        # start() would launch Chromium; the first render request is all it yields
+        landing = spider.site_url("")
+        spider.urls_seen.add(landing)
+        spider.chains = 1
+        start = [spider.render_request(landing)]
+    else:
+        start = _drain_async(spider.start())
+    run_requests(source, spider, start, on_item)
     store.spider_closed(spider, "finished")
     with engine.connect() as connection:
         status = connection.execute(
@@ -308,10 +328,7 @@ def build_store(market: Market, database_url: str, *, days: int,
                                        now=_noon(market, start_day))
             summary.discovered = [site.id for site in outcome.new_sites]
             crawled = list(sites) + [site_config_for(site) for site in outcome.new_sites]
-            for site in crawled:
-                if site.family == "spa":
-                    summary.not_crawled[site.id] = "spa shops need a browser"
-            targets = [site for site in crawled if site.id not in summary.not_crawled]
+            targets = list(crawled)
             summary.crawled_sites = [site.id for site in targets]
             # one crawler per spider class: making one copies every setting (~0.1 s)
             crawlers = {family: Crawler(SPIDER_BY_FAMILY[family], settings)

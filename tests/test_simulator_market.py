@@ -436,3 +436,20 @@ def test_demo_writes_the_database_and_truth_exactly_where_told(tmp_path: Path) -
         runs = connection.execute(text("SELECT count(*) FROM crawl_run")).scalar_one()
     engine.dispose()
     assert runs >= 3
+
+
+def test_build_store_reads_the_javascript_shop_from_its_rendered_document(tmp_path: Path) -> None:
+    """The spa shop (Chromium in a real crawl): the simulator renders what its script shows and
+    the spa spider's callbacks read it: every package of the day, at its price."""
+    market = Market(seed=7, n_panels=3, n_shops=5, catalogue_scale=0.1)
+    spa = [shop_id for shop_id, shop in market.shops.items() if shop.kind == "spa"]
+    assert spa
+    url = f"sqlite:///{tmp_path / 'spa.db'}"
+    summary = build_store(market, url, days=0)
+    assert summary.runs_by_status == {"succeeded": summary.crawls} and not summary.not_crawled
+    offers, _ = _stored(url)
+    for shop_id in spa:
+        stored = {offer_id: (Decimal(str(values[4])), values[6])
+                  for offer_id, values in offers[shop_id].items()}
+        assert stored == {row["site_offer_id"]: (row["price"], row["quantity"])
+                          for row in market.shop_offers(shop_id)}
