@@ -235,6 +235,12 @@ def report_prices(
                        pricing=pricing.value, dedupe_resellers=dedupe_resellers)
     method = METHOD + ("; resold copies counted once (reseller links)" if dedupe_resellers
                        else "")
+    if dedupe_resellers:
+        from reports.resellers import root_offers
+
+        if not root_offers(engine):
+            err_console.print("no reseller links stored: nothing to collapse (compute them with "
+                              "`clickfarm report resellers --refresh`)")
     if not rows:
         covered = observed_range(engine)
         err_console.print(f"no {pricing.value} prices observed from {start} to {end}" + (

@@ -189,6 +189,16 @@ def test_report_resellers_cli(simulated_store) -> None:
     result = runner.invoke(app, ["report", "resellers", "--min-confidence", "1.5",
                                  "--database-url", database_url])
     assert result.exit_code != 0
+    day = market.today.isoformat()
+    prices = {}
+    for flags in ([], ["--dedupe-resellers"]):
+        result = runner.invoke(app, ["report", "prices", "--from", day, "--to", day, "--format",
+                                     "json", "--database-url", database_url, *flags])
+        assert result.exit_code == 0, result.output
+        prices[bool(flags)] = json.loads(result.stdout)
+    assert "counted once" in prices[True]["method"]
+    assert (sum(row["offers"] for row in prices[False]["rows"])
+            > sum(row["offers"] for row in prices[True]["rows"]))
 
 
 def test_links_are_the_same_on_sqlite_and_postgresql(db_engine) -> None:
