@@ -221,6 +221,7 @@ def crawl_site(source: SimulatedSite, site: Any, *, engine: Any, settings: Setti
     copies every setting: reusing it across days saves most of the per-crawl overhead); its
     stats are replaced, so every run keeps its own."""
     from crawlers.spiders import SPIDER_BY_FAMILY
+    from crawlers.spiders.spa import SpaSpider
     from pipelines.coverage_pipeline import FieldCoveragePipeline
     from pipelines.normalize_pipeline import NormalizePipeline
     from pipelines.store_pipeline import StorePipeline
@@ -243,7 +244,7 @@ def crawl_site(source: SimulatedSite, site: Any, *, engine: Any, settings: Setti
             normalize.process_item(item))))
 
     store.open_spider()
-    if site.family == "spa":
+    if isinstance(spider, SpaSpider):
         # start() would launch Chromium; the first render request is all it yields
         landing = spider.site_url("")
         spider.urls_seen.add(landing)
