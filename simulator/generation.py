@@ -567,10 +567,15 @@ def _nearest_nice(value: float) -> int:
     return min(cal.NICE_QUANTITIES, key=lambda q: abs(math.log(q) - target))
 
 
+_VOLUME_CAP = 50.0
+
+
 def volume_multiplier(rng: random.Random, alpha: float) -> float:
-    """A heavy-tailed (Pareto, index ``alpha``) multiplier of a seller's daily volume, divided by
-    its median so that the typical seller keeps the calibrated volume."""
-    return rng.paretovariate(alpha) / 2 ** (1 / alpha)
+    """A heavy-tailed multiplier of a seller's daily volume: Pareto with index ``alpha``, capped
+    at 50 and divided by the capped mean, so that the market's total volume stays the calibrated
+    one on average while a few sellers take a large share."""
+    capped_mean = (alpha - _VOLUME_CAP ** (1.0 - alpha)) / (alpha - 1.0)
+    return min(rng.paretovariate(alpha), _VOLUME_CAP) / capped_mean
 
 
 _SHOP_TIER_SHIFT = {"retail_small": -3, "lognormal": 0, "bulk_heavy": 2}
