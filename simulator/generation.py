@@ -171,21 +171,6 @@ class MarketGeneration(MarketState):
                     kind=kind, from_day=rng.randint(1, 25), offset=rng.randint(0, 500)
                 )
 
-    def _choose_unseen(self) -> frozenset[str]:
-        """``unseen_share`` of the sellers, smaller ones likelier (weighted sampling without
-        replacement, weight 1 / sqrt(daily volume): Efraimidis-Spirakis keys)."""
-        sellers = self.seller_ids()
-        count = round(self.hidden.unseen_share * len(sellers))
-        if count <= 0:
-            return frozenset()
-        rng = stream(self.seed, "unseen")
-        keys = []
-        for seller in sellers:
-            weight = 1.0 / math.sqrt(max(self.seller_volume(seller), 1e-6))
-            keys.append((rng.random() ** (1.0 / weight), seller))
-        keys.sort(reverse=True)
-        return frozenset(seller for _, seller in keys[:count])
-
     def _build_shops(self) -> None:
         """Retail shops after the panels (their own streams: panels never change with them)."""
         if not self.n_shops:

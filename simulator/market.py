@@ -191,8 +191,9 @@ class Market(MarketTruth, MarketDynamics):
         for shop in self.shops.values():
             self._shop_offers[shop.shop_id] = [shop_model.offer_rows(shop)]
             self._shop_orders[shop.shop_id] = []
-        self.unseen = self._choose_unseen()
-        self.discovery = plan_discovery(self)
+        self.unseen = frozenset()
+        self.discovery = plan_discovery(self, self.hidden.unseen_share)
+        self.unseen = self.discovery.unseen
 
     # ----- control ----------------------------------------------------------------------------
 
