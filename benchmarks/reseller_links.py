@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from estimates.resellers import Link, link_resellers
-from storage.models import Offer
+from storage.models import offer_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ def truth_pairs(truth: dict[str, Any]) -> set[tuple[str, str, str, str]]:
 def score_links(engine: Engine, links: list[Link], truth: dict[str, Any], *,
                 seed: int) -> LinkScore:
     """Precision and recall of ``links`` against ``truth`` (the market's ground truth)."""
-    offers = Offer.__table__
+    offers = offer_table
     with engine.connect() as connection:
         key = {row.id: (row.site_id, row.site_offer_id) for row in connection.execute(
             select(offers.c.id, offers.c.site_id, offers.c.site_offer_id)
@@ -91,7 +91,9 @@ def measure(seed: int, *, panels: int, days: int, workdir: Path, store: str = "p
     started = time.perf_counter()
     if store == "crawl":
         market = Market(seed=seed, n_panels=panels, n_shops=shops,
-                        **{**HARD_MARKET, "catalogue_scale": catalogue_scale})
+                        counter_coverage=HARD_MARKET["counter_coverage"],
+                        counter_distortion=HARD_MARKET["counter_distortion"],
+                        unseen_share=HARD_MARKET["unseen_share"], catalogue_scale=catalogue_scale)
         build_store(market, database_url, days=days)
         engine = get_engine(database_url)
     else:

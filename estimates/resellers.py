@@ -45,7 +45,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -54,7 +54,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, delete, func, insert, select
 
 from storage.db import write_transaction
-from storage.models import Offer, OfferPricePeriod, reseller_link_table
+from storage.models import offer_table, period_table, reseller_link_table
 
 METHOD = ("offers of one platform x metric with equal or scaled order limits; rapidfuzz "
           "token_sort_ratio of normalized names; daily USD/1000 ratio (median = markup, CV = "
@@ -192,9 +192,8 @@ class _Candidate:
 # -- loading -------------------------------------------------------------------------------------
 
 def _latest_observation(engine: Engine) -> datetime | None:
-    periods = OfferPricePeriod.__table__
     with engine.connect() as connection:
-        return connection.execute(select(func.max(periods.c.last_confirmed_at))).scalar()
+        return connection.execute(select(func.max(period_table.c.last_confirmed_at))).scalar()
 
 
 def _block_key(platform: str, metric: str, pricing: str, low: int | None,
@@ -206,7 +205,7 @@ def _block_key(platform: str, metric: str, pricing: str, low: int | None,
 
 
 def _load_offers(engine: Engine, at: datetime, window_days: int) -> list[_Offer]:
-    offers, periods = Offer.__table__, OfferPricePeriod.__table__
+    offers, periods = offer_table, period_table
     start = at - timedelta(days=window_days)
     query = (select(offers.c.id, offers.c.site_id, offers.c.site_offer_id, offers.c.name,
                     offers.c.platform, offers.c.metric, offers.c.pricing,
@@ -573,7 +572,3 @@ def stored_links(engine: Engine, *, min_confidence: float = 0.0) -> list[Link]:
                  name_similarity=float(row.name_similarity or 0), evidence=row.evidence or {})
             for row in rows]
 
-
-def day_end(day: date) -> datetime:
-    """The last instant of a UTC day (``at`` for "as of the end of that day")."""
-    return datetime.combine(day + timedelta(days=1), time.min, UTC) - timedelta(microseconds=1)

@@ -57,9 +57,10 @@ def site_chains(engine: Engine, *, min_confidence: float = 0.5) -> list[SiteChai
         ratios = sorted(ratio for ratio, _ in values)
         rows.append(SiteChain(
             upstream_site_id=upstream_site, reseller_site_id=reseller_site, links=len(values),
-            median_markup=statistics.median(ratios).quantize(_RATIO),
+            median_markup=Decimal(statistics.median(ratios)).quantize(_RATIO),
             min_markup=ratios[0].quantize(_RATIO), max_markup=ratios[-1].quantize(_RATIO),
-            mean_confidence=(sum(c for _, c in values) / len(values)).quantize(_CONFIDENCE)))
+            mean_confidence=(sum((c for _, c in values), Decimal(0))
+                             / len(values)).quantize(_CONFIDENCE)))
     rows.sort(key=lambda row: (row.upstream_site_id, -row.links, row.reseller_site_id))
     return rows
 
