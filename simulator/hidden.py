@@ -6,8 +6,9 @@ validation table). Knobs:
 - ``counter_coverage``: share of panels whose landing page shows an orders counter;
 - ``counter_distortion``: share of those whose counter is not an honest running total (a fixed
   offset, a multiplier, frozen, or reset; see :class:`simulator.model.CounterClaim`);
-- ``unseen_share``: share of sellers listed by no directory, linked by no seller and absent
-  from the exported sites config (smaller sellers are likelier to be unseen);
+- ``unseen_share``: expected share of sellers every discovery source misses (listed by no
+  directory, linked by no seller, hence absent from the exported sites config); smaller sellers
+  are likelier to be missed (``simulator.directories.plan_by_findability``);
 - ``reseller_share``: share of panels that resell another panel (default: drawn per seed);
 - ``order_size_shape``: how big orders are (default: drawn per seed), one of
   :data:`ORDER_SIZE_SHAPES`;
