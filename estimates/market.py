@@ -13,8 +13,11 @@ Method, step by step (each step's own docstring says more):
    times the share of all panel orders that counters observe.
 3. **Sellers without a usable counter** are imputed from sellers with one: a log-log regression
    of own orders per day on the number of listed offers (numpy least squares), fitted on the
-   sellers whose counter was accepted; a seller's central value is the regression's mean
-   (log-normal: exp(a + b log n + s^2 / 2)). This part is reported apart from the observed one.
+   panels whose counter was accepted; a seller's central value is the fitted median (robust to
+   one inflated or giant counter among few), its high bound the 90 % point times Duan's
+   smearing factor (heavy tails). Retail shops show no counter: a tenth of a median counted
+   panel (x/÷ 4); resellers without one: the mean of counted resellers, else a quarter of a
+   median panel (x/÷ 3). This part is reported apart from the observed one.
 4. **Order value** (:mod:`estimates.order_value`): each seller's average order value from its
    listed prices and an order-size model, low / central / high.
 5. **Unseen sellers** (:mod:`estimates.sellers`): capture-recapture over discovery sources
@@ -48,14 +51,23 @@ from estimates.counters import (
     rate_in_range,
 )
 from estimates.data import MarketData
-from estimates.order_value import ListedOffer, offer_weight, order_value
+from estimates.order_value import (
+    ListedOffer,
+    offer_weight,
+    order_size_scale,
+    order_value,
+    package_entry_price,
+)
 from estimates.sellers import SellerCount, count_sellers
 from estimates.types import Estimate, ordered
 
 BOOTSTRAP_RESAMPLES = 400
 BOOTSTRAP_SEED = 20261202
-IMPUTATION_Z = 1.2816
-"""Per-seller imputation bounds: the 10 % and 90 % points of the fitted log-normal."""
+IMPUTATION_Z = 1.0
+"""Per-seller imputation bounds: the fitted median x/÷ exp(s) (the 16 % and 84 % points)."""
+UNDETECTED_INFLATION = 2.0
+"""An accepted counter may still be inflated by a steady multiplier no check caught: the low
+bound of a counted seller's orders is its rate / this."""
 IMPUTATION_MIN_SIGMA = 0.5
 SHOP_VOLUME_RATIO = 0.1
 """A retail shop's orders per day as a share of a median counted panel's (assumption: shops
@@ -155,7 +167,8 @@ def _platform_shares(offers: list[ListedOffer], value: float) -> tuple[dict[str,
 def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int]
                    ) -> tuple[float, float, float, float]:
     """(a, b, s, smear): log(orders/day) = a + b log(offers), residual standard deviation s and
-    Duan's smearing factor (the mean of exp(residual)) that turns exp(a + b x) into a mean.
+    Duan's smearing factor (the mean of exp(residual)) that turns exp(a + b x) into a mean (used
+    for the high bound; the central value is the fitted median).
 
     Least squares (numpy.polyfit) when at least 4 sellers with different catalogue sizes have a
     rate; otherwise b = 0 (the mean log rate). ``b`` is kept in [0, 1.5]: volume does not fall
@@ -182,7 +195,9 @@ def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int]
 def _imputed(model: tuple[float, float, float, float], n_offers: int) -> Estimate:
     a, b, s, smear = model
     mu = a + b * math.log(max(n_offers, 1))
-    return ordered(math.exp(mu - IMPUTATION_Z * s), math.exp(mu) * smear,
+    # central: the fitted median (robust to one inflated or giant counter among few); the
+    # heavy tail of volumes (the smeared mean) enters the high bound
+    return ordered(math.exp(mu - IMPUTATION_Z * s), math.exp(mu),
                    math.exp(mu + IMPUTATION_Z * s) * smear, "imputed")
 
 
@@ -218,7 +233,11 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     counters = {site: orders_from_counter(site, readings)
                 for site, readings in data.readings.items()}
     offer_counts = {site: len(offers) for site, offers in data.offers.items()}
-    values = {site: order_value(offers) for site, offers in data.offers.items()}
+    size_scale = order_size_scale(package_entry_price(
+        offer for offers in data.offers.values() for offer in offers))
+    notes.append(f"order-size scale x{size_scale.central:.2f} "
+                 f"[{size_scale.low:.2f}, {size_scale.high:.2f}] ({size_scale.method})")
+    values = {site: order_value(offers, size_scale) for site, offers in data.offers.items()}
     sellers = sorted(site for site in set(data.sites) | set(data.offers)
                      if values.get(site) is not None)
     kinds = {site: _kind(data.offers[site]) for site in sellers}
@@ -295,11 +314,12 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
             forwarded_high += reseller_own.high * share
         rate = rates[site]
         if forwarded_central:
-            own[site] = ordered(max(rate - forwarded_high, 0.0), max(rate - forwarded_central, 0.0),
+            own[site] = ordered(max(rate / UNDETECTED_INFLATION - forwarded_high, 0.0),
+                                max(rate - forwarded_central, 0.0),
                                 max(rate - forwarded_low, 0.0), "counter less forwarded orders")
             methods[site] = "counter less forwarded orders"
         else:
-            own[site] = Estimate(rate, rate, rate, "counter")
+            own[site] = Estimate(rate / UNDETECTED_INFLATION, rate, rate, "counter")
             methods[site] = "counter"
     # Retail shops forward every order upstream; unlinked, they come out of counted panels pro rata.
     shop_orders = sum(own[s].central for s in sellers if kinds[s] == "shop")
@@ -395,10 +415,11 @@ def _unseen(details: list[SellerEstimate], count: SellerCount, days: float, unva
     singles = [d for d in details if d.listed_by == 1] or details
     single_revenue = sorted(d.revenue.central for d in singles)
     typical = float(np.median(single_revenue))
+    seen_central = sum(d.revenue.central for d in details)
+    high_ratio = sum(d.revenue.high for d in details) / seen_central if seen_central else 1.0
     revenue = ordered(count.unseen.low * float(np.percentile(single_revenue, 25)) * 0.5,
                       count.unseen.central * typical,
-                      count.unseen.high * max(float(np.mean([d.revenue.high for d in details])),
-                                              float(np.mean([d.revenue.high for d in singles]))))
+                      count.unseen.high * float(np.mean(single_revenue)) * high_ratio)
     single_orders = [d.orders_per_day.central * days for d in singles]
     orders = ordered(count.unseen.low * float(np.percentile(single_orders, 25)) * 0.5,
                      count.unseen.central * float(np.median(single_orders)),

@@ -27,6 +27,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from estimates.types import Estimate, ordered
 
 TYPICAL_UNITS: dict[str, int] = {
@@ -42,6 +44,11 @@ TYPICAL_ORDER_MAX_USD = 40.0
 SIZE_MEAN_FACTOR = 1.6
 LOW_SIZE_FACTOR = 0.15
 HIGH_SIZE_FACTOR = 10.0
+NEUTRAL_ENTRY_USD = 6.5
+"""Retail entry price (smallest package) of a market whose orders are of the typical size."""
+SCALE_ELASTICITY = 1.3
+SCALE_SPREAD = 2.5
+MIN_PRODUCTS_FOR_SCALE = 5
 ASSUMPTIONS = (
     "order value: a typical order per metric (1000 followers, 500 likes, 5000 views, 20 "
     f"comments...) costing at most ${TYPICAL_ORDER_MAX_USD:.0f}, clipped to the listed min/max, "
@@ -82,16 +89,46 @@ def _clip(value: float, low: int | None, high: int | None) -> float:
     return value
 
 
-def _per_1000_values(offer: ListedOffer) -> tuple[float, float, float]:
+def package_entry_price(offers: Iterable[ListedOffer]) -> float | None:
+    """The median, over retail products, of the USD price of a product's smallest package.
+
+    Retail shops size their packages to what their buyers order: where buyers order small, the
+    first package is cheap; where they order in bulk, shops start higher. Inputs: package
+    offers of every shop (``product_key`` groups a product's tiers)."""
+    smallest: dict[tuple[str, str], float] = {}
+    for offer in offers:
+        if offer.pricing != "package" or not offer.quantity or offer.usd_per_1000 <= 0:
+            continue
+        key = (offer.site_id, offer.product_key or str(offer.offer_id))
+        price = offer.package_usd
+        smallest[key] = min(smallest.get(key, price), price)
+    if len(smallest) < MIN_PRODUCTS_FOR_SCALE:
+        return None
+    return float(np.median(list(smallest.values())))
+
+
+def order_size_scale(entry_price: float | None) -> Estimate:
+    """How much bigger (or smaller) than ``TYPICAL_UNITS`` orders are in this market, from the
+    retail entry price: (entry price / ``NEUTRAL_ENTRY_USD``) ^ ``SCALE_ELASTICITY``, bounded to
+    [1/8, 8]; low / high x/÷ ``SCALE_SPREAD``. Without shops: 1 with the wide bounds
+    ``LOW_SIZE_FACTOR`` .. ``HIGH_SIZE_FACTOR`` (the shape cannot be seen at all)."""
+    if entry_price is None:
+        return Estimate(LOW_SIZE_FACTOR, 1.0, HIGH_SIZE_FACTOR, "no retail packages: unknown")
+    scale = min(max((entry_price / NEUTRAL_ENTRY_USD) ** SCALE_ELASTICITY, 1 / 8), 8.0)
+    return Estimate(scale / SCALE_SPREAD, scale, scale * SCALE_SPREAD,
+                    f"retail entry price ${entry_price:.2f}")
+
+
+def _per_1000_values(offer: ListedOffer, scale: Estimate) -> tuple[float, float, float]:
     rate = offer.usd_per_1000
     typical = float(TYPICAL_UNITS.get(offer.metric or "", DEFAULT_TYPICAL_UNITS))
     typical = min(typical, TYPICAL_ORDER_MAX_USD * 1000 / rate)
     low, high = offer.min_quantity, offer.max_quantity
     if low and high and low > high:
         low, high = high, low
-    central = rate * _clip(typical, low, high) / 1000 * SIZE_MEAN_FACTOR
-    bottom = rate * _clip(typical * LOW_SIZE_FACTOR, low, high) / 1000
-    top = rate * _clip(typical * HIGH_SIZE_FACTOR, low, high) / 1000 * SIZE_MEAN_FACTOR
+    central = rate * _clip(typical * scale.central, low, high) / 1000 * SIZE_MEAN_FACTOR
+    bottom = rate * _clip(typical * scale.low, low, high) / 1000
+    top = rate * _clip(typical * scale.high, low, high) / 1000 * SIZE_MEAN_FACTOR
     return bottom, central, top
 
 
@@ -99,8 +136,11 @@ def offer_weight(usd_per_1000: float) -> float:
     return min(1.0, math.sqrt(10.0 / max(usd_per_1000, 1e-6)))
 
 
-def order_value(offers: Iterable[ListedOffer]) -> Estimate | None:
-    """The seller's AOV in USD (see the module docstring); ``None`` without a priced offer."""
+def order_value(offers: Iterable[ListedOffer], scale: Estimate | None = None
+                ) -> Estimate | None:
+    """The seller's AOV in USD (see the module docstring); ``None`` without a priced offer.
+    ``scale``: the market's order-size scale (:func:`order_size_scale`; default unknown)."""
+    scale = scale or order_size_scale(None)
     weighted: list[tuple[float, tuple[float, float, float]]] = []
     products: dict[str, list[ListedOffer]] = {}
     for offer in offers:
@@ -110,7 +150,7 @@ def order_value(offers: Iterable[ListedOffer]) -> Estimate | None:
             if offer.quantity:
                 products.setdefault(offer.product_key or str(offer.offer_id), []).append(offer)
             continue
-        weighted.append((offer_weight(offer.usd_per_1000), _per_1000_values(offer)))
+        weighted.append((offer_weight(offer.usd_per_1000), _per_1000_values(offer, scale)))
     for tiers in products.values():
         prices = sorted(tier.package_usd for tier in tiers)
         median = prices[len(prices) // 2] if len(prices) % 2 else (

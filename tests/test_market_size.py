@@ -29,7 +29,9 @@ from estimates.order_value import (
     LOW_SIZE_FACTOR,
     SIZE_MEAN_FACTOR,
     ListedOffer,
+    order_size_scale,
     order_value,
+    package_entry_price,
 )
 from estimates.sellers import chapman, count_sellers, loglinear
 from estimates.types import Estimate
@@ -357,3 +359,21 @@ def test_load_market_reads_offers_counters_and_sources(market_store: Engine) -> 
     assert set(data.offers) == set(PANELS) and "gamma" not in data.readings
     assert {len(data.offers[site]) for site in PANELS} == {n for _, n in PANELS.values()}
     assert data.histories["beta"] == frozenset({"https://dir-one.example/", "seller links"})
+
+
+def test_retail_entry_prices_set_the_order_size_scale() -> None:
+    """Shops size their packages to what buyers order: cheap first packages mean small orders."""
+    def shop(site: str, entry_usd: float) -> list[ListedOffer]:
+        return [ListedOffer(site, i, "package", "instagram", metric, entry_usd * 10 * (i + 1),
+                            quantity=100 * (i + 1), product_key=f"instagram/{metric}")
+                for metric in ("followers", "likes") for i in range(3)]
+    assert package_entry_price(shop("a", 1.0)) is None  # too few products to say
+    cheap = package_entry_price(shop("a", 1.0) + shop("b", 1.2) + shop("c", 0.8))
+    dear = package_entry_price(shop("a", 30.0) + shop("b", 25.0) + shop("c", 35.0))
+    assert cheap == pytest.approx(1.0) and dear == pytest.approx(30.0)
+    small, big, unknown = order_size_scale(cheap), order_size_scale(dear), order_size_scale(None)
+    assert small.central < 1 < big.central
+    assert unknown.central == 1 and unknown.low < 1 < unknown.high
+    panel = [ListedOffer("p", 1, "per_1000", "instagram", "followers", 2.0, 10, 1_000_000)]
+    assert order_value(panel, small).central < order_value(panel).central < order_value(
+        panel, big).central
