@@ -891,6 +891,7 @@ def test_table_counts_lists_every_table(engine: Engine) -> None:
         "rejected_offer": 0,
         "site_discovery": 0,
         "alert": 0,
+        "reseller_link": 0,
     }
 
 
