@@ -892,6 +892,7 @@ def test_table_counts_lists_every_table(engine: Engine) -> None:
         "site_discovery": 0,
         "alert": 0,
         "reseller_link": 0,
+        "market_daily_estimate": 0,
     }
 
 
