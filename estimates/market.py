@@ -69,6 +69,7 @@ UNDETECTED_INFLATION = 2.0
 """An accepted counter may still be inflated by a steady multiplier no check caught: the low
 bound of a counted seller's orders is its rate / this."""
 IMPUTATION_MIN_SIGMA = 0.5
+MAX_CATALOGUE_ELASTICITY = 0.6
 SHOP_VOLUME_RATIO = 0.1
 """A retail shop's orders per day as a share of a median counted panel's (assumption: shops
 serve end customers one package at a time; Devumi, a large shop, had ~200,000 customers over
@@ -171,8 +172,10 @@ def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int]
     for the high bound; the central value is the fitted median).
 
     Least squares (numpy.polyfit) when at least 4 sellers with different catalogue sizes have a
-    rate; otherwise b = 0 (the mean log rate). ``b`` is kept in [0, 1.5]: volume does not fall
-    with catalogue size, nor grow much faster than it. Smearing, not exp(s^2 / 2): volumes are
+    rate; otherwise b = 0 (the mean log rate). ``b`` is kept in [0, ``MAX_CATALOGUE_ELASTICITY``]:
+    volume does not fall with catalogue size, and grows less than in proportion (a big
+    wholesale list carries many rarely bought services; a fit on a few small sellers must not
+    extrapolate a steep slope to a big one). Smearing, not exp(s^2 / 2): volumes are
     heavy-tailed rather than log-normal."""
     points = [(math.log(offers[s]), math.log(r)) for s, r in rates.items()
               if r > 0 and offers.get(s, 0) > 0]
@@ -182,7 +185,7 @@ def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int]
     y = np.array([p[1] for p in points])
     if len(points) >= 4 and float(np.ptp(x)) > 0.5:
         b, a = (float(v) for v in np.polyfit(x, y, 1))
-        b = min(max(b, 0.0), 1.5)
+        b = min(max(b, 0.0), MAX_CATALOGUE_ELASTICITY)
         a = float(np.mean(y - b * x))
     else:
         a, b = float(np.mean(y)), 0.0
