@@ -9,9 +9,9 @@ Method (every input comes from the database: ``offer`` and ``offer_price_period`
 2. Name similarity: rapidfuzz ``token_sort_ratio`` of the normalized names (NFKC, case folded,
    emoji and symbols removed, upstream id markers such as ``ID1078 -``, ``[ID: 1078]``,
    ``1078 -`` removed, brackets opened): resellers keep the upstream's names, often with its id.
-3. Price ratio: the reseller side is the dearer one; the USD/1000 ratio is sampled once per day
-   over the last ``window_days`` on which both offers were priced; its median is the markup and
-   its coefficient of variation (CV) says whether the two prices move together.
+3. Price ratio: the USD/1000 ratio of the two offers is sampled once per day over the last
+   ``window_days`` on which both were priced; its median is the markup and its coefficient of
+   variation (CV) says whether the two prices move together (above ``MAX_STEADY_CV``: no link).
 4. Site-pair evidence: a reseller panel mirrors many services of one upstream at one markup.
    For each pair of sites, the candidate ratios are clustered in log space; the pair is a chain
    when enough candidates (``min_pair_support``) sit at one markup inside the plausible band
@@ -19,17 +19,20 @@ Method (every input comes from the database: ``offer`` and ``offer_price_period`
    catalogue coverage, rather than the price, tell which side resells: panels pricing in other
    currencies convert at their own rates) and they are a fair share of the pair's candidates.
    Unrelated panels whose names collide have ratios scattered widely and no such cluster.
-5. Each reseller offer keeps its best candidate on a chained site pair whose ratio sits at that
-   pair's markup; when several upstream sites qualify (a reseller and its upstream both sell
-   it), the cheapest qualifying offer wins: that is the root of the chain.
+   Which side resells is read from, in order: the upstream's ids copied into the names, the
+   price (the dearer side), the share of each catalogue the pair covers.
+5. Within a chained site pair, offers whose ratio sits at the pair's markup pair one to one,
+   best names first (a panel's variants of one service, other country or speed, share limits
+   and price). When a reseller offer pairs on several upstream sites, a site that is not
+   itself a reseller wins, then the cheapest offer: the root of the chain.
 
 Confidence (0 to 1) is the product of the site-pair support (how many services sit at the
 markup, saturating) and the offer-level agreement (name similarity, limits equal or scaled,
 upstream id in the name, ratio stability over days).
 
 Assumptions: a reseller prices every copied service at one markup over its upstream (in USD,
-up to exchange-rate noise and the rounding of the reseller's price); resellers are dearer than
-their upstream; unobserved upstreams are not inferred (two resellers of an uncrawled panel are
+up to exchange-rate noise and the rounding of the reseller's price); resellers keep names and
+order limits; without copied ids a reseller is the dearer side; unobserved upstreams are not inferred (two resellers of an uncrawled panel are
 linked to each other, the cheaper one standing in as upstream, unless the would-be upstream's
 names carry the uncrawled upstream's ids, which marks it as a copy too; a reseller of a reseller
 is linked to the root only when the root is crawled). Retail packages are not linked
