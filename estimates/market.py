@@ -19,13 +19,15 @@ Method, step by step (each step's own docstring says more):
    panel (x/÷ 4); resellers without one: the mean of counted resellers, else a quarter of a
    median panel (x/÷ 3). This part is reported apart from the observed one.
 4. **Order value** (:mod:`estimates.order_value`): each seller's average order value from its
-   listed prices and an order-size model, low / central / high.
+   listed prices and an order-size model, low / central / high; the market's order-size scale
+   comes from the retail shops' entry prices (the price of each product's smallest package).
 5. **Unseen sellers** (:mod:`estimates.sellers`): capture-recapture over discovery sources
-   gives the unseen count; each unseen seller is valued like the seen sellers that only one
-   source lists (the seen sellers most like the unseen: small and hard to find); the low bound
-   uses the lower half of those sellers, the high bound the mean of all seen sellers.
-6. **Intervals**: the low / high of the model (order-size shape, imputation spread, unseen count)
-   are combined with a bootstrap over sellers (scipy.stats.bootstrap, percentile, 90 %, seeded):
+   gives the unseen count; each unseen seller is valued at the median of the seen sellers that
+   only one source lists (the seen sellers most like the unseen: small and hard to find); the
+   low bound uses their lower quartile, the high bound their mean times the seen sellers'
+   high / central ratio. Seen sellers without a stored price list are valued the same way.
+6. **Intervals**: the low / high of the model (order-size scale, imputation spread, an accepted
+   counter still inflated by up to x2, unseen count) are combined with a bootstrap over sellers (scipy.stats.bootstrap, percentile, 90 %, seeded):
    low = model low x min(1, bootstrap 5 % / central), high = model high x max(1, bootstrap
    95 % / central).
 
@@ -39,7 +41,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -51,6 +53,7 @@ from estimates.counters import (
     rate_in_range,
 )
 from estimates.data import MarketData
+from estimates.order_value import ASSUMPTIONS as ORDER_VALUE_ASSUMPTIONS
 from estimates.order_value import (
     ListedOffer,
     offer_weight,
@@ -86,12 +89,14 @@ METHOD = (
     "catalogue across sellers rejected); a panel's own orders = its counter less its linked "
     "resellers' own orders (share of their catalogue linked to it) and, in proportion, retail "
     "shops' orders; sellers without a usable counter imputed by a log-log regression of orders "
-    "per day on listed offers; revenue = orders x average order value from listed prices and a "
-    "typical-order-size model (bounds: x0.3 and x4 the typical size); unseen sellers counted by "
-    "capture-recapture over discovery sources (Chapman for two, log-linear Poisson GLM with "
-    "AIC-chosen pairwise dependence for three or more, per seller-size stratum) and valued like "
-    "the sellers one source lists; interval = model bounds widened by a seeded percentile "
-    "bootstrap over sellers (90 %)"
+    "per day on listed offers (shops and resellers from stated shares of a median panel); "
+    "revenue = orders x average order value from listed prices and a typical-order-size model "
+    "scaled by the market's retail entry price (shops size packages to what buyers order; "
+    "bounds x/÷ 2.5, or x0.15 to x10 without shops); unseen sellers counted by "
+    "capture-recapture over discovery sources (Chapman for two; Chao's Mh heterogeneity "
+    "estimator for three or more, the AIC-chosen log-linear Poisson GLM with pairwise "
+    "dependence widening its interval) and valued like the sellers one source lists; "
+    "interval = model bounds widened by a seeded percentile bootstrap over sellers (90 %)"
 )
 ASSUMPTIONS = (
     "counters count completed orders, one per order, including orders forwarded by resellers",
@@ -101,6 +106,7 @@ ASSUMPTIONS = (
     "capture-recapture assumes a closed population; sellers that are hard to find by every "
     "source bias the seller count low (the high bound is widened by 15 % for it)",
     "market size is end-customer spend: resellers' payments to their upstream are not counted",
+    *ORDER_VALUE_ASSUMPTIONS,
 )
 
 
@@ -433,7 +439,7 @@ def _unseen(details: list[SellerEstimate], count: SellerCount, days: float, unva
 
 def _bootstrap_ratios(revenues: list[float], seed: int) -> tuple[float, float]:
     """Seeded percentile bootstrap over sellers of the seen total: (5 %, 95 %) / central."""
-    from scipy.stats import bootstrap
+    from scipy.stats import bootstrap  # type: ignore[import-untyped]
 
     values = np.array(revenues, dtype=float)
     total = float(values.sum())
@@ -446,10 +452,25 @@ def _bootstrap_ratios(revenues: list[float], seed: int) -> tuple[float, float]:
     return float(low) / total, float(high) / total
 
 
-def daily_series(estimate: MarketEstimate) -> list[dict[str, object]]:
+@dataclass(frozen=True, slots=True)
+class DailyRow:
+    """One seller on one day: the row of ``market_daily_estimate``."""
+
+    site_id: str
+    day: date
+    method: str
+    counter_accepted: bool | None
+    reason: str | None
+    orders: float
+    revenue_low: float
+    revenue_central: float
+    revenue_high: float
+
+
+def daily_series(estimate: MarketEstimate) -> list[DailyRow]:
     """Orders and revenue per seller per day: the counter's accepted days at the seller's own
     share of its counter; rejected days and imputed sellers at the seller's rate (flagged)."""
-    rows: list[dict[str, object]] = []
+    rows: list[DailyRow] = []
     day = estimate.start
     days = []
     while day < estimate.end:
@@ -479,10 +500,9 @@ def daily_series(estimate: MarketEstimate) -> list[dict[str, object]]:
                         orders = float(np.mean([i.per_day for i in covering])) * own_share
                 if detail.method == "imputed" and accepted:
                     accepted = False  # the counter as a whole was not used
-            rows.append({
-                "site_id": detail.site_id, "day": day_start.date(), "method": method,
-                "counter_accepted": accepted, "reason": reason, "orders": orders,
-                "revenue_low": orders * value.low, "revenue_central": orders * value.central,
-                "revenue_high": orders * value.high,
-            })
+            rows.append(DailyRow(
+                site_id=detail.site_id, day=day_start.date(), method=method,
+                counter_accepted=accepted, reason=reason, orders=orders,
+                revenue_low=orders * value.low, revenue_central=orders * value.central,
+                revenue_high=orders * value.high))
     return rows

@@ -13,9 +13,13 @@ Method (price x volume, Thomas et al. 2013, weighted by an order-size model as M
 - the seller's AOV is the mean over its offers weighted by how often an offer is assumed to be
   bought: cheap services sell more (weight ``min(1, sqrt(10 / r))``, r in USD per 1000).
 
-Bounds: the order-size shape is not visible to a crawler (small retail orders, log-normal,
-bulk-heavy buyers), so the low AOV prices every per-1000 order at ``LOW_SIZE_FACTOR`` x the
-typical size and the high AOV at ``HIGH_SIZE_FACTOR`` x (each clipped to [min, max]).
+The market's order-size scale (small retail orders, typical, bulk-heavy buyers) is read from
+what retail shops list: shops size their packages to what buyers order, so the median price of
+a product's smallest package (its *entry price*) moves with the typical order. The typical sizes
+are multiplied by (entry price / ``NEUTRAL_ENTRY_USD``) ^ ``SCALE_ELASTICITY`` (both calibrated
+in seeded simulations of the three shapes), with bounds x/÷ ``SCALE_SPREAD``. Without enough
+retail products the scale is unknown: 1, with bounds ``LOW_SIZE_FACTOR`` .. ``HIGH_SIZE_FACTOR``.
+Bounds price every per-1000 order at the low / high scale (each clipped to [min, max]).
 
 Inputs: the seller's offers in force (pricing, platform, metric, USD per 1000, min, max, package
 size and USD price).
@@ -52,8 +56,9 @@ MIN_PRODUCTS_FOR_SCALE = 5
 ASSUMPTIONS = (
     "order value: a typical order per metric (1000 followers, 500 likes, 5000 views, 20 "
     f"comments...) costing at most ${TYPICAL_ORDER_MAX_USD:.0f}, clipped to the listed min/max, "
-    f"x{SIZE_MEAN_FACTOR} for a right-skewed size distribution; bounds price orders at "
-    f"x{LOW_SIZE_FACTOR} and x{HIGH_SIZE_FACTOR} the typical size",
+    f"x{SIZE_MEAN_FACTOR} for a right-skewed size distribution",
+    "retail shops size packages to what buyers order: the typical order scales with the "
+    "price of the smallest package shops list",
     "cheap services sell more: offer weight min(1, sqrt(10 / USD per 1000))",
     "retail packages: one package per order, buyers favour the smaller tiers",
 )

@@ -69,7 +69,7 @@ def _histories_table(histories: Sequence[frozenset[str]], sources: Sequence[str]
 def loglinear(histories: Sequence[frozenset[str]], sources: Sequence[str]
               ) -> tuple[float, float, str]:
     """Unseen count f0, its variance and the chosen model (log-linear, AIC forward selection)."""
-    import statsmodels.api as sm
+    import statsmodels.api as sm  # type: ignore[import-untyped]
 
     cells, y = _histories_table(histories, sources)
     k = len(sources)
@@ -97,8 +97,12 @@ def loglinear(histories: Sequence[frozenset[str]], sources: Sequence[str]
     if best is None:
         raise ValueError("the independence model does not fit these histories")
     while True:
-        trials = [(fit(chosen + [pair]), pair) for pair in pairs if pair not in chosen]
-        trials = [(result, pair) for result, pair in trials if result is not None]
+        trials: list[tuple[tuple[float, float, float], tuple[int, int]]] = []
+        for pair in pairs:
+            if pair not in chosen:
+                fitted = fit(chosen + [pair])
+                if fitted is not None:
+                    trials.append((fitted, pair))
         if not trials:
             break
         result, pair = min(trials, key=lambda t: t[0][0])

@@ -88,15 +88,14 @@ def to_contract(estimate: MarketEstimate, *, start: date, end: date) -> dict[str
 def store_daily(engine: Engine, estimate: MarketEstimate, *, computed_at: datetime) -> int:
     """Replace the daily series of the estimate's days; returns the rows written."""
     rows = daily_series(estimate)
-    days = sorted({row["day"] for row in rows})
+    days = sorted({row.day for row in rows})
     values = [{
-        "site_id": row["site_id"], "day": row["day"],
-        "orders": Decimal(repr(float(row["orders"]))).quantize(ORDERS_QUANTUM),
-        "revenue_low": usd(float(row["revenue_low"])),
-        "revenue_central": usd(float(row["revenue_central"])),
-        "revenue_high": usd(float(row["revenue_high"])),
-        "method": row["method"], "counter_accepted": row["counter_accepted"],
-        "reason": row["reason"], "computed_at": computed_at,
+        "site_id": row.site_id, "day": row.day,
+        "orders": Decimal(repr(float(row.orders))).quantize(ORDERS_QUANTUM),
+        "revenue_low": usd(row.revenue_low), "revenue_central": usd(row.revenue_central),
+        "revenue_high": usd(row.revenue_high), "method": row.method,
+        "counter_accepted": row.counter_accepted, "reason": row.reason,
+        "computed_at": computed_at,
     } for row in rows]
     with write_transaction(engine) as connection:
         if days:
