@@ -29,8 +29,8 @@ from typing import Any
 DAYS = 21
 CRAWL_EVERY = 3
 """Crawl days 0, 3, 6, ... 21: seven counter differences per seller, like a crawl every few days."""
-N_PANELS = 14
-N_SHOPS = 5
+N_PANELS = 24
+N_SHOPS = 8
 CATALOGUE_SCALE = 0.1
 SHAPES = ("retail_small", "lognormal", "bulk_heavy")
 

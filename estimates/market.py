@@ -343,7 +343,8 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
             own[site] = own[site].scaled(factor)
         notes.append(f"retail shops' orders taken out of counted panels: x{factor:.3f}")
     known = set(data.sites) | set(data.offers)
-    count = count_sellers(data.histories, seen=len(known))
+    count = count_sellers(data.histories, seen=len(known),
+                          size={site: math.log(max(own[site].central, 0.1)) for site in sellers})
     unvalued = len(known) - len(sellers)
     if unvalued:
         notes.append(f"{unvalued} seen seller(s) without a stored price list valued like unseen "
@@ -384,7 +385,10 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     orders = ordered(orders.low * min(1.0, ratio_low), orders.central,
                      orders.high * max(1.0, ratio_high))
     by_platform: dict[str, Estimate] = {}
-    if revenue.central > 0:
+    if platform is not None:
+        if revenue.central > 0:
+            by_platform[platform] = revenue
+    elif revenue.central > 0:
         spend: dict[str, float] = defaultdict(float)
         for d in details:
             for p, share in d.platform_value_share.items():
@@ -424,6 +428,12 @@ def _unseen(details: list[SellerEstimate], count: SellerCount, days: float, unva
     singles = [d for d in details if d.listed_by == 1] or details
     single_revenue = sorted(d.revenue.central for d in singles)
     typical = float(np.median(single_revenue))
+    if count.weights:
+        # Horvitz-Thompson: each seen seller stands for (weight - 1) unseen ones like it
+        extra = {d.site_id: count.weights.get(d.site_id, 1.0) - 1 for d in details}
+        if sum(extra.values()) > 0:
+            typical = sum(extra[d.site_id] * d.revenue.central for d in details) / sum(
+                extra.values())
     seen_central = sum(d.revenue.central for d in details)
     high_ratio = sum(d.revenue.high for d in details) / seen_central if seen_central else 1.0
     revenue = ordered(count.unseen.low * float(np.percentile(single_revenue, 25)) * 0.5,

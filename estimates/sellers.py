@@ -50,6 +50,8 @@ class SellerCount:
     unseen: Estimate
     sources: tuple[str, ...]
     model: str
+    weights: dict[str, float] | None = None
+    """Seen seller -> how many sellers it stands for (Huggins model), when fitted."""
 
 
 def chapman(n1: int, n2: int, m: int) -> tuple[float, float]:
@@ -156,8 +158,58 @@ def chao_mh(histories: Sequence[frozenset[str]], occasions: int) -> tuple[float,
     return f0, variance
 
 
-def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None = None
-                  ) -> SellerCount:
+MAX_HT_WEIGHT = 10.0
+"""A seen seller stands for at most this many sellers (its chance to be listed >= 10 %)."""
+
+
+def huggins(histories: Mapping[str, frozenset[str]], sources: Sequence[str],
+            covariate: Mapping[str, float]) -> tuple[dict[str, float], float, str] | None:
+    """Huggins' (1989) conditional-likelihood model with a seller covariate (its size).
+
+    Each source j lists seller i with probability p_ij = logistic(alpha_j + beta x_i), x_i the
+    standardized covariate (log orders per day: big sellers are listed more); the likelihood of
+    the seen sellers' histories is conditioned on being listed at least once, and maximized
+    with scipy.optimize. Each seen seller then stands for 1 / pi_i sellers (Horvitz-Thompson,
+    pi_i = 1 - prod_j (1 - p_ij), capped at ``MAX_HT_WEIGHT``). Returns the weights, the
+    HT variance of the unseen count (parameters taken as known) and the model; ``None`` when it
+    does not converge or has too few sellers."""
+    from scipy.optimize import minimize  # type: ignore[import-untyped]
+
+    sellers = [site for site in histories if site in covariate]
+    if len(sellers) < 8 or len(sources) < 2:
+        return None
+    x = np.array([covariate[site] for site in sellers], dtype=float)
+    spread = float(np.std(x))
+    if spread <= 1e-9:
+        return None
+    x = (x - float(np.mean(x))) / spread
+    y = np.array([[source in histories[site] for source in sources] for site in sellers],
+                 dtype=float)
+    k = len(sources)
+
+    def probabilities(params: np.ndarray) -> np.ndarray:
+        eta = params[:k][None, :] + params[k] * x[:, None]
+        return np.clip(1 / (1 + np.exp(-eta)), 1e-9, 1 - 1e-9)
+
+    def negative_log_likelihood(params: np.ndarray) -> float:
+        p = probabilities(params)
+        listed = 1 - np.prod(1 - p, axis=1)
+        return -float(np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) - np.sum(np.log(listed)))
+
+    result = minimize(negative_log_likelihood, np.zeros(k + 1), method="BFGS")
+    if not result.success and not np.isfinite(result.fun):
+        return None
+    p = probabilities(result.x)
+    listed = 1 - np.prod(1 - p, axis=1)
+    weights = np.minimum(1 / listed, MAX_HT_WEIGHT)
+    variance = float(np.sum((1 - listed) / listed ** 2))
+    model = (f"Huggins conditional likelihood, size covariate (beta {result.x[k]:+.2f}), "
+             "Horvitz-Thompson")
+    return ({site: float(w) for site, w in zip(sellers, weights, strict=True)}, variance, model)
+
+
+def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None = None,
+                  size: Mapping[str, float] | None = None) -> SellerCount:
     """Sellers seen and estimated in all (see the module docstring).
 
     ``histories``: seller -> the discovery sources that listed it (sellers listed by none are
@@ -179,6 +231,7 @@ def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None =
                            "none (fewer than two sources)")
     stratum = list(listed.values())
     n = len(listed)
+    weights: dict[str, float] | None = None
     if len(sources) == 2:
         f0, variance, model = _unseen(stratum, sources)
         low, high = _chao_interval(n, f0, variance)
@@ -186,6 +239,14 @@ def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None =
         f0, variance = chao_mh(stratum, len(sources))
         low, high = _chao_interval(n, f0, variance)
         model = f"Chao Mh over {len(sources)} sources"
+        fitted = huggins(listed, sources, size) if size else None
+        if fitted is not None:
+            weights, variance_h, model_h = fitted
+            f0_h = sum(weights.values()) - len(weights)
+            low_h, high_h = _chao_interval(n, f0_h, variance_h)
+            model = f"{model_h} ({n + f0_h:.1f}); {model}: {n + f0:.1f}"
+            low, high = min(low, low_h), max(high, high_h)
+            f0 = max(f0, f0_h)
         try:
             f0_ll, variance_ll, model_ll = loglinear(stratum, sources)
         except ValueError:
@@ -201,4 +262,4 @@ def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None =
     estimate = Estimate(min(low, central), central, max(high, central), method)
     unseen = Estimate(estimate.low - total_seen, central - total_seen,
                       estimate.high - total_seen, method)
-    return SellerCount(total_seen, estimate, unseen, sources, model)
+    return SellerCount(total_seen, estimate, unseen, sources, model, weights)

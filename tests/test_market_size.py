@@ -323,6 +323,13 @@ def test_report_table_csv_and_platform_filter(market_store: Engine) -> None:
                            "--format", "json"))
     assert none["revenue"] == {"low": "0.00", "central": "0.00", "high": "0.00"}
     assert none["by_platform"] == []
+    whole = json.loads(_run(market_store, "--from", FIRST, "--to", LAST, "--format", "json"))
+    instagram = json.loads(_run(market_store, "--from", FIRST, "--to", LAST, "--platform",
+                                "instagram", "--format", "json"))
+    assert instagram["by_platform"] == [{"platform": "instagram",
+                                         "revenue": instagram["revenue"]}]
+    # every offer of this store is Instagram: the platform is the whole market
+    assert instagram["revenue"] == whole["revenue"]
 
 
 @pytest.mark.parametrize("args", [["--from", "2026-11-05", "--to", "2026-11-01"],
