@@ -242,8 +242,10 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     counters = {site: orders_from_counter(site, readings)
                 for site, readings in data.readings.items()}
     offer_counts = {site: len(offers) for site, offers in data.offers.items()}
+    # retail shops' packages only (panels list a few "package" services too)
     size_scale = order_size_scale(package_entry_price(
-        offer for offers in data.offers.values() for offer in offers))
+        offer for offers in data.offers.values() if offers and _kind(offers) == "shop"
+        for offer in offers))
     notes.append(f"order-size scale x{size_scale.central:.2f} "
                  f"[{size_scale.low:.2f}, {size_scale.high:.2f}] ({size_scale.method})")
     values = {site: order_value(offers, size_scale) for site, offers in data.offers.items()}

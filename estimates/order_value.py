@@ -48,7 +48,7 @@ TYPICAL_ORDER_MAX_USD = 40.0
 SIZE_MEAN_FACTOR = 1.6
 LOW_SIZE_FACTOR = 0.15
 HIGH_SIZE_FACTOR = 10.0
-NEUTRAL_ENTRY_USD = 7.0
+NEUTRAL_ENTRY_USD = 6.5
 """Retail entry price (smallest package) of a market whose orders are of the typical size."""
 SCALE_ELASTICITY = 1.4
 SCALE_SPREAD = 2.5
