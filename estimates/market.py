@@ -13,7 +13,8 @@ Method, step by step (each step's own docstring says more):
    times the share of all panel orders that counters observe.
 3. **Sellers without a usable counter** are imputed from sellers with one: a log-log regression
    of own orders per day on the number of listed offers (numpy least squares), fitted on the
-   panels whose counter was accepted; a seller's central value is the fitted median (robust to
+   panels whose counter was accepted, plus the number of discovery sources listing the seller
+   (big sellers are listed everywhere); a seller's central value is the fitted median (robust to
    one inflated or giant counter among few), its high bound the 90 % point times Duan's
    smearing factor (heavy tails). Retail shops show no counter: a tenth of a median counted
    panel (x/÷ 4); resellers without one: the mean of counted resellers, else a quarter of a
@@ -73,6 +74,10 @@ UNDETECTED_INFLATION = 2.0
 bound of a counted seller's orders is its rate / this."""
 IMPUTATION_MIN_SIGMA = 0.5
 MAX_CATALOGUE_ELASTICITY = 0.6
+MAX_LISTING_EFFECT = 0.6
+PRIOR_CATALOGUE_ELASTICITY = 0.4
+"""Volume ~ catalogue^0.4 when too few counted sellers to fit it (a wholesale list ten times
+longer sells a few times more)."""
 SHOP_VOLUME_RATIO = 0.1
 """A retail shop's orders per day as a share of a median counted panel's (assumption: shops
 serve end customers one package at a time; Devumi, a large shop, had ~200,000 customers over
@@ -171,43 +176,68 @@ def _platform_shares(offers: list[ListedOffer], value: float) -> tuple[dict[str,
             {p: v / total_orders for p, v in orders.items()})
 
 
-def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int]
-                   ) -> tuple[float, float, float, float]:
-    """(a, b, s, smear): log(orders/day) = a + b log(offers), residual standard deviation s and
-    Duan's smearing factor (the mean of exp(residual)) that turns exp(a + b x) into a mean (used
-    for the high bound; the central value is the fitted median).
+@dataclass(frozen=True, slots=True)
+class ImputationModel:
+    """log(orders/day) = a + b log(offers) + c (sources listing the seller - their mean)."""
 
-    Least squares (numpy.polyfit) when at least 4 sellers with different catalogue sizes have a
-    rate; otherwise b = 0 (the mean log rate). ``b`` is kept in [0, ``MAX_CATALOGUE_ELASTICITY``]:
-    volume does not fall with catalogue size, and grows less than in proportion (a big
-    wholesale list carries many rarely bought services; a fit on a few small sellers must not
-    extrapolate a steep slope to a big one). Smearing, not exp(s^2 / 2): volumes are
-    heavy-tailed rather than log-normal."""
-    points = [(math.log(offers[s]), math.log(r)) for s, r in rates.items()
-              if r > 0 and offers.get(s, 0) > 0]
-    if not points:
+    a: float
+    b: float
+    c: float
+    listed_mean: float
+    sigma: float
+    smear: float
+
+
+def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int],
+                   listed: Mapping[str, int] | None = None) -> ImputationModel:
+    """The volume model of sellers without a usable counter, fitted on counted ones.
+
+    Least squares (numpy.polyfit) of log(orders/day) on log(listed offers) when at least 4
+    sellers with different catalogue sizes have a rate; otherwise the prior slope
+    ``PRIOR_CATALOGUE_ELASTICITY`` through the mean.
+    ``b`` is kept in [0, ``MAX_CATALOGUE_ELASTICITY``]: volume does not fall with catalogue size,
+    and grows less than in proportion (a big wholesale list carries many rarely bought
+    services; a fit on a few small sellers must not extrapolate a steep slope to a big one).
+    Then, with at least 6 sellers, the residuals on the number of discovery sources that list
+    the seller (big sellers are listed everywhere), ``c`` kept in [0, ``MAX_LISTING_EFFECT``].
+    ``sigma`` is the residual standard deviation, ``smear`` Duan's smearing factor (the mean of
+    exp(residual)), which turns the fitted median into a mean (used for the high bound; the
+    central value is the fitted median). Smearing, not exp(s^2 / 2): volumes are heavy-tailed."""
+    sites = [s for s, r in rates.items() if r > 0 and offers.get(s, 0) > 0]
+    if not sites:
         raise ValueError("no seller with a usable counter to impute from")
-    x = np.array([p[0] for p in points])
-    y = np.array([p[1] for p in points])
-    if len(points) >= 4 and float(np.ptp(x)) > 0.5:
+    x = np.array([math.log(offers[s]) for s in sites])
+    y = np.array([math.log(rates[s]) for s in sites])
+    if len(sites) >= 4 and float(np.ptp(x)) > 0.5:
         b, a = (float(v) for v in np.polyfit(x, y, 1))
         b = min(max(b, 0.0), MAX_CATALOGUE_ELASTICITY)
         a = float(np.mean(y - b * x))
     else:
-        a, b = float(np.mean(y)), 0.0
+        b = PRIOR_CATALOGUE_ELASTICITY
+        a = float(np.mean(y - b * x))
     residuals = y - a - b * x
-    dof = max(len(points) - (2 if b else 1), 1)
-    s = float(np.sqrt(np.sum(residuals ** 2) / dof)) if len(points) > 1 else 1.0
-    return a, b, max(s, IMPUTATION_MIN_SIGMA), float(np.mean(np.exp(residuals)))
+    c, listed_mean = 0.0, 0.0
+    if listed is not None and len(sites) >= 6:
+        z = np.array([float(listed.get(s, 0)) for s in sites])
+        listed_mean = float(np.mean(z))
+        centred = z - listed_mean
+        if float(np.sum(centred ** 2)) > 0:
+            c = float(np.sum(centred * residuals) / np.sum(centred ** 2))
+            c = min(max(c, 0.0), MAX_LISTING_EFFECT)
+            residuals = residuals - c * centred
+    dof = max(len(sites) - 1 - (b > 0) - (c > 0), 1)
+    sigma = float(np.sqrt(np.sum(residuals ** 2) / dof)) if len(sites) > 1 else 1.0
+    return ImputationModel(a, b, c, listed_mean, max(sigma, IMPUTATION_MIN_SIGMA),
+                           float(np.mean(np.exp(residuals))))
 
 
-def _imputed(model: tuple[float, float, float, float], n_offers: int) -> Estimate:
-    a, b, s, smear = model
-    mu = a + b * math.log(max(n_offers, 1))
+def _imputed(model: ImputationModel, n_offers: int, listed_by: int) -> Estimate:
+    mu = (model.a + model.b * math.log(max(n_offers, 1))
+          + model.c * (listed_by - model.listed_mean))
     # central: the fitted median (robust to one inflated or giant counter among few); the
     # heavy tail of volumes (the smeared mean) enters the high bound
-    return ordered(math.exp(mu - IMPUTATION_Z * s), math.exp(mu),
-                   math.exp(mu + IMPUTATION_Z * s) * smear, "imputed")
+    return ordered(math.exp(mu - IMPUTATION_Z * model.sigma), math.exp(mu),
+                   math.exp(mu + IMPUTATION_Z * model.sigma) * model.smear, "imputed")
 
 
 def _spread(central: float, factor: float) -> Estimate:
@@ -291,7 +321,8 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
         pure = panels or dict(rates)
     if not pure:
         raise ValueError("no seller has a usable orders counter: the market cannot be sized")
-    model = fit_imputation(pure, offer_counts)
+    listed_by = {site: len(data.histories.get(site, ())) for site in sellers}
+    model = fit_imputation(pure, offer_counts, listed_by)
     panel_median = float(np.median(list(pure.values())))
     counted_resellers = [r for s, r in rates.items() if s in upstreams_of]
     own: dict[str, Estimate] = {}
@@ -307,7 +338,7 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
         elif site in upstreams_of:
             own[site] = _spread(panel_median * RESELLER_VOLUME_RATIO, RESELLER_VOLUME_SPREAD)
         else:
-            own[site] = _imputed(model, offer_counts[site])
+            own[site] = _imputed(model, offer_counts[site], listed_by[site])
     # Resellers first (their own orders are taken out of their upstream's counter).
     order = sorted(sellers, key=lambda site: (site not in upstreams_of, site))
     for site in order:
