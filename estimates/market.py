@@ -4,7 +4,8 @@ Method, step by step (each step's own docstring says more):
 
 1. **Counters** (:mod:`estimates.counters`): orders per day per seller from the accepted
    differences of its public orders counter; implausible differences are rejected with a reason,
-   and a counter out of line with its catalogue across sellers is rejected whole.
+   and a counter out of line with its catalogue across sellers, or growing faster per customer
+   than other sellers' (the page's customers counter as second witness), is rejected whole.
 2. **Double counting** (reseller chains, :mod:`estimates.resellers`): a panel's counter also
    counts the orders its resellers forwarded to it. A panel's *own* (end-customer) orders are its
    counter rate less, for each linked reseller, that reseller's own orders times the share of its
@@ -90,11 +91,13 @@ RESELLER_VOLUME_SPREAD = 3.0
 
 METHOD = (
     "orders: differences of public orders counters (resets, frozen counters, jumps against the "
-    "seller's history (robust z > 3.5 on log orders/day) and counters out of line with their "
-    "catalogue across sellers rejected); a panel's own orders = its counter less its linked "
+    "seller's history (robust z > 3.5 on log orders/day), counters out of line with their "
+    "catalogue across sellers or growing faster than the page's customers counter allows "
+    "rejected); a panel's own orders = its counter less its linked "
     "resellers' own orders (share of their catalogue linked to it) and, in proportion, retail "
     "shops' orders; sellers without a usable counter imputed by a log-log regression of orders "
-    "per day on listed offers (shops and resellers from stated shares of a median panel); "
+    "per day on listed offers and the number of sources listing the seller (shops and "
+    "resellers from stated shares of a median panel); "
     "revenue = orders x average order value from listed prices and a typical-order-size model "
     "scaled by the market's retail entry price (shops size packages to what buyers order; "
     "bounds x/÷ 2.5, or x0.15 to x10 without shops); unseen sellers counted by "
