@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from clickfarm.cli import app
-from estimates.counters import catalogue_outliers, orders_from_counter
+from estimates.counters import catalogue_outliers, customers_outliers, orders_from_counter
 from estimates.data import MarketData, load_market
 from estimates.market import estimate_market
 from estimates.order_value import (
@@ -33,7 +33,7 @@ from estimates.order_value import (
     order_value,
     package_entry_price,
 )
-from estimates.sellers import chapman, count_sellers, loglinear
+from estimates.sellers import chao_mh, chapman, count_sellers, loglinear
 from estimates.types import Estimate
 from pipelines.types import CounterValue
 from storage import repository as repo
@@ -384,3 +384,21 @@ def test_retail_entry_prices_set_the_order_size_scale() -> None:
     panel = [ListedOffer("p", 1, "per_1000", "instagram", "followers", 2.0, 10, 1_000_000)]
     assert order_value(panel, small).central < order_value(panel).central < order_value(
         panel, big).central
+
+
+def test_an_orders_counter_outgrowing_its_customers_counter_is_rejected() -> None:
+    orders = {f"p{i}": 100.0 * (i + 1) for i in range(5)} | {"inflated": 900.0}
+    customers = {f"p{i}": 4.0 * (i + 1) * (1 + 0.05 * i) for i in range(5)} | {
+        "inflated": 300 * 0.04}  # its true 300 orders a day shown as 900
+    flagged = customers_outliers(orders, customers)
+    assert list(flagged) == ["inflated"]
+    assert "customers counter" in flagged["inflated"]
+    assert customers_outliers(dict(list(orders.items())[:3]), customers) == {}  # too few
+
+
+def test_chao_mh_follows_the_formula() -> None:
+    histories = ([frozenset({"a"})] * 6 + [frozenset({"b"})] * 4
+                 + [frozenset({"a", "b"})] * 5 + [frozenset({"a", "b", "c"})] * 2)
+    f0, variance = chao_mh(histories, 3)
+    assert f0 == pytest.approx(2 / 3 * 10 * 9 / (2 * 6))
+    assert variance > 0
