@@ -15,9 +15,9 @@ Method, step by step (each step's own docstring says more):
 3. **Sellers without a usable counter** are imputed from sellers with one: a log-log regression
    of own orders per day on the number of listed offers (numpy least squares), fitted on the
    panels whose counter was accepted, plus the number of discovery sources listing the seller
-   (big sellers are listed everywhere); a seller's central value is the fitted median (robust to
-   one inflated or giant counter among few), its high bound the 90 % point times Duan's
-   smearing factor (heavy tails). Retail shops show no counter: a tenth of a median counted
+   (big sellers are listed everywhere); a seller's central value is the fitted median times
+   Duan's smearing factor capped at 2 (a mean for heavy-tailed volumes, robust to one inflated
+   or giant counter among few), its high bound the 84 % point times the full smearing factor. Retail shops show no counter: a tenth of a median counted
    panel (x/÷ 4); resellers without one: the mean of counted resellers, else a quarter of a
    median panel (x/÷ 3). This part is reported apart from the observed one.
 4. **Order value** (:mod:`estimates.order_value`): each seller's average order value from its
@@ -76,6 +76,7 @@ bound of a counted seller's orders is its rate / this."""
 IMPUTATION_MIN_SIGMA = 0.5
 MAX_CATALOGUE_ELASTICITY = 0.6
 MAX_LISTING_EFFECT = 0.6
+SMEAR_CAP = 2.0
 PRIOR_CATALOGUE_ELASTICITY = 0.4
 """Volume ~ catalogue^0.4 when too few counted sellers to fit it (a wholesale list ten times
 longer sells a few times more)."""
@@ -204,8 +205,8 @@ def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int],
     Then, with at least 6 sellers, the residuals on the number of discovery sources that list
     the seller (big sellers are listed everywhere), ``c`` kept in [0, ``MAX_LISTING_EFFECT``].
     ``sigma`` is the residual standard deviation, ``smear`` Duan's smearing factor (the mean of
-    exp(residual)), which turns the fitted median into a mean (used for the high bound; the
-    central value is the fitted median). Smearing, not exp(s^2 / 2): volumes are heavy-tailed."""
+    exp(residual)), which turns the fitted median into a mean (central: capped at
+    ``SMEAR_CAP``; high bound: in full). Smearing, not exp(s^2 / 2): volumes are heavy-tailed."""
     sites = [s for s, r in rates.items() if r > 0 and offers.get(s, 0) > 0]
     if not sites:
         raise ValueError("no seller with a usable counter to impute from")
@@ -237,9 +238,11 @@ def fit_imputation(rates: Mapping[str, float], offers: Mapping[str, int],
 def _imputed(model: ImputationModel, n_offers: int, listed_by: int) -> Estimate:
     mu = (model.a + model.b * math.log(max(n_offers, 1))
           + model.c * (listed_by - model.listed_mean))
-    # central: the fitted median (robust to one inflated or giant counter among few); the
-    # heavy tail of volumes (the smeared mean) enters the high bound
-    return ordered(math.exp(mu - IMPUTATION_Z * model.sigma), math.exp(mu),
+    # central: the smeared mean (volumes are heavy-tailed: a total needs the mean, not the
+    # median), the smearing capped so that one inflated or giant counter among few cannot
+    # multiply every imputed seller; the full smear enters the high bound
+    return ordered(math.exp(mu - IMPUTATION_Z * model.sigma),
+                   math.exp(mu) * min(model.smear, SMEAR_CAP),
                    math.exp(mu + IMPUTATION_Z * model.sigma) * model.smear, "imputed")
 
 
