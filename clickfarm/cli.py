@@ -19,6 +19,7 @@ from clickfarm.config import ConfigError, select_sites
 from core.redact import install_log_redaction, redact_text
 from core.timestamps import MomentError, parse_day, parse_moment, parse_since
 from reports.render import data_console, labelled
+from simulator.hidden import HARD_MARKET
 
 DEBUG_ENV = "CLICKFARM_DEBUG"
 _debug = False
@@ -388,6 +389,9 @@ def report_prices(
     pricing: Annotated[Pricing, typer.Option(
         help="per_1000: panel rates; package: retail packages (price / size x 1000)")] = Pricing.per_1000,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    dedupe_resellers: Annotated[bool, typer.Option(
+        "--dedupe-resellers", help="count a service resold along a chain once (stored links, "
+        "see `report resellers`)")] = False,
     database_url: DatabaseOption = None,
 ) -> None:
     """Price index: median, quartiles, min, max and sellers in USD per 1000, by platform × metric."""
@@ -400,7 +404,15 @@ def report_prices(
         fail(f"--from {start} is after --to {end}")
     engine = open_database(database_url, write=False)
     rows = price_index(engine, start=start, end=end, platform=platform, metric=metric,
-                       pricing=pricing.value)
+                       pricing=pricing.value, dedupe_resellers=dedupe_resellers)
+    method = METHOD + ("; resold copies counted once (reseller links)" if dedupe_resellers
+                       else "")
+    if dedupe_resellers:
+        from reports.resellers import root_offers
+
+        if not root_offers(engine):
+            err_console.print("no reseller links stored: nothing to collapse (compute them with "
+                              "`clickfarm report resellers --refresh`)")
     if not rows:
         covered = observed_range(engine)
         err_console.print(f"no {pricing.value} prices observed from {start} to {end}" + (
@@ -408,7 +420,7 @@ def report_prices(
             else "; the database holds no prices yet (run `clickfarm crawl` first)"))
     if output_format is OutputFormat.json:
         print(to_json(rows, start=start, end=end, unit="USD per 1000", pricing=pricing.value,
-                      method=METHOD))
+                      method=method))
     elif output_format is OutputFormat.csv:
         sys.stdout.write(to_csv(rows))
     else:
@@ -417,7 +429,7 @@ def report_prices(
                     ["platform", "metric", "median", "q1", "q3", "min", "max", "offers", "sellers"],
                     [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                       money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows],
-                    caption=f"method: {METHOD}", text_columns=2)
+                    caption=f"method: {method}", text_columns=2)
 
 
 # -- simulator and demo ----------------------------------------------------------------------
@@ -425,6 +437,16 @@ def report_prices(
 # Far above any useful market; below the sizes that would exhaust memory or run for days.
 MAX_SIMULATED_SELLERS = 1000
 MAX_SIMULATED_DAYS = 3660
+# The simulated market's knobs (simulate, demo); shares out of [0, 1] are usage errors.
+MarketShareOption = Annotated[float, typer.Option(
+    "--counter-coverage", min=0.0, max=1.0,
+    help="share of panels whose landing page shows an orders counter")]
+UnseenShareOption = Annotated[float, typer.Option(
+    "--unseen-share", min=0.0, max=1.0,
+    help="share of sellers no directory lists, no seller links and the config leaves out")]
+ResellerShareOption = Annotated[Optional[float], typer.Option(
+    "--reseller-share", min=0.0, max=1.0,
+    help="share of panels that resell another panel (default: drawn from the seed)")]
 
 
 @app.command()
@@ -438,16 +460,20 @@ def simulate(
                                        help="number of retail shops")] = 10,
     days: Annotated[int, typer.Option(min=0, max=MAX_SIMULATED_DAYS,
                                       help="advance the clock this many days before serving")] = 0,
+    counter_coverage: MarketShareOption = HARD_MARKET["counter_coverage"],
+    unseen_share: UnseenShareOption = HARD_MARKET["unseen_share"],
+    reseller_share: ResellerShareOption = None,
     truth: Annotated[Optional[Path], typer.Option(help="write the ground truth JSON here")] = None,
     write_config: Annotated[Optional[Path], typer.Option(
         help="write a sites file for the simulated sellers here")] = None,
 ) -> None:
     """Serve the simulated market on loopback until Ctrl-C."""
-    from clickfarm.demo import demo_sections, export_sites_file
-    from simulator.market import Market
+    from clickfarm.demo import demo_sections, export_sites_file, make_market
     from simulator.server import SimulatorServer
 
-    market = Market(seed=seed, n_panels=panels, n_shops=shops)
+    market = make_market(seed=seed, panels=panels, shops=shops,
+                         counter_coverage=counter_coverage, unseen_share=unseen_share,
+                         reseller_share=reseller_share)
     if days:
         market.advance(days=days)
     with SimulatorServer(market, port=port) as server:
@@ -483,9 +509,14 @@ def demo(
                                         help="number of simulated panels")] = 24,
     shops: Annotated[int, typer.Option(min=0, max=MAX_SIMULATED_SELLERS,
                                        help="number of simulated retail shops")] = 10,
+    counter_coverage: MarketShareOption = HARD_MARKET["counter_coverage"],
+    unseen_share: UnseenShareOption = HARD_MARKET["unseen_share"],
+    reseller_share: ResellerShareOption = None,
     database_url: Annotated[Optional[str], typer.Option(
         "--database-url", callback=_database_url,
         help="default: a fresh sqlite:///var/demo.db")] = None,
+    truth: Annotated[Optional[Path], typer.Option(
+        help="write the ground truth JSON here (default: var/demo-truth.json)")] = None,
 ) -> None:
     """Simulated market -> crawl every seller once per simulated day (panels, shops, the
     JavaScript shop in Chromium), discover new sellers in the directories and crawl them ->
@@ -493,7 +524,9 @@ def demo(
     from clickfarm.demo import run_demo
 
     run_demo(console, days=days, seed=seed, panels=panels, shops=shops,
-             database_url=database_url)
+             database_url=database_url, truth_path=truth,
+             market_options={"counter_coverage": counter_coverage,
+                             "unseen_share": unseen_share, "reseller_share": reseller_share})
 
 
 # -- database --------------------------------------------------------------------------------
@@ -517,6 +550,8 @@ def db_counts(database_url: DatabaseOption = None) -> None:
 
 # Commands that live in their own modules register themselves on ``app`` when imported.
 from clickfarm import cli_alerts, cli_discovery, cli_service  # noqa: E402, F401
+from clickfarm import cli_resellers  # noqa: E402, F401
+from clickfarm import cli_market  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime, time as day_time
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 from typing import Any
 
@@ -77,16 +78,34 @@ def _crawl_weights(engine: Any, targets: list[Any]) -> dict[str, int]:
     return weights
 
 
+def make_market(*, seed: int, panels: int, shops: int, counter_coverage: float,
+                unseen_share: float, reseller_share: float | None) -> Any:
+    """The simulated market of ``simulate`` and ``demo``: the hard market of issue 8 (some
+    counters absent or distorted, unseen sellers) with the given knobs."""
+    from simulator.market import HARD_MARKET, Market
+
+    return Market(seed=seed, n_panels=panels, n_shops=shops,
+                  counter_coverage=counter_coverage,
+                  counter_distortion=HARD_MARKET["counter_distortion"],
+                  unseen_share=unseen_share, reseller_share=reseller_share)
+
+
 def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int = 10,
-             database_url: str | None, parallel: int = 2) -> dict[str, Any]:
+             database_url: str | None, parallel: int = 2, truth_path: Path | None = None,
+             market_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``market_options``: ``counter_coverage``, ``unseen_share``, ``reseller_share`` (default:
+    the hard market, :data:`simulator.market.HARD_MARKET`); ``truth_path``: where the ground
+    truth goes (default ``var/demo-truth.json``)."""
     from clickfarm.config import load_config
     from crawlers.discovery.discover import discover
     from crawlers.runner import load_targets, run_crawls
+    from estimates.resellers import refresh_links
     from reports.changes import change_summary
     from reports.prices import METHOD, price_index
     from reports.render import money, print_table
+    from reports.resellers import METHOD as RESELLER_METHOD
+    from reports.resellers import site_chains
     from scheduler.health import after_run
-    from simulator.market import Market
     from simulator.server import SimulatorServer
     from storage.alerts import list_alerts
     from storage.db import get_engine, migrate
@@ -103,7 +122,12 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     engine = get_engine(database_url, create_folder=False)
     migrate(engine)
 
-    market = Market(seed=seed, n_panels=panels, n_shops=shops)
+    from simulator.market import HARD_MARKET
+
+    options = {"counter_coverage": HARD_MARKET["counter_coverage"],
+               "unseen_share": HARD_MARKET["unseen_share"], "reseller_share": None,
+               **(market_options or {})}
+    market = make_market(seed=seed, panels=panels, shops=shops, **options)
     sites_path = VAR_DIR / "demo-sites.yaml"
     alerts_path = VAR_DIR / "demo-alerts.jsonl"
     alerts_path.unlink(missing_ok=True)
@@ -143,6 +167,8 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                                                f"{result.stderr_tail}"))
                 run_ids = [run_id for result in results for run_id in result.run_ids]
                 after_run(engine, run_ids=run_ids, config=config, now=now)
+                # The crawl day is over: reseller links are recomputed from the new prices.
+                refresh_links(engine, at=now)
                 price_rows_per_day.append(table_counts(engine)["offer_price_period"] - before)
                 if day_index == 0:
                     # Discovery once, after the first crawl: the sellers it finds are promoted
@@ -153,7 +179,7 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                     market.advance(days=1)
                 progress.advance(task)
         last_day = market.today
-        truth_path = VAR_DIR / "demo-truth.json"
+        truth_path = truth_path or VAR_DIR / "demo-truth.json"
         market.write_ground_truth(truth_path)
 
     if discovery is not None:
@@ -169,6 +195,11 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                 [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                   money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows[:15]],
                 caption=f"method: {METHOD}", text_columns=2)
+    chains = site_chains(engine)
+    print_table(console, f"reseller chains on {last_day} (upstream -> reseller)",
+                ["upstream", "reseller", "links", "markup"],
+                [[c.upstream_site_id, c.reseller_site_id, c.links, f"x{c.median_markup}"]
+                 for c in chains], caption=f"method: {RESELLER_METHOD}", text_columns=2)
     retail = price_index(engine, start=last_day, end=last_day, pricing="package")
     print_table(console, f"retail packages on {last_day}, USD per 1000 (top 10)",
                 ["platform", "metric", "median", "min", "max", "packages", "shops",
@@ -195,6 +226,7 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                 + [[f"alerts {rule}", count] for rule, count in sorted(alert_counts.items())])
     counts = table_counts(engine)
     print_table(console, "rows stored", ["table", "rows"], [[k, v] for k, v in counts.items()])
+    _estimate_beside_truth(console, engine, market, first_day, last_day - timedelta(days=1))
     elapsed = time.monotonic() - started
     after_first = price_rows_per_day[1:] or [0]
     console.print(
@@ -207,3 +239,34 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     return {"elapsed_seconds": elapsed, "price_rows_per_day": price_rows_per_day,
             "counts": counts, "runs_by_status": runs_by_status, "alerts": alert_counts,
             "discovered": [site.id for site in discovery.new_sites] if discovery else []}
+
+
+def _estimate_beside_truth(console: Console, engine: Any, market: Any, first: Any,
+                           last: Any) -> None:
+    """The market-size report (which reads only the database) beside the simulator's truth:
+    the demo's last table. ``last`` is the last completed day (counter differences end there)."""
+    from decimal import Decimal
+
+    from reports.market_size import NoMarketData, compute, summary_rows
+    from reports.render import print_table
+
+    if last < first:
+        console.print("market size: one crawl day only, no counter differences yet")
+        return
+    try:
+        estimate = compute(engine, start=first, end=last)
+    except NoMarketData as error:
+        console.print(f"market size: not estimated ({error})")
+        return
+    truth = market.ground_truth()["market"]
+    in_range = [row for row in truth["daily"]
+                if first.isoformat() <= row["date"] <= last.isoformat()]
+    revenue = sum((Decimal(row["end_customer_revenue_usd"]) for row in in_range), Decimal(0))
+    orders = sum(row["orders"] for row in in_range)
+    truths = {"revenue (USD, whole market)": f"{revenue:,.2f}", "orders": f"{orders:,}",
+              f"sellers (seen {estimate.sellers.seen})": f"{truth['sellers']['total']:,}"}
+    print_table(console, f"market size {first} to {last}: the estimate beside the truth",
+                ["", "low", "central", "high", "truth"],
+                [[*row, truths.get(row[0], "")] for row in summary_rows(estimate)],
+                caption="the estimate reads only the database; the truth is the simulator's "
+                        "(method: clickfarm report market-size)")

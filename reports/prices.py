@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, Select, func, select
 
 from pipelines.fx import USD_QUANTUM
+from reports.resellers import root_offers
 from storage.models import Offer, OfferPricePeriod
 
 PRICINGS = ("per_1000", "package")
@@ -77,9 +78,15 @@ def _offer_prices(range_start: datetime, range_end: datetime, pricing: str) -> S
 
 
 def price_index(engine: Engine, *, start: date, end: date, platform: str | None = None,
-                metric: str | None = None, pricing: str = "per_1000") -> list[PriceIndexRow]:
+                metric: str | None = None, pricing: str = "per_1000",
+                dedupe_resellers: bool = False,
+                min_link_confidence: float = 0.5) -> list[PriceIndexRow]:
     """The index rows, most-listed classes first; ``pricing`` picks panel rates (``per_1000``)
-    or retail packages (``package``): the two markets are never mixed in one figure."""
+    or retail packages (``package``): the two markets are never mixed in one figure.
+
+    ``dedupe_resellers``: a service resold along a chain (stored ``reseller_link`` rows with at
+    least ``min_link_confidence``) counts once, at its upstream's price (the root of the chain;
+    when the root is not in the range, the cheapest copy stands in for it)."""
     if pricing not in PRICINGS:
         raise ValueError(f"pricing must be one of {', '.join(PRICINGS)}, got {pricing!r}")
     range_start, range_end = day_bounds(start, end)
@@ -92,6 +99,8 @@ def price_index(engine: Engine, *, start: date, end: date, platform: str | None 
             if kept is None or row.valid_from > kept[4]:
                 latest[row.offer_id] = (row.site_id, row.platform, row.metric,
                                         Decimal(row.usd_per_1000), row.valid_from)
+    if dedupe_resellers:
+        latest = _collapse_chains(latest, root_offers(engine, min_confidence=min_link_confidence))
     groups: dict[tuple[str, str], list[tuple[str, Decimal]]] = defaultdict(list)
     for site_id, platform_id, metric_id, usd, _ in latest.values():
         groups[(platform_id, metric_id)].append((site_id, usd))
@@ -107,6 +116,18 @@ def price_index(engine: Engine, *, start: date, end: date, platform: str | None 
             offers=len(prices), sellers=len({site_id for site_id, _ in values})))
     rows.sort(key=lambda row: (-row.offers, row.platform, row.metric))
     return rows
+
+
+def _collapse_chains(latest: dict[int, tuple], roots: dict[int, int]) -> dict[int, tuple]:
+    """One value per chain: the root offer's, else the cheapest copy's."""
+    chains: dict[int, list[int]] = defaultdict(list)
+    for offer_id in latest:
+        chains[roots.get(offer_id, offer_id)].append(offer_id)
+    kept = {}
+    for root, members in chains.items():
+        chosen = root if root in latest else min(members, key=lambda offer: latest[offer][3])
+        kept[chosen] = latest[chosen]
+    return kept
 
 
 def observed_range(engine: Engine) -> tuple[datetime, datetime] | None:

@@ -13,7 +13,8 @@ Typical use::
         truth = market.ground_truth()            # ... incl. "shops" and "discovery"
 
 Directories for discovery: ``{base_url}/d/smmlist/`` and ``{base_url}/d/topsellers/``. Faults:
-see the ``simulator.market`` module docstring.
+see the ``simulator.market`` module docstring (the market is split by concern: ``model``,
+``generation``, ``dynamics``, ``faults``, ``export``, ``truth``).
 
 ``python -m simulator --seed 42 --port 8800`` serves the market until Ctrl-C.
 """

@@ -15,11 +15,38 @@ The plan is deterministic: each seller's membership draws from ``"<seed>/<seller
 from __future__ import annotations
 
 import html
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from simulator.randomness import stream
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simulator.market import Market
+    from simulator.model import Site
+    from simulator.shops import Shop
+
+
+class MarketView(Protocol):
+    """What discovery reads of a market (``simulator.market.Market``; a protocol, so that this
+    module does not import the market that imports it)."""
+
+    seed: int
+
+    @property
+    def sites(self) -> Mapping[str, Site]: ...
+
+    @property
+    def shops(self) -> Mapping[str, Shop]: ...
+
+    @property
+    def discovery(self) -> DiscoveryPlan: ...
+
+    def seller_ids(self) -> list[str]: ...
+
+    def seller_volume(self, seller_id: str) -> float: ...
+
+    def sites_config(self, base_url: str) -> list[dict[str, Any]]: ...
 
 DIRECTORY_IDS: tuple[str, ...] = ("smmlist", "topsellers")
 PER_PAGE: dict[str, int] = {"smmlist": 12, "topsellers": 10}
@@ -50,6 +77,11 @@ class DiscoveryPlan:
     """Directory id -> seller ids in listing order."""
     partners: dict[str, list[str]] = field(default_factory=dict)
     """Seller id -> the sellers its landing page links as partners."""
+    unseen: frozenset[str] = frozenset()
+    """Sellers every source missed (no listing, no partner link): see :func:`plan_discovery`."""
+    findability: dict[str, float] = field(default_factory=dict)
+    """Seller id -> its findability (the listing probability of the first directory), when the
+    plan was drawn by findability (``unseen_share`` > 0)."""
 
     def pages(self, directory_id: str) -> int:
         return max(1, -(-len(self.listings[directory_id]) // PER_PAGE[directory_id]))
@@ -58,7 +90,7 @@ class DiscoveryPlan:
         per_page = PER_PAGE[directory_id]
         return self.listings[directory_id][(page - 1) * per_page : page * per_page]
 
-    def truth(self, market: Market) -> dict[str, Any]:
+    def truth(self, market: MarketView) -> dict[str, Any]:
         """The ``discovery`` section of the ground truth."""
         sellers = market.seller_ids()
         in_config = [entry["id"] for entry in market.sites_config("http://x")]
@@ -88,7 +120,9 @@ class DiscoveryPlan:
             "panels": sorted(market.sites),
             "shops": sorted(market.shops),
             "in_config": sorted(in_config),
-            "not_in_config": sorted(set(sellers) - set(in_config)),
+            "not_in_config": sorted(set(sellers) - set(in_config) - self.unseen),
+            "unseen": sorted(self.unseen),
+            "findability": dict(self.findability),
             "listed_by": listed_by,
             "missed_by": {
                 directory_id: sorted(set(sellers) - set(self.listings[directory_id]))
@@ -100,15 +134,26 @@ class DiscoveryPlan:
         }
 
 
-def plan_discovery(market: Market) -> DiscoveryPlan:
-    """Decide the directories' listings and the partner links of a market."""
-    from simulator.market import _stream
+def plan_discovery(market: MarketView, unseen_share: float = 0.0) -> DiscoveryPlan:
+    """Decide the directories' listings and the partner links of a market.
 
+    ``unseen_share`` 0: every seller is found (a directory lists it, or a partner link leads to
+    it; at least one seller only through a link). Bigger sellers are likelier to be in both
+    directories, smaller ones in one, or only behind a partner link (the membership draw is
+    scaled by the seller's size rank).
+
+    ``unseen_share`` > 0: :func:`plan_by_findability`: the sellers every source missed are
+    unseen, about ``unseen_share`` of them."""
+    if unseen_share > 0:
+        return plan_by_findability(market, unseen_share)
     sellers = market.seller_ids()
+    by_size = sorted(sellers, key=lambda s: (market.seller_volume(s), s))
+    size_rank = {seller: rank / max(1, len(sellers) - 1) for rank, seller in enumerate(by_size)}
     membership: dict[str, set[str]] = {}
     draws: dict[str, float] = {}
     for seller in sellers:
-        draw = _stream(market.seed, seller, "discovery").random()
+        draw = stream(market.seed, seller, "discovery").random()
+        draw = min(0.999, draw * (0.7 + 0.6 * (1.0 - size_rank[seller])))
         draws[seller] = draw
         if draw < 0.55:
             membership[seller] = {"smmlist", "topsellers"}
@@ -131,7 +176,7 @@ def plan_discovery(market: Market) -> DiscoveryPlan:
     listings = {
         "smmlist": sorted(
             (s for s in sellers if "smmlist" in membership[s]),
-            key=lambda s: (_stream(market.seed, s, "smmlist-score").random(), s),
+            key=lambda s: (stream(market.seed, s, "smmlist-score").random(), s),
         ),
         "topsellers": sorted(
             (s for s in sellers if "topsellers" in membership[s]),
@@ -150,13 +195,13 @@ def plan_discovery(market: Market) -> DiscoveryPlan:
     ]
     partners: dict[str, list[str]] = {}
     if len(sources) >= 1 and len(sellers) >= 2:
-        rng = _stream(market.seed, "partners")
+        rng = stream(market.seed, "partners")
         chosen_sources = rng.sample(sources, min(len(sources), max(2, len(sellers) // 8)))
         for seller in sellers:
             if membership[seller]:
                 continue
             choices = [s for s in chosen_sources if s != seller]
-            source = _stream(market.seed, seller, "partner-of").choice(choices)
+            source = stream(market.seed, seller, "partner-of").choice(choices)
             partners.setdefault(source, []).append(seller)
         for source in chosen_sources:
             extra = [s for s in sellers if s != source and s not in partners.get(source, [])]
@@ -166,16 +211,96 @@ def plan_discovery(market: Market) -> DiscoveryPlan:
     return DiscoveryPlan(listings=listings, partners=partners)
 
 
+def _size_scores(market: MarketView, sellers: list[str]) -> dict[str, float]:
+    """Standardized log daily volume per seller (0 when all are alike)."""
+    logs = {seller: math.log(max(market.seller_volume(seller), 1e-6)) for seller in sellers}
+    mean = sum(logs.values()) / len(logs)
+    spread = math.sqrt(sum((v - mean) ** 2 for v in logs.values()) / len(logs)) or 1.0
+    return {seller: (value - mean) / spread for seller, value in logs.items()}
+
+
+def plan_by_findability(market: MarketView, unseen_share: float) -> DiscoveryPlan:
+    """Listings and links drawn seller by seller from a findability that grows with size.
+
+    Seller ``i`` has findability ``p_i = logistic(a + 1.2 z_i)`` (``z_i``: standardized log
+    daily volume). The first directory lists it with probability ``p_i``, the second with
+    ``p_i ** 1.5`` (it favours big sellers more: the sources overlap unevenly), and a partner
+    link leads to it with probability ``0.35 p_i`` (from a seller a directory lists and the
+    config holds). The draws are independent given ``p_i``, so the sources depend on each other
+    only through the sellers' sizes (heterogeneity), as capture-recapture models assume. ``a``
+    is set so that the expected share of sellers missed by every source is ``unseen_share``;
+    the sellers actually missed are the unseen ones."""
+    sellers = market.seller_ids()
+    if not sellers:
+        return DiscoveryPlan(listings={d: [] for d in DIRECTORY_IDS})
+    size = _size_scores(market, sellers)
+
+    def chances(intercept: float, seller: str) -> tuple[float, float, float]:
+        p = 1.0 / (1.0 + math.exp(-(intercept + 1.2 * size[seller])))
+        return p, p**1.5, 0.35 * p
+
+    def missed_share(intercept: float) -> float:
+        total = 0.0
+        for seller in sellers:
+            first, second, link = chances(intercept, seller)
+            total += (1 - first) * (1 - second) * (1 - link)
+        return total / len(sellers)
+
+    low, high = -12.0, 12.0  # missed_share falls as the intercept grows
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if missed_share(middle) > unseen_share else (low, middle)
+    intercept = (low + high) / 2
+    membership: dict[str, set[str]] = {}
+    linked: set[str] = set()
+    findability: dict[str, float] = {}
+    for seller in sellers:
+        rng = stream(market.seed, seller, "findability")
+        first, second, link = chances(intercept, seller)
+        findability[seller] = round(first, 6)
+        membership[seller] = {d for d, p in zip(DIRECTORY_IDS, (first, second), strict=True)
+                              if rng.random() < p}
+        if rng.random() < link:
+            linked.add(seller)
+    brand = {site_id: site.brand for site_id, site in market.sites.items()}
+    brand.update({shop_id: shop.brand for shop_id, shop in market.shops.items()})
+    listings = {
+        "smmlist": sorted(
+            (s for s in sellers if "smmlist" in membership[s]),
+            key=lambda s: (stream(market.seed, s, "smmlist-score").random(), s),
+        ),
+        "topsellers": sorted(
+            (s for s in sellers if "topsellers" in membership[s]),
+            key=lambda s: (brand[s].lower(), s),
+        ),
+    }
+    in_config = set(market.sites) | {s for s, shop in market.shops.items() if shop.in_config}
+    sources = [s for s in sellers if s in in_config and membership[s]
+               and not (s in market.shops and market.shops[s].kind == "spa")]
+    partners: dict[str, list[str]] = {}
+    for target in sorted(linked):
+        choices = [s for s in sources if s != target]
+        if not choices:
+            continue  # nobody to link it: the draw is lost
+        source = stream(market.seed, target, "partner-of").choice(choices)
+        partners.setdefault(source, []).append(target)
+    partners = {source: sorted(targets) for source, targets in sorted(partners.items())}
+    found = {s for listing in listings.values() for s in listing} | {
+        target for targets in partners.values() for target in targets}
+    return DiscoveryPlan(listings=listings, partners=partners,
+                         unseen=frozenset(set(sellers) - found), findability=findability)
+
+
 # --- rendering -------------------------------------------------------------------------------
 
 
-def seller_brand(market: Market, seller_id: str) -> str:
+def seller_brand(market: MarketView, seller_id: str) -> str:
     if seller_id in market.sites:
         return market.sites[seller_id].brand
     return market.shops[seller_id].brand
 
 
-def _seller_blurb(market: Market, seller_id: str) -> tuple[str, str]:
+def _seller_blurb(market: MarketView, seller_id: str) -> tuple[str, str]:
     """(kind label, one-line description) of a seller for a directory entry."""
     if seller_id in market.sites:
         site = market.sites[seller_id]
@@ -187,7 +312,7 @@ def _seller_blurb(market: Market, seller_id: str) -> tuple[str, str]:
     return "Shop", f"Buy {', '.join(platforms[:3]) or 'social'} packages, instant delivery"
 
 
-def partners_html(market: Market, seller_id: str, base_url: str) -> str:
+def partners_html(market: MarketView, seller_id: str, base_url: str) -> str:
     """The "Partners" block of a seller's landing page ("" when it has none)."""
     targets = market.discovery.partners.get(seller_id)
     if not targets:
@@ -201,7 +326,7 @@ def partners_html(market: Market, seller_id: str, base_url: str) -> str:
     return f'<div class="partners"><h4>Partners</h4><ul>{links}</ul></div>\n'
 
 
-def render_directory_page(market: Market, directory_id: str, page: int, base_url: str) -> str:
+def render_directory_page(market: MarketView, directory_id: str, page: int, base_url: str) -> str:
     """One page of a directory (call with ``market.lock`` held)."""
     plan = market.discovery
     base = base_url.rstrip("/")

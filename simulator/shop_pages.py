@@ -27,6 +27,7 @@ import base64
 import html
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -1141,6 +1142,67 @@ def spa_data(context: _Context) -> dict[str, Any]:
             for product in products
         ],
     }
+
+
+def render_spa_dom(
+    market: Market, shop: Shop, tail: str, *, base_url: str, other_base_url: str | None = None
+) -> ShopResponse | None:
+    """What a browser shows after ``app.js`` ran on an SPA shop's page (the document a crawler
+    reads in Chromium): the script's rendering, done here in Python, for
+    ``simulator.store.build_store`` (no browser). None = 404; a redirect stays a redirect."""
+    path = tail.strip().lstrip("/")
+    view = FaultView.of(market, shop, market.active_faults(shop.shop_id))
+    context = _Context(market, shop, view, base_url.rstrip("/"),
+                       (other_base_url or base_url).rstrip("/"), {})
+    answer = _spa(context, path)
+    if answer is None or answer.status != 200 or path == "app.js":
+        return answer
+    data = spa_data(context)
+    esc = html.escape
+    match = re.search(r"(?:^|/)c/([a-z]+)/?$", path)
+    menu = " ".join(f'<a class="menu-link" href="c/{p}">{esc(name)}</a>' for p, name in data["menu"])
+    out = (f'<header class="app-header"><a href="./"><img class="logo" src="assets/logo.png" '
+           f'alt="">{esc(data["brand"])}</a><nav>{menu}</nav></header><main>')
+    if not match:
+        out += (f"<h1>{esc(data['brand'])}</h1><p>Choose a platform.</p>"
+                '<img src="assets/hero.jpg" alt="" width="800" height="300">')
+    else:
+        for product in data["products"]:
+            if product["platform"] != match.group(1):
+                continue
+            out += (f'<h2 class="product-title">{esc(product["title"])}</h2><section class="'
+                    f'{"pricing-table" if data["alt"] else "packages"}">')
+            for card in product["cards"]:
+                out += _spa_card(card, data)
+            out += "</section>"
+    shell = answer.body.decode("utf-8")
+    body = shell.replace('<div id="root"></div>', f'<div id="root">{out}</main></div>', 1)
+    return ShopResponse(200, body.encode("utf-8"))
+
+
+def _spa_card(card: dict[str, Any], data: dict[str, Any]) -> str:
+    """One card as ``_SPA_SCRIPT`` writes it."""
+    esc = html.escape
+    quantity = f"<strong>{esc(card['number'])}</strong>" + (
+        f" {esc(card['unit'])}" if card["unit"] else "")
+    if data["alt"]:
+        cost = ("<em>Temporarily unavailable</em>" if card["price"] is None else
+                (f"<s>{esc(card['compare'])}</s> " if card["compare"] else "")
+                + esc(card["price"]))
+        return (f'<div class="plan" data-package="{esc(card["id"])}"><span class="plan-name">'
+                f'{esc(card["label"])}</span><p class="plan-amount">{quantity}</p>'
+                f'<p class="plan-cost">{cost}</p><button type="button">Order</button></div>')
+    price = ('<span class="unavailable">Temporarily unavailable</span>' if card["price"] is None
+             else (f'<del class="compare">{esc(card["compare"])}</del> ' if card["compare"]
+                   else "") + f'<span class="amount">{esc(card["price"])}</span>')
+    features = "".join(f"<li>{esc(feature)}</li>" for feature in data["features"])
+    return (f'<div class="package-card{" popular" if card["popular"] else ""}" '
+            f'data-package="{esc(card["id"])}">'
+            + ('<div class="ribbon">Most Popular</div>' if card["popular"] else "")
+            + f'<h3 class="package-title">{esc(card["label"])}</h3><div class="package-quantity">'
+            f'{quantity}</div><div class="package-price">{price}</div><ul class="features">'
+            f'{features}</ul><a class="btn btn-buy" href="checkout?package='
+            f'{quote(card["id"], safe="")}">Buy Now</a></div>')
 
 
 def _spa(context: _Context, path: str) -> ShopResponse | None:

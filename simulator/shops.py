@@ -35,9 +35,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from simulator import calibration as cal
+from simulator.randomness import poisson
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simulator.market import Service, Site
+    from simulator.model import Service, Site
 
 SHOP_KINDS: tuple[str, ...] = ("shopify", "woocommerce", "jsonld", "cards", "spa")
 SHOP_PLAN: tuple[str, ...] = (
@@ -64,6 +65,9 @@ MIN_MARKUP = Decimal(3)
 _VANISH_RATE = 0.01
 _RETURN_RATE = 0.15
 _NEW_PRODUCT_RATE = 0.03
+DAILY_ORDERS_MEDIAN = 25.0
+"""A retail shop's typical number of end-customer orders per day (times a heavy-tailed
+per-shop multiplier, see ``simulator.generation.volume_multiplier``)."""
 _MAX_PRODUCTS = 15
 
 RETAIL_PRODUCTS: tuple[tuple[str, str, float], ...] = (
@@ -253,6 +257,12 @@ class Shop:
     rng_catalog: random.Random = field(default_factory=random.Random)
     rng_dynamics: random.Random = field(default_factory=random.Random)
     next_number: int = 0
+    rng_orders: random.Random = field(default_factory=random.Random)
+    tier_shift: int = 0
+    """Steps the package sizes move along their table (the market's order-size shape: buyers
+    of a market of small orders get smaller packages)."""
+    daily_orders_mean: float = 0.0
+    """End customers' package orders per day (on average)."""
 
     @property
     def config_family(self) -> str:
@@ -420,10 +430,16 @@ def _tier_quantities(
     )
     start = min(start, len(table) - 3)
     length = rng.randint(3, 8)
+    # Shops size their packages to what their buyers order (the market's order-size shape):
+    # the tiers move a few steps along the same table of nice quantities.
+    shift = shop.tier_shift
+    if shift > 0:
+        table = table + tuple(q * 10 for q in table if q * 10 > table[-1])
     if storefront_big and metric in _BIG_METRICS:
-        end = len(table)
+        end = min(len(table), max(3, (len(table) if shift <= 0 else start + length) + shift))
         begin = min(max(start, end - length), end - 3)
         return list(table[begin:end])
+    start = min(max(0, start + shift), len(table) - 3)
     return list(table[start : start + length])
 
 
@@ -483,6 +499,27 @@ def advance_shop(shop: Shop, upstream: Site, day: int) -> None:
         if missing:
             platform, metric, _ = rng.choices(missing, weights=[w for _, _, w in missing])[0]
             add_product(shop, upstream, platform, metric, candidates[(platform, metric)], day)
+
+
+def daily_sales(shop: Shop, mean: float) -> list[tuple[ShopProduct, ShopTier, int]]:
+    """One day of end-customer orders: ``(product, package, number of orders)``, one package per
+    order. Small packages sell most (weight 1 / rank), the "popular" badge doubles a package's
+    weight. Draws from ``shop.rng_orders`` only."""
+    rng = shop.rng_orders
+    packages = [
+        (product, tier, (2.0 if tier.popular else 1.0) / (rank + 1))
+        for product in shop.active_products()
+        for rank, tier in enumerate(sorted(product.tiers, key=lambda t: t.quantity))
+    ]
+    if not packages or mean <= 0:
+        return []
+    count = poisson(rng, mean)
+    if count == 0:
+        return []
+    picks: dict[int, int] = {}
+    for index in rng.choices(range(len(packages)), weights=[w for _, _, w in packages], k=count):
+        picks[index] = picks.get(index, 0) + 1
+    return [(packages[i][0], packages[i][1], n) for i, n in sorted(picks.items())]
 
 
 def offer_rows(shop: Shop) -> list[dict[str, Any]]:

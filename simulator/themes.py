@@ -328,7 +328,8 @@ def render_landing_page(
     link others."""
     style = site.page_style
     counters = market.counters(site.site_id)
-    orders = counters["orders"]
+    claimed = counters["orders"]
+    orders = claimed or 0
     language = _language(site) if _language(site) in ORDER_COUNTER_LABELS else "en"
     label = ORDER_COUNTER_LABELS[language][style.counter_style]
     if style.counter_style == 0:
@@ -350,7 +351,8 @@ def render_landing_page(
             "document.addEventListener('DOMContentLoaded', function () {"
             " document.getElementById('orders-counter').innerHTML = ordersCompleted; });</script>"
         )
-    blocks = [f'<div class="col-md-4 stats-item">{order_block}</div>']
+    # a panel that claims no orders counter shows none (``CounterClaim.shown``)
+    blocks = [] if claimed is None else [f'<div class="col-md-4 stats-item">{order_block}</div>']
     if style.show_customers:
         blocks.append(
             '<div class="col-md-4 stats-item"><h3><span class="counter">'

@@ -361,6 +361,72 @@ class Alert(SQLModel, table=True):
     """Per sink: ``"ok"`` or the error met while delivering."""
 
 
+
+class ResellerLink(SQLModel, table=True):
+    """An offer that resells another site's offer (one upstream per reseller offer).
+
+    Computed from stored offers and price history by :mod:`estimates.resellers`: name
+    similarity, equal or scaled order limits, same platform × metric, a steady price ratio over
+    days and site-pair evidence (a reseller mirrors many services of one upstream at one
+    markup). Recomputed after crawls; a link no longer found is deleted.
+    """
+
+    __tablename__ = "reseller_link"
+    __table_args__ = (
+        UniqueConstraint("reseller_offer_id", name="uq_reseller_link_reseller_offer"),
+        CheckConstraint("reseller_site_id <> upstream_site_id",
+                        name="ck_reseller_link_other_site"),
+        Index("ix_reseller_link_sites", "upstream_site_id", "reseller_site_id"),
+        Index("ix_reseller_link_upstream_offer", "upstream_offer_id"),
+    )
+
+    id: int | None = _id_column()
+    reseller_site_id: str = _fk("site.id", type_=Text)
+    reseller_offer_id: int = _fk("offer.id")
+    upstream_site_id: str = _fk("site.id", type_=Text)
+    upstream_offer_id: int = _fk("offer.id")
+    confidence: Decimal = _money(nullable=False)
+    """0 to 1: how sure the link is (see ``evidence`` for the parts)."""
+    price_ratio: Decimal = _money(nullable=False)
+    """Reseller USD/1000 over upstream USD/1000: the median over the days both were priced."""
+    ratio_cv: Decimal | None = _money()
+    """Coefficient of variation of that ratio over the days (``NULL`` with a single day)."""
+    name_similarity: Decimal | None = _money()
+    """rapidfuzz similarity of the normalized names, 0 to 100."""
+    evidence: dict[str, Any] | None = _json()
+    """The parts of the confidence: limits match, days compared, site-pair support, method."""
+    first_computed_at: datetime = _timestamp()
+    last_computed_at: datetime = _timestamp()
+
+
+class MarketDailyEstimate(SQLModel, table=True):
+    """One seller's estimated end-customer orders and revenue (USD) on one day.
+
+    Written by ``clickfarm report market-size`` from :mod:`estimates.market` (a new computation
+    replaces the rows of its days); ``method`` says where the orders came from (``counter``,
+    ``counter less forwarded orders``, ``imputed``) and ``counter_accepted`` whether that day's
+    counter difference was accepted (``NULL``: the seller shows no counter), ``reason`` why not.
+    """
+
+    __tablename__ = "market_daily_estimate"
+    __table_args__ = (
+        UniqueConstraint("site_id", "day", name="uq_market_daily_estimate_site_day"),
+        Index("ix_market_daily_estimate_day", "day"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _fk("site.id", type_=Text)
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    orders: Decimal = _money(nullable=False)
+    revenue_low: Decimal = _money(nullable=False)
+    revenue_central: Decimal = _money(nullable=False)
+    revenue_high: Decimal = _money(nullable=False)
+    method: str = _text(nullable=False)
+    counter_accepted: bool | None = _bool()
+    reason: str | None = _text()
+    computed_at: datetime = _timestamp()
+
+
 # SQLAlchemy Core handles of the tables, for the queries and bulk writes of the hot paths.
 site_table = Site.__table__
 run_table = CrawlRun.__table__
@@ -371,6 +437,8 @@ counter_table = CounterReading.__table__
 rejected_table = RejectedOffer.__table__
 discovery_table = SiteDiscovery.__table__
 alert_table = Alert.__table__
+reseller_link_table = ResellerLink.__table__
+market_daily_table = MarketDailyEstimate.__table__
 
 TABLE_NAMES = (
     "site",
@@ -382,6 +450,8 @@ TABLE_NAMES = (
     "rejected_offer",
     "site_discovery",
     "alert",
+    "reseller_link",
+    "market_daily_estimate",
 )
 VIEW_NAMES = (
     "v_offer_current",
@@ -389,4 +459,6 @@ VIEW_NAMES = (
     "v_offer_changes",
     "v_run_summary",
     "v_counter_deltas",
+    "v_market_daily",
+    "v_market_daily_total",
 )

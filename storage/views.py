@@ -24,6 +24,9 @@ These tables live in their own ``MetaData``: they must never be created as table
 - ``v_run_summary``: every crawl run with its counts, status and duration.
 - ``v_counter_deltas``: consecutive readings of each counter of each site, with the delta, the
   elapsed days and the delta per day (``is_reset`` when the counter went down).
+- ``v_market_daily``: estimated end-customer orders and revenue (USD, low / central / high) per
+  seller per day, with the method and whether the day's counter reading was accepted (0005).
+- ``v_market_daily_total``: the same summed per day, with sellers counted and imputed.
 """
 
 from __future__ import annotations
@@ -192,6 +195,36 @@ v_counter_deltas = Table(
     _bool("is_reset"),
 )
 
+v_market_daily = Table(
+    "v_market_daily",
+    view_metadata,
+    _text("site_id"),
+    _text("site_url"),
+    _text("site_family"),
+    Column("day", Date()),
+    _money("orders"),
+    _money("revenue_low"),
+    _money("revenue_central"),
+    _money("revenue_high"),
+    _text("method"),
+    _bool("counter_accepted"),
+    _text("reason"),
+    _ts("computed_at"),
+)
+
+v_market_daily_total = Table(
+    "v_market_daily_total",
+    view_metadata,
+    Column("day", Date()),
+    _money("orders"),
+    _money("revenue_low"),
+    _money("revenue_central"),
+    _money("revenue_high"),
+    _int("sellers"),
+    _int("sellers_counted"),
+    _int("sellers_imputed"),
+)
+
 VIEWS = {
     table.name: table
     for table in (
@@ -200,5 +233,7 @@ VIEWS = {
         v_offer_changes,
         v_run_summary,
         v_counter_deltas,
+        v_market_daily,
+        v_market_daily_total,
     )
 }

@@ -179,7 +179,7 @@ def test_migrations_create_every_table_and_view_and_can_be_rerun(empty_database_
         assert current_revision(engine) is None
         migrate(engine)
         migrate(engine)  # a second run finds the schema up to date
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == head_revision() == "0005"
         inspector = inspect(engine)
         assert set(TABLE_NAMES) <= set(inspector.get_table_names())
         assert set(VIEW_NAMES) == set(inspector.get_view_names())
@@ -242,6 +242,8 @@ def test_typed_views_match_the_database_views(engine: Engine) -> None:
         for name, view in VIEWS.items():
             result = connection.exec_driver_sql(f"SELECT * FROM {name}")
             assert list(result.keys()) == [column.name for column in view.columns], name
+            if name.startswith("v_market_"):
+                continue  # filled by `report market-size` (tests/test_market_size.py)
             assert connection.execute(select(view)).all(), f"{name} is empty"
 
 
@@ -889,6 +891,8 @@ def test_table_counts_lists_every_table(engine: Engine) -> None:
         "rejected_offer": 0,
         "site_discovery": 0,
         "alert": 0,
+        "reseller_link": 0,
+        "market_daily_estimate": 0,
     }
 
 

@@ -1,0 +1,189 @@
+"""The market-size report against the simulator's truth, over seeded markets.
+
+    python -m benchmarks.market_size_validation [--seeds 1 2 ...] [--days 14] [--json out.json]
+
+For each run: a market with hidden parameters varied (counter coverage, counter distortion,
+unseen share, order-size shape, reseller share), a store of daily crawls plus one discovery pass
+built by ``simulator.store.build_store`` (the real extractors, pipelines and repository, no
+HTTP), then ``reports.market_size.compute`` on that database alone. Only this script reads the
+truth (``market.ground_truth()["market"]``), to compare. Prints per seed the hidden parameters,
+the true end-customer revenue against the report's low / central / high, the true number of
+sellers against seen and estimated, and the goals of issue 8 (truth inside [low, high] in at
+least 90 % of runs, central within 25 % in at least 80 %, seller count within 20 % in at least
+80 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+DAYS = 21
+CRAWL_EVERY = 3
+"""Crawl days 0, 3, 6, ... 21: seven counter differences per seller, like a crawl every few days."""
+N_PANELS = 24
+N_SHOPS = 8
+CATALOGUE_SCALE = 0.1
+SHAPES = ("retail_small", "lognormal", "bulk_heavy")
+
+# Hidden parameters per validation run: coverage 30-90 %, distorted (offset, multiplied, frozen,
+# reset) counters in every run, unseen share 10-40 %, each order-size shape, reseller share.
+RUNS: tuple[dict[str, Any], ...] = tuple(
+    {"seed": seed, "counter_coverage": coverage, "counter_distortion": 0.3,
+     "unseen_share": unseen, "order_size_shape": SHAPES[index % 3], "reseller_share": resellers}
+    for index, (seed, coverage, unseen, resellers) in enumerate([
+        (101, 0.3, 0.1, 0.15), (102, 0.5, 0.2, 0.25), (103, 0.9, 0.4, 0.35),
+        (104, 0.6, 0.3, 0.2), (105, 0.4, 0.15, 0.4), (106, 0.7, 0.25, 0.3),
+        (107, 0.8, 0.35, 0.15), (108, 0.35, 0.2, 0.25), (109, 0.65, 0.1, 0.35),
+        (110, 0.55, 0.3, 0.2), (111, 0.45, 0.4, 0.3), (112, 0.75, 0.15, 0.4),
+    ]))
+
+
+@dataclass(frozen=True)
+class ValidationRow:
+    seed: int
+    counter_coverage: float
+    counter_distortion: float
+    unseen_share: float
+    order_size_shape: str
+    reseller_share: float
+    true_revenue: Decimal
+    low: Decimal
+    central: Decimal
+    high: Decimal
+    true_sellers: int
+    seen: int
+    sellers_low: int
+    sellers_central: int
+    sellers_high: int
+    seconds: float
+
+    @property
+    def covered(self) -> bool:
+        return self.low <= self.true_revenue <= self.high
+
+    @property
+    def central_error(self) -> float:
+        return float(self.central / self.true_revenue - 1) if self.true_revenue else float("inf")
+
+    @property
+    def sellers_error(self) -> float:
+        return self.sellers_central / self.true_sellers - 1
+
+
+def true_revenue(truth: dict[str, Any], start: date, end: date,
+                 platform: str | None = None) -> Decimal:
+    """End-customer revenue of the truth's ``market.daily`` over [start, end]."""
+    return sum((Decimal(row["end_customer_revenue_usd"]) for row in truth["market"]["daily"]
+                if start.isoformat() <= row["date"] <= end.isoformat()
+                and (platform is None or row["platform"] == platform)), Decimal(0))
+
+
+def build(run: dict[str, Any], database_url: str, *, days: int = DAYS,
+          crawl_every: int = CRAWL_EVERY) -> tuple[Any, date, date]:
+    """Build the store of one run; returns (market, first day, last day) of the counted days."""
+    from simulator import Market
+    from simulator.store import build_store
+
+    knobs = {key: value for key, value in run.items() if key != "seed"}
+    market = Market(run["seed"], n_panels=N_PANELS, n_shops=N_SHOPS,
+                    catalogue_scale=CATALOGUE_SCALE, **knobs)
+    start = market.today
+    build_store(market, database_url, days=days, crawl_every=crawl_every)
+    return market, start, start + timedelta(days=days - 1)
+
+
+def validate_run(run: dict[str, Any], workdir: Path, *, days: int = DAYS) -> ValidationRow:
+    from reports.market_size import compute
+    from storage.db import get_engine
+
+    started = time.monotonic()
+    database_url = "sqlite:///" + str(workdir / f"market-{run['seed']}.db")
+    market, start, end = build(run, database_url, days=days)
+    engine = get_engine(database_url)
+    try:
+        estimate = compute(engine, start=start, end=end)
+    finally:
+        engine.dispose()
+    truth = market.ground_truth()
+    hidden = truth.get("hidden", {})
+    cent = Decimal("0.01")
+    return ValidationRow(
+        seed=run["seed"], counter_coverage=run["counter_coverage"],
+        counter_distortion=run["counter_distortion"], unseen_share=run["unseen_share"],
+        order_size_shape=hidden.get("order_size_shape", run["order_size_shape"]),
+        reseller_share=round(float(hidden.get("reseller_share", run["reseller_share"])), 2),
+        true_revenue=true_revenue(truth, start, end).quantize(cent),
+        low=Decimal(repr(estimate.revenue.low)).quantize(cent),
+        central=Decimal(repr(estimate.revenue.central)).quantize(cent),
+        high=Decimal(repr(estimate.revenue.high)).quantize(cent),
+        true_sellers=truth["market"]["sellers"]["total"], seen=estimate.sellers.seen,
+        sellers_low=int(estimate.sellers.estimate.low),
+        sellers_central=round(estimate.sellers.estimate.central),
+        sellers_high=int(estimate.sellers.estimate.high + 0.999),
+        seconds=round(time.monotonic() - started, 1))
+
+
+def goals(rows: list[ValidationRow]) -> dict[str, float]:
+    n = len(rows)
+    return {
+        "runs": n,
+        "revenue_covered": sum(r.covered for r in rows) / n,
+        "central_within_25pct": sum(abs(r.central_error) <= 0.25 for r in rows) / n,
+        "sellers_within_20pct": sum(abs(r.sellers_error) <= 0.20 for r in rows) / n,
+    }
+
+
+def table(rows: list[ValidationRow]) -> str:
+    header = (f"{'seed':>4} {'cov':>4} {'dist':>4} {'unseen':>6} {'shape':<12} {'resell':>6} "
+              f"{'true revenue':>13} {'low':>13} {'central':>13} {'high':>13} {'err':>6} {'in':>3} "
+              f"{'sellers':>7} {'seen':>4} {'est':>4} {'[low-high]':>10} {'err':>6}")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r.seed:>4} {r.counter_coverage:>4.2f} {r.counter_distortion:>4.2f} "
+            f"{r.unseen_share:>6.2f} {r.order_size_shape:<12} {r.reseller_share:>6.2f} "
+            f"{r.true_revenue:>13,.0f} {r.low:>13,.0f} {r.central:>13,.0f} {r.high:>13,.0f} "
+            f"{r.central_error:>+6.0%} {'yes' if r.covered else 'NO':>3} "
+            f"{r.true_sellers:>7} {r.seen:>4} {r.sellers_central:>4} "
+            f"{f'{r.sellers_low}-{r.sellers_high}':>10} {r.sellers_error:>+6.0%}")
+    g = goals(rows)
+    lines.append("")
+    lines.append(f"true revenue inside [low, high]: {g['revenue_covered']:.0%} of {g['runs']} runs "
+                 "(goal >= 90 %)")
+    lines.append(f"central within 25 %: {g['central_within_25pct']:.0%} (goal >= 80 %)")
+    lines.append(f"seller count within 20 %: {g['sellers_within_20pct']:.0%} (goal >= 80 %)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="*", help="run only these seeds of RUNS")
+    parser.add_argument("--days", type=int, default=DAYS)
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    runs = [run for run in RUNS if not args.seeds or run["seed"] in args.seeds]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="market-validation-") as workdir:
+        for run in runs:
+            row = validate_run(run, Path(workdir), days=args.days)
+            rows.append(row)
+            print(f"seed {row.seed}: {row.seconds:.0f} s", file=sys.stderr, flush=True)
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(
+            {"rows": [{**asdict(r), "covered": r.covered} for r in rows], "goals": goals(rows)},
+            indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

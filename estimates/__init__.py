@@ -1,0 +1,1 @@
+"""Market estimators: pure functions over stored data."""
