@@ -16,7 +16,7 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from clickfarm.config import SiteConfig, load_sites
+from core.config import SiteConfig, load_sites
 from crawlers import settings as project_settings
 from crawlers.runner import spider_settings
 

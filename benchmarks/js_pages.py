@@ -112,8 +112,8 @@ def _family_figures(crawls: list[dict[str, Any]]) -> dict[str, Any]:
 
 def bench_js_pages(workdir: Path, *, rounds: int = 3, renders: int = 100) -> dict[str, Any]:
     """Both figures of the module docstring, on a fresh simulator and database."""
-    from clickfarm.config import write_sites
     from clickfarm.demo import observation_time
+    from core.config import write_sites
     from simulator.market import Market
     from simulator.server import SimulatorServer
     from storage.db import get_engine, migrate

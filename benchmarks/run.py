@@ -84,7 +84,7 @@ def bench_crawl(workdir: Path, *, panels: int, rounds: int) -> dict[str, Any]:
 
 
 def _synthetic_offers(count: int) -> list[Any]:
-    from pipelines.types import Attributes, NormalizedOffer
+    from core.offers import Attributes, NormalizedOffer
 
     observed = datetime(2026, 9, 1, 12, tzinfo=UTC)
     return [NormalizedOffer(

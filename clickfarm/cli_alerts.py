@@ -10,19 +10,21 @@ from typing import Annotated, Optional
 
 import typer
 
-from clickfarm.cli import (
+from clickfarm.options import (
     DatabaseOption,
     MomentParser,
     OutputFormat,
     SinceParser,
     SitesOption,
-    app,
     console,
     err_console,
     fail,
     open_database,
 )
-from clickfarm.config import ConfigError, load_config
+from core.config import ConfigError, load_config
+
+# The commands of this module; clickfarm/cli.py merges them into the app.
+app = typer.Typer()
 
 alerts_app = typer.Typer(help="Health and market alerts: list them, or check now.",
                          no_args_is_help=True)

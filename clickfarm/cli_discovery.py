@@ -8,18 +8,20 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.text import Text
 
-from clickfarm.cli import (
+from clickfarm.options import (
     DatabaseOption,
     SitesOption,
-    app,
     console,
     err_console,
     fail,
     open_database,
     positive_seconds,
 )
-from clickfarm.config import ConfigError, load_sites
+from core.config import ConfigError, load_sites
 from reports.render import labelled
+
+# The commands of this module; clickfarm/cli.py merges them into the app.
+app = typer.Typer()
 
 sites_app = typer.Typer(help="The sites: configured, discovered, promoted.",
                         invoke_without_command=True)
@@ -98,7 +100,7 @@ def discover(
     """Find sellers in the directories of the sites file and on known sellers' pages."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from clickfarm.config import load_config
+    from core.config import load_config
     from crawlers.discovery.discover import discover as run_discovery
 
     try:

@@ -11,14 +11,10 @@ from typing import Annotated
 
 import typer
 
-from clickfarm.cli import (
-    DatabaseOption,
-    OutputFormat,
-    console,
-    fail,
-    open_database,
-    report_app,
-)
+from clickfarm.options import DatabaseOption, OutputFormat, console, fail, open_database, report_app
+
+# The commands of this module; clickfarm/cli.py merges them into the app.
+app = typer.Typer()
 
 
 def _day(text: str, option: str) -> date:

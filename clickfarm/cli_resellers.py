@@ -8,16 +8,19 @@ from typing import Annotated
 
 import typer
 
-from clickfarm.cli import (
+from clickfarm.options import (
     DatabaseOption,
+    MomentParser,
     OutputFormat,
     console,
     err_console,
     fail,
-    MomentParser,
     open_database,
     report_app,
 )
+
+# The commands of this module; clickfarm/cli.py merges them into the app.
+app = typer.Typer()
 
 
 @report_app.command("resellers")

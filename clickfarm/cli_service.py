@@ -7,16 +7,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from clickfarm.cli import (
+from clickfarm.options import (
     DatabaseOption,
     SitesOption,
-    app,
     err_console,
     fail,
     open_database,
     positive_seconds,
 )
-from clickfarm.config import ConfigError
+from core.config import ConfigError
+
+# The commands of this module; clickfarm/cli.py merges them into the app.
+app = typer.Typer()
 
 
 @app.command()

@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from clickfarm.config import REPO_ROOT, write_sites
+from core.config import REPO_ROOT, write_sites
 from reports.render import labelled
 
 VAR_DIR = REPO_ROOT / "var"
@@ -96,7 +96,7 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     """``market_options``: ``counter_coverage``, ``unseen_share``, ``reseller_share`` (default:
     the hard market, :data:`simulator.market.HARD_MARKET`); ``truth_path``: where the ground
     truth goes (default ``var/demo-truth.json``)."""
-    from clickfarm.config import load_config
+    from core.config import load_config
     from crawlers.discovery.discover import discover
     from crawlers.runner import load_targets, run_crawls
     from estimates.resellers import refresh_links

@@ -11,12 +11,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from core.offers import Rejection
 from crawlers.extract import shopify, smm_api, smm_html, storefront, woocommerce
 from crawlers.extract.json_documents import NESTED_TOO_DEEP
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 from pipelines.base import rejection_for_error
 from pipelines.normalize import normalize_offer
-from pipelines.types import Rejection
 from pipelines.validate import validate_offer
 
 NO_CURRENCY = "XXX"

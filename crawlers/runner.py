@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from clickfarm.config import SiteConfig, select_sites
+from core.config import SiteConfig, select_sites
 from core.redact import install_log_redaction
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ The description, when given, only fills fields the name left ``None``, and the p
 "bare token" rules (``[5K]`` = max, ``[6H]`` = start) apply to the name only, where the
 bracket layout gives them their meaning.
 
-Choices (also in the field docstrings of :class:`pipelines.types.Attributes`):
+Choices (also in the field docstrings of :class:`core.offers.Attributes`):
 
 - ``refill_days``: ``0`` for explicit "no refill" (``No Refill``, ``NR``, ``Không bảo hành``,
   ``Garantisiz``, ``Sin reposición``, ``Tanpa Refill``, ``No Guarantee``); ``365`` for
@@ -57,9 +57,9 @@ from functools import lru_cache
 from itertools import compress
 from typing import Any, NamedTuple
 
+from core.offers import Attributes
 from pipelines.money import QuantityError, parse_quantity
 from pipelines.text import clean_text
-from pipelines.types import Attributes
 
 _SKIP = object()
 """A handler's answer for "this match is not what the rule looks for, try the next one"."""

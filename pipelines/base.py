@@ -7,7 +7,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from pipelines.types import Rejection
+from core.offers import Rejection
 
 
 class CrawlerPipeline:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.offers import NormalizedOffer
 from pipelines.base import CrawlerPipeline
-from pipelines.types import NormalizedOffer
 
 TRACKED_FIELDS = ("platform", "metric", "usd_per_1000", "min_quantity", "max_quantity")
 

@@ -38,6 +38,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from core.offers import CounterValue, NormalizedOffer, Rejection
 from crawlers.items import RawCounter, RawOffer
 from pipelines.attributes import parse_attributes
 from pipelines.fx import USD_QUANTUM, is_known_currency, usd_rate
@@ -51,7 +52,6 @@ from pipelines.money import (
     parse_quantity,
 )
 from pipelines.text import clean_text
-from pipelines.types import CounterValue, NormalizedOffer, Rejection
 
 PLAIN_SOURCES = frozenset({"api", "smm_api", "json", "shopify", "woocommerce", "jsonld",
                            "json-ld", "json_ld"})

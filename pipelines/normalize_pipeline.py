@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.offers import Rejection
 from crawlers.items import RawCounter, RawOffer, RawRejection
 from pipelines.base import CrawlerPipeline
 from pipelines.normalize import normalize_counter, normalize_offer, usd_gap_reason
-from pipelines.types import Rejection
 
 
 class NormalizePipeline(CrawlerPipeline):

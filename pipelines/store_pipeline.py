@@ -26,8 +26,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from core.offers import CounterValue, NormalizedOffer, Rejection
 from pipelines.base import CrawlerPipeline
-from pipelines.types import CounterValue, NormalizedOffer, Rejection
 from storage import repository
 from storage.db import get_engine
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from core.offers import NormalizedOffer
 from pipelines.money import MAX_QUANTITY
-from pipelines.types import NormalizedOffer
 
 MAX_NATIVE_PRICE = Decimal(10) ** 9
 MAX_USD_PER_1000 = Decimal(100_000)

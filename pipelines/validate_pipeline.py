@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.offers import NormalizedOffer, Rejection
 from pipelines.base import CrawlerPipeline
-from pipelines.types import NormalizedOffer, Rejection
 from pipelines.validate import validate_offer
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select
 
-from clickfarm.config import SiteConfig
+from core.config import SiteConfig
 from storage.alerts import open_alerts
 from storage.models import GOOD_RUN_STATUSES, run_table, site_table
 from storage.repository import active_offer_counts

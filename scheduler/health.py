@@ -51,9 +51,9 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from clickfarm.config import ProjectConfig, Schedule, SiteConfig
-from clickfarm.durations import parse_duration
-from clickfarm.config_sections import HealthThresholds
+from core.config import ProjectConfig, Schedule, SiteConfig
+from core.config_sections import HealthThresholds
+from core.durations import parse_duration
 from scheduler.alerts import Finding, deliver, record_findings
 from scheduler.sinks import build_sinks
 from scheduler.triggers import crontab_trigger

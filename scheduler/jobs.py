@@ -30,8 +30,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, select
 
-from clickfarm.config import ConfigError, ProjectConfig, SiteConfig, load_config
-from clickfarm.config import sites_path as config_sites_path
+from core.config import ConfigError, ProjectConfig, SiteConfig, load_config
+from core.config import sites_path as config_sites_path
 from crawlers.runner import load_targets, run_crawl
 from scheduler.triggers import ScheduleError, plan_schedule
 from storage.models import CrawlRun

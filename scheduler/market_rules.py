@@ -22,13 +22,13 @@ from typing import Any
 
 from sqlalchemy import Engine, distinct, func, select
 
-from clickfarm.durations import parse_duration
-from clickfarm.config_sections import (
+from core.config_sections import (
     MarketRule,
     NewSellerRule,
     PriceIndexMoveRule,
     SellerAddsPlatformRule,
 )
+from core.durations import parse_duration
 from reports.prices import price_index
 from scheduler.alerts import Finding
 from storage.models import GOOD_RUN_STATUSES, event_table, offer_table, run_table, site_table

@@ -45,7 +45,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
-from clickfarm.config import load_config
+from core.config import load_config
 from scheduler import jobs
 from scheduler.jobs import (
     CRAWL_JOB_PREFIX,

@@ -29,7 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from clickfarm.config_sections import SinksConfig, WebhookSinkConfig
+from core.config_sections import SinksConfig, WebhookSinkConfig
 from core.deadline import mount_deadline, total_deadline
 from storage.types import json_default
 

@@ -17,9 +17,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from clickfarm import durations
-from clickfarm.config import Schedule
-
+from core import durations
+from core.config import Schedule
 
 
 class ScheduleError(ValueError):
@@ -27,7 +26,7 @@ class ScheduleError(ValueError):
 
 
 def parse_duration(text: str | int | float) -> timedelta:
-    """:func:`clickfarm.durations.parse_duration`, failing with a :class:`ScheduleError`."""
+    """:func:`core.durations.parse_duration`, failing with a :class:`ScheduleError`."""
     try:
         return durations.parse_duration(text)
     except durations.DurationError as error:

@@ -295,7 +295,7 @@ def build_store(market: Market, database_url: str, *, days: int,
     0.1 s, so a store of 30 sellers x 30 daily crawls takes about a minute)."""
     if crawl_every < 1:
         raise ValueError("crawl_every must be >= 1")
-    from clickfarm.config import DiscoveryConfig, ProjectConfig, SiteConfig
+    from core.config import DiscoveryConfig, ProjectConfig, SiteConfig
     from crawlers.discovery.discover import site_config_for
     from crawlers.spiders import SPIDER_BY_FAMILY
     from storage.db import get_engine, migrate

@@ -13,7 +13,7 @@ checks that these models and the migrations agree.
 
 SQLModel ``table=True`` models do not validate on construction: data reaches these tables
 through :mod:`storage.repository`, which takes already validated
-:class:`pipelines.types.NormalizedOffer` objects.
+:class:`core.offers.NormalizedOffer` objects.
 """
 
 from __future__ import annotations

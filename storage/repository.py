@@ -39,8 +39,8 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError
 
+from core.offers import CounterValue, NormalizedOffer, Rejection
 from core.redact import drop_secret_keys, redact_json, redact_text
-from pipelines.types import CounterValue, NormalizedOffer, Rejection
 from storage.db import write_transaction
 from storage.models import (
     FINISHED_RUN_STATUSES,

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy import Engine
 
+from core.offers import Rejection
 from crawlers.extract.smm_api import extract_services
 from pipelines.normalize import normalize_offer
-from pipelines.types import Rejection
 from pipelines.validate import validate_offer
 from simulator import Market
 from simulator.api import services_body

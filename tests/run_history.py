@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from clickfarm.config import ProjectConfig, Schedule, SiteConfig
-from clickfarm.config_sections import AlertsConfig
-from pipelines.types import Attributes, NormalizedOffer, Rejection
+from core.config import ProjectConfig, Schedule, SiteConfig
+from core.config_sections import AlertsConfig
+from core.offers import Attributes, NormalizedOffer, Rejection
 from storage import repository as repo
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)

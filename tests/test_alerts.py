@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from clickfarm.config_sections import AlertsConfig
+from core.config_sections import AlertsConfig
 from scheduler.health import after_run
 from storage.alerts import alerts_by_id, list_alerts, open_alerts
 from tests.run_history import (

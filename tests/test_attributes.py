@@ -20,8 +20,8 @@ from pathlib import Path
 import pycountry
 import pytest
 
+from core.offers import Attributes
 from pipelines.attributes import parse_attributes
-from pipelines.types import Attributes
 
 D = Decimal
 NOTHING = asdict(Attributes())

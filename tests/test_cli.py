@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clickfarm.cli import app
-from pipelines.types import Attributes, NormalizedOffer
+from core.offers import Attributes, NormalizedOffer
 from storage import repository
 from storage.db import get_engine, migrate
 from tests.conftest import FIXTURES

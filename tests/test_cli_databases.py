@@ -21,7 +21,8 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from clickfarm.cli import app, open_database
+from clickfarm.cli import app
+from clickfarm.options import open_database
 from storage.db import current_revision, get_engine, head_revision, migrate
 
 runner = CliRunner()

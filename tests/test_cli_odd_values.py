@@ -229,7 +229,7 @@ def test_an_odd_value_is_one_line_and_a_non_zero_exit(files: Files, path: str,
 
 def _app_raising(error: BaseException) -> typer.Typer:
     """A command tree with the root class of `clickfarm`, whose command raises ``error``."""
-    from clickfarm.cli import ClickfarmGroup
+    from clickfarm.options import ClickfarmGroup
 
     tree = typer.Typer(cls=ClickfarmGroup)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from clickfarm.config import ConfigError, load_sites, select_sites
+from core.config import ConfigError, load_sites, select_sites
 
 GOOD = """
 defaults:
@@ -85,7 +85,7 @@ def test_an_env_value_cannot_change_the_structure_of_the_file(tmp_path, monkeypa
 
 
 def test_the_optional_sections_are_validated(tmp_path):
-    from clickfarm.config import load_config
+    from core.config import load_config
 
     config = load_config(write(tmp_path, GOOD + "scheduler: {max_parallel_crawls: 3}\n"))
     assert config.scheduler.max_parallel_crawls == 3 and config.discovery.directories == []

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from clickfarm.config import write_sites
+from core.config import write_sites
 from storage.models import RejectedOffer
 from storage.repository import active_offer_count
 from storage.views import v_offer_current

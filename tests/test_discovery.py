@@ -331,7 +331,7 @@ def test_resolve_is_decided_from_events() -> None:
 
 
 def test_auto_promote_makes_new_sites_crawl_targets(tmp_path: Path, engine: Engine) -> None:
-    from clickfarm.config import load_config
+    from core.config import load_config
     from crawlers.discovery.discover import known_sites, record
 
     sites_file = tmp_path / "sites.yaml"

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from clickfarm.config import Schedule
+from core.config import Schedule
 from scheduler.health import after_run, parse_duration, schedule_interval
 from storage.alerts import alerts_by_id
 from tests.run_history import (

@@ -23,11 +23,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clickfarm.cli import app
+from core.offers import NormalizedOffer, Rejection
 from crawlers.items import RawOffer
 from pipelines.base import CrawlerPipeline
 from pipelines.money import MoneyError, QuantityError, parse_money, parse_quantity
 from pipelines.normalize import normalize_offer
-from pipelines.types import NormalizedOffer, Rejection
 from pipelines.validate import validate_offer
 from storage.db import get_engine, migrate
 from storage.models import RejectedOffer
@@ -181,7 +181,7 @@ def real_crawler() -> Any:
     """A Scrapy crawler with its stats and a real smm_api spider, as the pipelines see them."""
     from scrapy.utils.test import get_crawler
 
-    from clickfarm.config import SiteConfig
+    from core.config import SiteConfig
     from crawlers.spiders.smm_api import SmmApiSpider
 
     site = SiteConfig(id="panel", url="http://127.0.0.1:9/", family="smm_api", currency="USD")

@@ -229,7 +229,7 @@ def test_a_shop_with_more_offers_than_max_offers_is_partial(tmp_path, hosts):
 
 
 def test_max_offers_is_a_politeness_key(tmp_path):
-    from clickfarm.config import load_config
+    from core.config import load_config
 
     path = write_sites(tmp_path / "sites.yaml", [api_site("p", "http://127.0.0.1:9")])
     assert load_config(path).sites[0].politeness.max_offers == 50_000
@@ -241,7 +241,7 @@ def test_max_offers_is_a_politeness_key(tmp_path):
 
 @pytest.mark.parametrize("value", [0, -1, "many"])
 def test_max_offers_is_validated(tmp_path, value):
-    from clickfarm.config import ConfigError, load_config
+    from core.config import ConfigError, load_config
 
     path = write_sites(tmp_path / "sites.yaml",
                        [api_site("p", "http://127.0.0.1:9")],
@@ -289,7 +289,7 @@ def test_a_discovery_fetch_of_a_dripping_page_stops_at_its_timeout(hosts):
 def test_a_dripping_webhook_stops_at_its_timeout(hosts):
     import time
 
-    from clickfarm.config_sections import WebhookSinkConfig
+    from core.config_sections import WebhookSinkConfig
     from scheduler.sinks import WebhookSink, describe_error
 
     site, _ = hosts

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from clickfarm.cli import app
+from core.offers import CounterValue
 from estimates.counters import catalogue_outliers, customers_outliers, orders_from_counter
 from estimates.data import MarketData, load_market
 from estimates.market import estimate_market
@@ -35,7 +36,6 @@ from estimates.order_value import (
 )
 from estimates.sellers import chao_mh, chapman, count_sellers, loglinear
 from estimates.types import Estimate
-from pipelines.types import CounterValue
 from storage import repository as repo
 from storage.discovery import DiscoverySource, record_discoveries
 from storage.views import v_market_daily, v_market_daily_total

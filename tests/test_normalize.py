@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from currency_converter import CurrencyConverter
 
+from core.offers import CounterValue, NormalizedOffer, Rejection
 from crawlers.items import RawCounter, RawOffer
 from pipelines.fx import USD_QUANTUM, FxRate, ecb_last_date, is_known_currency, usd_rate
 from pipelines.normalize import (
@@ -25,7 +26,6 @@ from pipelines.normalize import (
     parse_flag,
     usd_gap_reason,
 )
-from pipelines.types import CounterValue, NormalizedOffer, Rejection
 from pipelines.validate import validate_offer
 
 D = Decimal

@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from core.offers import NormalizedOffer, Rejection
 from crawlers.items import RawOffer
 from pipelines.fx import USD_QUANTUM, usd_rate
 from pipelines.normalize import normalize_offer, parse_package_quantity
-from pipelines.types import NormalizedOffer, Rejection
 from pipelines.validate import validate_offer
 from storage import repository
 from storage.db import get_engine, migrate

@@ -17,7 +17,7 @@ from scrapy.settings import Settings
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from clickfarm.config import SiteConfig
+from core.config import SiteConfig
 from crawlers import settings as project_settings
 from crawlers.middlewares import (
     BlockSignalsMiddleware,

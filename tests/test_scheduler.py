@@ -22,7 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
-from clickfarm.config import Schedule, load_config
+from core.config import Schedule, load_config
 from scheduler.jobs import JOBS_TABLE, crawl_job_id, reconcile_jobs
 from scheduler.service import run_service
 from scheduler.triggers import ScheduleError, parse_duration, plan_schedule

@@ -104,7 +104,7 @@ def simulated(tmp_path_factory):
     """The simulator with its first five shops; the JavaScript shop is also configured under two
     more ids: crawled as a plain ``storefront`` (no browser), and as ``spa`` for the crawl
     without a Chromium."""
-    from clickfarm.config import write_sites
+    from core.config import write_sites
 
     setup = start_simulated(tmp_path_factory.mktemp("spa"), seed=7, panels=1, shops=5)
     try:

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import SQLModel
 
-from pipelines.types import Attributes, CounterValue, NormalizedOffer, Rejection
+from core.offers import Attributes, CounterValue, NormalizedOffer, Rejection
 from storage import repository as repo
 from storage.db import (
     alembic_config,

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clickfarm.config import ProjectConfig, SiteConfig, load_config
+from core.config import ProjectConfig, SiteConfig, load_config
 from crawlers.discovery.identity import SiteIdentity, new_site_id, root_identity
 from crawlers.discovery.sites import suggested_entry
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-
-from clickfarm.config import SiteConfig, load_config, site_from_entry
+from core.config import SiteConfig, load_config, site_from_entry
 
 # Per-site keys of a stored config that a promoted site keeps; schedule and politeness come
 # from the file's defaults (the stored copy is the snapshot of an earlier crawl).

@@ -49,7 +49,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from clickfarm.config import SiteConfig
+from core.config import SiteConfig
 from crawlers.extract import landing
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SITES_PATH = REPO_ROOT / "config" / "sites.yaml"
 
-from clickfarm.config_sections import AlertsConfig, DiscoveryConfig, SchedulerConfig
+from core.config_sections import AlertsConfig, DiscoveryConfig, SchedulerConfig
 
 Family = Literal["smm_api", "smm_html", "shopify", "woocommerce", "storefront", "spa"]
 FAMILIES: tuple[str, ...] = ("smm_api", "smm_html", "shopify", "woocommerce", "storefront", "spa")
