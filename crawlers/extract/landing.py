@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from crawlers.extract.smm_html import element_text, load_html, normalize_words
+from crawlers.extract.html import element_text, load_html, normalize_words
 from crawlers.items import ExtractError, ExtractResult, RawCounter
 
 # Attributes where animated counters keep their final value.

@@ -29,7 +29,6 @@ lxml is used directly on the hot path: a 2,000-row table must parse in well unde
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,6 +37,21 @@ from typing import Any
 from lxml import etree
 from rapidfuzz import fuzz, process
 
+from crawlers.extract.html import (
+    BR_MARK,
+    BR_TAG,
+    HTML_PARSER,
+    NEEDS_CLEANING,
+    classes_of,
+    element_text,
+    finish_text,
+    is_decoration,
+    is_hidden,
+    load_html,
+    normalize_words,
+    page_title,
+    unmark,
+)
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 
 # -- the fields a column can map to (RawOffer attribute names, plus the combined min/max) -----
@@ -133,18 +147,9 @@ _GLUED_RULES = ((AVERAGE_TIME, ("average", "avg", "ortalama")),
                 (DESCRIPTION, ("description", "aciklama", "descripcion", "descricao")),
                 (NAME, ("service", "servis", "hizmet", "servicio", "servico", "layanan")))
 
-_WORD = re.compile(r"[\w#]+")
 _CURRENCY_SYMBOLS = "$€£₺₹₽₩¥₫₱₦₴₸৳฿₼₾₪"
 _HEADER_CURRENCY = re.compile(
     r"\(\s*([A-Z]{3}|TL|Rp|R\$|[" + _CURRENCY_SYMBOLS + r"])\s*\)|([" + _CURRENCY_SYMBOLS + r"])")
-
-
-def normalize_words(text: str) -> str:
-    """Lower-case words without accents: ``"Açıklama"`` -> ``"aciklama"``, ``"Rate/1000"`` ->
-    ``"rate 1000"``. Turkish dotless i and Vietnamese đ have no decomposition: mapped by hand."""
-    folded = unicodedata.normalize("NFKD", text.casefold().replace("ı", "i").replace("đ", "d"))
-    folded = "".join(char for char in folded if not unicodedata.combining(char))
-    return " ".join(_WORD.findall(folded))
 
 
 _normalize_header = normalize_words
@@ -223,187 +228,16 @@ def _header_currency(text: str) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
-# -- documents and text -------------------------------------------------------------------------
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.IGNORECASE)
-# <br> becomes this private-use character before parsing, so that line breaks survive the fast
-# C-level text functions; it is turned into "\n" (descriptions) or a space (one-line cells).
-_BR_MARK = "\ue000"
-_BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_BR_TAG_BYTES = re.compile(rb"<br\s*/?>", re.IGNORECASE)
-_BR_MARK_BYTES = _BR_MARK.encode("utf-8")
-_SPACES = re.compile(r"[ \t\n\r\f]+")
-_BLOCK_MARK = "\ue001"
-_BLOCK_TAGS = frozenset({"div", "p", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
-                         "table", "section", "article", "blockquote", "pre", "hr", "dl", "dt",
-                         "dd"})
-_ALWAYS_SKIPPED = frozenset({"script", "style", "template", "noscript", "button", "svg", "select",
-                             "textarea", "input", "head"})
-# Icon fonts (Font Awesome, Bootstrap, Material, Feather, Tabler, Line Awesome, Remix...) and
-# buttons: their text is a glyph name or "View", never a value.
-_ICON_CLASS = re.compile(
-    r"icon|(?:^|\s)(?:fa[srlbd]?|fe|ti|bi|mdi|la[srb]?|ri|ion|feather|btn)(?:\s|$|-)")
-_HIDDEN_CLASSES = frozenset({"d-none", "hidden", "hide", "modal", "collapse", "sr-only",
-                             "visually-hidden", "invisible", "tooltip", "popover"})
-_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
-_MODAL_CHROME = frozenset({"modal-header", "modal-footer", "close", "btn-close", "modal-title"})
-
-
-_HTML_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
-                                no_network=True, default_doctype=False, collect_ids=False)
-
-
-def load_html(body: bytes | str) -> tuple[Any, list[str]]:
-    """Parse a page with lxml; ``<br>`` is kept as a marker (see :func:`element_text`).
-
-    Returns the document root and notes about decoding. Raises :class:`ExtractError` for an
-    empty document.
-    """
-    notes: list[str] = []
-    data = _utf8_bytes(body, notes)
-    if not data.strip():
-        raise ExtractError("empty page (no HTML)")
-    data = _BR_TAG_BYTES.sub(_BR_MARK_BYTES, data)
-    try:
-        # UTF-8 bytes with the plain etree parser: parsing a str makes libxml2 read Python's
-        # 4-byte-per-character buffer, and lxml.html wraps every element through a Python-level
-        # class lookup; together they cost half the run time on a 2,000-row table.
-        document = etree.fromstring(data, _HTML_PARSER)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as error:
-        raise ExtractError(f"page could not be parsed as HTML: {error}") from None
-    if document is None:
-        raise ExtractError("empty page (no HTML)")
-    return document, notes
-
-
-def _utf8_bytes(body: bytes | str, notes: list[str]) -> bytes:
-    if isinstance(body, str):
-        return body.lstrip("\ufeff").encode("utf-8", errors="replace")
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:]
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return body.decode("utf-16", errors="replace").encode("utf-8")
-    try:
-        body.decode("utf-8")  # valid UTF-8 is UTF-8, whatever the <meta> claims
-        return body
-    except UnicodeDecodeError:
-        pass
-    declared = _META_CHARSET.search(body[:4096])
-    for encoding in ([declared.group(1).decode("ascii", "ignore")] if declared else []):
-        try:
-            return body.decode(encoding).encode("utf-8")
-        except (LookupError, UnicodeDecodeError):
-            continue
-    notes.append("page is neither valid UTF-8 nor in a declared charset: read as Windows-1252")
-    return body.decode("cp1252", errors="replace").encode("utf-8")
-
-
-def _classes(element: Any) -> str:
-    return element.get("class") or ""
-
-
-def _is_hidden(element: Any) -> bool:
-    classes = element.get("class")
-    if classes and not _HIDDEN_CLASSES.isdisjoint(classes.split()):
-        return True
-    style = element.get("style")
-    if style and _DISPLAY_NONE.search(style):
-        return True
-    return element.get("hidden") is not None or element.get("aria-hidden") == "true"
-
-
-def _is_decoration(element: Any) -> bool:
-    """Icons, buttons and form controls: never part of a value."""
-    tag = element.tag
-    if not isinstance(tag, str) or tag in _ALWAYS_SKIPPED:
-        return True
-    classes = element.get("class")
-    return bool(classes) and _ICON_CLASS.search(classes) is not None
-
-
-def element_text(element: Any, *, multiline: bool = False, include_hidden: bool = False) -> str:
-    """What a visitor reads in ``element``: source whitespace collapsed, icons, buttons and
-    (unless ``include_hidden``) hidden parts skipped. With ``multiline``, ``<br>`` and block
-    boundaries become ``"\\n"``; otherwise the text is one line."""
-    if len(element) == 0:  # fast path: most cells are plain text
-        text = element.text or ""
-    else:
-        parts: list[str] = []
-        _collect(element, parts, multiline, include_hidden)
-        text = "".join(parts)
-    return _finish(text, multiline)
-
-
 def _cell_text(cell: Any) -> str:
     """:func:`element_text` for one-line cells, with the common plain-text case inlined."""
     if len(cell) == 0:
         text = cell.text
         if not text:
             return ""
-        if _NEEDS_CLEANING.search(text) is None:
+        if NEEDS_CLEANING.search(text) is None:
             return text.strip()
-        return _finish(text, False)
+        return finish_text(text, False)
     return element_text(cell)
-
-
-def _collect(element: Any, parts: list[str], multiline: bool, include_hidden: bool) -> None:
-    if element.text:
-        parts.append(element.text)
-    for child in element:
-        tag = child.tag
-        if not isinstance(tag, str):  # comments, processing instructions
-            pass
-        elif not (_is_decoration(child) or (not include_hidden and _is_hidden(child))
-                  or (include_hidden and not _MODAL_CHROME.isdisjoint(_classes(child).split()))):
-            block = multiline and tag in _BLOCK_TAGS
-            if block:
-                parts.append(_BLOCK_MARK)
-            _collect(child, parts, multiline, include_hidden)
-            if block:
-                parts.append(_BLOCK_MARK)
-        elif tag in ("td", "th", "div", "p", "li"):
-            parts.append(" ")  # skipped block still separates its neighbours
-        if child.tail:
-            parts.append(child.tail)
-
-
-_NEEDS_CLEANING = re.compile(f"[\t\n\r\f{_BR_MARK}{_BLOCK_MARK}]|  ")
-
-
-def _finish(text: str, multiline: bool) -> str:
-    if _NEEDS_CLEANING.search(text) is None:  # one scan: most cells are already clean
-        return text.strip()
-    text = _SPACES.sub(" ", text)
-    if _BR_MARK not in text and _BLOCK_MARK not in text:
-        return text.strip()
-    if not multiline:
-        return _SPACES.sub(" ", text.replace(_BR_MARK, " ").replace(_BLOCK_MARK, " ")).strip()
-    if _BLOCK_MARK in text:
-        # A block boundary is one line break, and none where a <br> already breaks the line.
-        text = _BLOCK_RUN.sub(_BLOCK_MARK, text)
-        text = text.replace(_BLOCK_MARK + _BR_MARK, _BR_MARK).replace(_BR_MARK + _BLOCK_MARK,
-                                                                       _BR_MARK)
-        text = text.replace(_BLOCK_MARK, "\n")
-    lines = text.replace(_BR_MARK, "\n").split("\n")
-    text = "\n".join([line.strip() for line in lines]).strip()
-    return _BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text
-
-
-_BLOCK_RUN = re.compile(f"[ {_BLOCK_MARK}]*{_BLOCK_MARK}[ {_BLOCK_MARK}]*")
-_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def unmark(text: str | None) -> str | None:
-    """Attribute values keep the ``<br>`` marker too: turn it back into a line break."""
-    if text is None:
-        return None
-    return text.replace(_BR_MARK, "\n")
-
-
-def page_title(document: Any) -> str:
-    title = document.find(".//title")
-    text = element_text(title) if title is not None else ""
-    return text or "none"
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -444,7 +278,7 @@ class _Table:
         element_id = self.element.get("id")
         if element_id:
             return f"table #{self.number} (id={element_id!r})"
-        classes = " ".join(_classes(self.element).split())
+        classes = " ".join(classes_of(self.element).split())
         if classes:
             return f"table #{self.number} (class={classes[:80]!r})"
         return f"table #{self.number}"
@@ -594,7 +428,7 @@ class _PageReader:
                     value = element.get(attribute)
                     if value and value.strip() != shown and _TOOLTIP_PRICE.match(value):
                         self.tooltip_prices += 1
-                        return " ".join(value.replace(_BR_MARK, " ").split()), shown
+                        return " ".join(value.replace(BR_MARK, " ").split()), shown
         return shown, None
 
     def description(self, cell: Any) -> str | None:
@@ -607,8 +441,8 @@ class _PageReader:
             # Fast path for the common "View" button + hidden plain-text div (its <br>s are
             # already markers, so it has no children of its own).
             if child.tag in _PLAIN_TEXT_HOLDERS and len(child) == 0 and child.text \
-                    and _is_hidden(child) and "modal" not in _classes(child):
-                return _finish(child.text, True) or None
+                    and is_hidden(child) and "modal" not in classes_of(child):
+                return finish_text(child.text, True) or None
         body = self._modal_body(cell)
         if body is not None:
             return element_text(body, multiline=True, include_hidden=True) or None
@@ -704,7 +538,7 @@ class _PageReader:
         if cells[0].get(service_id_attribute) or row.get(service_id_attribute) or any(
                 cell.get(service_id_attribute) for cell in cells):
             return "service"
-        row_classes = _classes(row)
+        row_classes = classes_of(row)
         spans = any(_colspan(cell) > 1 for cell in cells if cell.get("colspan"))
         marked = (row.get("data-filter-table-category-id") is not None
                   or _CATEGORY_CLASS.search(row_classes) is not None)
@@ -713,7 +547,7 @@ class _PageReader:
             return "service"  # a full-width row: an all-blank one is caught when it is read
         filled = [cell for cell in cells if element_text(cell) or _has_hidden_child(cell)]
         if len(filled) <= 1:
-            if _is_hidden(row) or _DESCRIPTION_ROW_CLASS.search(row_classes):
+            if is_hidden(row) or _DESCRIPTION_ROW_CLASS.search(row_classes):
                 return "description"
             return "category" if filled or marked else "empty"
         return "service"
@@ -740,7 +574,7 @@ class _PageReader:
         elif NAME in by_field and len(by_field[NAME]):
             # No description column: some themes hide it inside the name cell.
             hidden = next((child for child in by_field[NAME].iterdescendants()
-                           if isinstance(child.tag, str) and _is_hidden(child)), None)
+                           if isinstance(child.tag, str) and is_hidden(child)), None)
             if hidden is not None:
                 values[DESCRIPTION] = self.description(hidden)
         price_shown = None
@@ -771,8 +605,8 @@ class _PageReader:
         if from_attributes:  # attribute values may still hold the <br> marker
             for name in _ONE_LINE_FIELDS:
                 value = getattr(offer, name)
-                if value and _BR_MARK in value:
-                    setattr(offer, name, " ".join(value.replace(_BR_MARK, " ").split()))
+                if value and BR_MARK in value:
+                    setattr(offer, name, " ".join(value.replace(BR_MARK, " ").split()))
         missing = [label for label, value in (("service name", offer.name), ("price", offer.price))
                    if not value]
         if missing:
@@ -837,8 +671,8 @@ class _PageReader:
             if len(cell) == 0:  # _cell_text, inlined: this loop runs for every cell
                 text = cell.text or ""
                 if text:
-                    text = (text.strip() if _NEEDS_CLEANING.search(text) is None
-                            else _finish(text, False))
+                    text = (text.strip() if NEEDS_CLEANING.search(text) is None
+                            else finish_text(text, False))
             else:
                 text = element_text(cell)
             if field_name and field_name not in by_field:
@@ -860,7 +694,7 @@ def _attribute_of(row: Any, cells: Iterable[Any], attributes: tuple[str, ...]) -
 
 
 def _has_hidden_child(cell: Any) -> bool:
-    return len(cell) > 0 and any(isinstance(child.tag, str) and _is_hidden(child)
+    return len(cell) > 0 and any(isinstance(child.tag, str) and is_hidden(child)
                                  for child in cell.iterdescendants())
 
 
@@ -870,7 +704,7 @@ def _attribute_text(value: str) -> str:
     if "<" in value:
         try:
             fragment = etree.fromstring(
-                f"<div>{_BR_TAG.sub(_BR_MARK, value)}</div>".encode(), _HTML_PARSER)
+                f"<div>{BR_TAG.sub(BR_MARK, value)}</div>".encode(), HTML_PARSER)
             body = fragment.find(".//body/div") if fragment is not None else None
             if body is not None:
                 return element_text(body, multiline=True, include_hidden=True)
@@ -891,9 +725,9 @@ def _table_category(table: Any, *, use_heading: bool) -> str | None:
     for _level in range(4):
         sibling = element.getprevious()
         while sibling is not None:
-            if isinstance(sibling.tag, str) and not _is_decoration(sibling):
+            if isinstance(sibling.tag, str) and not is_decoration(sibling):
                 if re.fullmatch(r"h[1-6]", sibling.tag) or re.search(
-                        r"categor|title|heading|card-header", _classes(sibling)):
+                        r"categor|title|heading|card-header", classes_of(sibling)):
                     text = element_text(sibling)
                     if text and len(text) <= 150:
                         return text
@@ -957,7 +791,7 @@ def page_currency(document: Any, header_currency: str | None = None,
             parent = container.getparent()
             for scope in (container, parent) if parent is not None else (container,):
                 for element in scope.iter():
-                    classes = _classes(element).split()
+                    classes = classes_of(element).split()
                     if ("active" in classes or "selected" in classes
                             or "dropdown-toggle" in classes
                             or element.get("aria-selected") == "true"):
@@ -1058,7 +892,7 @@ def _read_cards(reader: _PageReader, result: ExtractResult) -> bool:
     for element in reader.document.iter():
         if not isinstance(element.tag, str):
             continue
-        classes = _classes(element)
+        classes = classes_of(element)
         if classes and _CATEGORY_CLASS.search(classes) and re.search(
                 r"title|name|head", classes) and element.get("data-label") is None:
             text = element_text(element)
