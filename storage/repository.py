@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -40,6 +38,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError
 
 from core.offers import CounterValue, NormalizedOffer, Rejection
+from core.processes import process_alive
 from core.redact import drop_secret_keys, redact_json, redact_text
 from storage.db import write_transaction
 from storage.models import (
@@ -284,7 +283,7 @@ def mark_stale_runs_interrupted(engine: Engine, *, now: datetime) -> int:
         stale = [
             {"b_id": run.id, "error": f"crawl process {run.pid} is gone (interrupted)"}
             for run in running
-            if not _process_alive(run.pid)
+            if not process_alive(run.pid)
         ]
         if stale:
             connection.execute(
@@ -1099,22 +1098,6 @@ def _require_aware(name: str, value: datetime) -> None:
         raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value.isoformat()}")
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        return True
-    # A zombie has exited but was not reaped yet: it is gone for our purposes.
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        state = stat.read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
 
 
 __all__ = [
