@@ -9,14 +9,15 @@ Why this order (lowest first):
 - ``core``: the ground — configuration, durations, offer types, the family registry. It imports
   no other project package (the registry names spiders and extractors by dotted path and loads
   them only when asked).
-- ``storage`` and ``simulator``: the database (tables, engine, reads and writes of runs and
-  offers) needs only the ground; the simulated market stands in for the sellers and shares no
-  code with the monitor, so that tests against it stay honest.
+- ``storage``: the database (tables, engine, reads and writes of runs, offers and sites) needs
+  only the ground (the offer types).
 - ``crawlers`` and ``pipelines``: the crawl writes through storage (runs, offers, discovered
   sites); the pipelines read the items the spiders yield. Scrapy wires spiders to pipelines by
   dotted names in the settings, not by imports.
-- ``reports``, ``estimates`` and ``scheduler``: read what the crawls stored (and the scheduler
-  starts crawls).
+- ``reports``, ``estimates``, ``scheduler`` and ``simulator``: read what the crawls stored (the
+  scheduler starts crawls; the simulated market builds test stores through the real spiders
+  and pipelines). The simulator's market itself imports nothing of the monitor, so that the
+  tests against it stay honest.
 - ``clickfarm``: the command line on top of everything.
 
 Inside the CLI package the command modules (``cli_*``) share what they need through
@@ -27,6 +28,7 @@ CLI modules never import each other in a cycle.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -35,9 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 LAYERS: list[set[str]] = [
     {"core"},
-    {"storage", "simulator"},
+    {"storage"},
     {"crawlers", "pipelines"},
-    {"reports", "estimates", "scheduler"},
+    {"reports", "estimates", "scheduler", "simulator"},
     {"clickfarm"},
 ]
 LAYER_OF = {package: index for index, layer in enumerate(LAYERS) for package in layer}
@@ -82,6 +84,7 @@ def imports_of(path: Path, known: set[str]) -> list[tuple[str, int]]:
     return [(module, line) for module, line in found if module.split(".")[0] in top_level]
 
 
+@functools.cache
 def import_graph() -> dict[str, list[tuple[str, int]]]:
     found = modules()
     return {name: imports_of(path, set(found)) for name, path in found.items()}
