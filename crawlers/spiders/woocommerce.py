@@ -50,7 +50,7 @@ class WooCommerceSpider(SellerSpider):
         try:
             records = woocommerce.load_records(response.body)
         except ExtractError as error:
-            yield from self.page_failed(kind, page, f"{response.url}: {error}")
+            yield from self.api_page_failed(kind, page, f"{response.url}: {error}")
             return
         self.last_response = response
         seen = self.seen_ids.setdefault(kind, set())
@@ -76,7 +76,9 @@ class WooCommerceSpider(SellerSpider):
                 return
         yield from self.after(kind)
 
-    def page_failed(self, kind: str, page: int, message: str) -> Iterable[Any]:
+    def api_page_failed(self, kind: str, page: int, message: str) -> Iterable[Any]:
+        """A page of the Store API failed (its own name: the base class's ``page_failed`` is for
+        shops read page by page, with another signature)."""
         if kind == "products" and page == 1:
             self.listing_failed(message)
             return
@@ -87,8 +89,8 @@ class WooCommerceSpider(SellerSpider):
     def on_page_error(self, failure: Failure) -> Iterable[Any]:
         request = getattr(failure, "request", None)
         cb_kwargs = request.cb_kwargs if request is not None else {}
-        yield from self.page_failed(cb_kwargs.get("kind", "products"), cb_kwargs.get("page", 1),
-                                    describe_failure(failure))
+        yield from self.api_page_failed(cb_kwargs.get("kind", "products"), cb_kwargs.get("page", 1),
+                                        describe_failure(failure))
 
     def after(self, kind: str) -> Iterable[Any]:
         """Products done -> the variations when a variable product needs them; then emit."""
