@@ -1,6 +1,7 @@
 """``clickfarm schedule``: crawl every site on its schedule until stopped.
 
-An APScheduler 3 ``BlockingScheduler`` with two job stores:
+An APScheduler 3 ``BackgroundScheduler`` (its loop in a thread of its own; the main thread only
+waits for a stop, so a signal is handled at once) with two job stores:
 
 - ``default``: a ``SQLAlchemyJobStore`` in the project database (table ``apscheduler_jobs``),
   one job per site (``crawl:<site_id>``), so a restart resumes the plan: a run missed while the
@@ -26,6 +27,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +44,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from core.config import load_config
@@ -56,12 +58,33 @@ from scheduler.jobs import (
     reload_sites,
 )
 from storage.db import get_engine, migrate
-from storage.models import CrawlRun
+from storage.models import run_table
 from storage.repository import mark_stale_runs_interrupted
 
 logger = logging.getLogger("clickfarm.scheduler")
 
 RELOAD_JOB_ID = "reload-sites"
+
+
+class _ServiceScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, whose loop outlives a failing job store.
+
+    APScheduler 3 catches an error of ``get_due_jobs`` but not one of ``update_job`` (or
+    ``remove_job``, ``get_next_run_time``) in ``_process_jobs``: one "database is locked" (the
+    SQLite busy timeout passed while crawl processes were writing) ended the loop. The loop used
+    to be the main thread's (``BlockingScheduler``), so the error also skipped the shutdown: the
+    crawls were never told to stop and the process, kept alive by their threads, did not exit
+    after SIGTERM until they had reached their hard timeout. Here the error is logged and the
+    jobs are looked at again after ``jobstore_retry_interval``.
+    """
+
+    def _process_jobs(self) -> float | None:
+        try:
+            return super()._process_jobs()
+        except Exception as error:
+            logger.error("the job store failed, the scheduler looks again in %g s: %s",
+                         self.jobstore_retry_interval, error)
+            return float(self.jobstore_retry_interval)
 
 
 @dataclass
@@ -119,21 +142,23 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
     # Its own engine: the job store disposes it when the scheduler shuts down.
     jobstore_engine = get_engine(database_url)
     crawl_executor = CrawlExecutor(options.max_parallel_crawls)
-    scheduler = BlockingScheduler(
+    scheduler = _ServiceScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=jobstore_engine, tablename=JOBS_TABLE),
                    "internal": MemoryJobStore()},
         executors={"default": crawl_executor,
                    "internal": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": max(1, int(options.misfire_grace_seconds))},
-        timezone=UTC,
+        timezone=UTC, daemon=True,
     )
     context.scheduler = scheduler
     jobs.install_context(context)
 
-    stop_requested = stop if stop is not None else threading.Event()
-    started = threading.Event()
-    stop_reason = [f"--once-for {once_for:g} s elapsed" if once_for else "stop requested"]
+    # Signal handlers run in the main thread between two bytecodes, possibly while that thread
+    # holds a lock: they only append to this list (no lock, no logging, no Event.set); the main
+    # thread reads it while it waits (see _wait_for_stop and _drain).
+    signals_received: list[str] = []
+    plan_errors: list[str] = []
 
     def on_started(_event: Any) -> None:
         try:
@@ -141,9 +166,7 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
             scheduler.resume()
         except Exception as error:  # e.g. the sites file broke since it was read
             logger.exception("the scheduler could not plan its jobs")
-            request_stop(f"cannot plan the jobs: {error}")
-        finally:
-            started.set()
+            plan_errors.append(f"cannot plan the jobs: {error}")
 
     def _plan_jobs() -> None:
         # The job stores are open now: bring the jobs in step with the config, then go.
@@ -183,46 +206,50 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
     scheduler.add_listener(on_job_event,
                            EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
 
-    def request_stop(reason: str) -> None:
-        if stop_requested.is_set():
-            # A second signal: stop the running crawls now.
-            logger.warning("%s again: stopping the running crawls now", reason)
-            context.cancel_reason = f"scheduler stopped ({reason})"
-            context.cancel.set()
-            return
-        stop_reason[0] = reason
-        context.stopping.set()
-        stop_requested.set()
+    def stop_reason() -> str | None:
+        if signals_received:
+            return signals_received[0]
+        if plan_errors:
+            return plan_errors[0]
+        if stop is not None and stop.is_set():
+            return "stop requested"
+        return None
 
-    def stopper() -> None:
-        if stop_requested.wait(timeout=once_for) and stop is not None and stop.is_set() \
-                and not context.stopping.is_set():
-            stop_reason[0] = "stop requested"
-        context.stopping.set()
-        started.wait()
-        try:
-            scheduler.shutdown(wait=False)
-        except SchedulerNotRunningError:
-            pass
+    def second_stop() -> str | None:
+        """A second signal: the running crawls stop now instead of after the grace."""
+        return signals_received[1] if len(signals_received) > 1 else None
 
     previous_handlers = {}
     if install_signal_handlers and threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             previous_handlers[signum] = signal.signal(
-                signum, lambda number, _frame: request_stop(signal.Signals(number).name))
-    threading.Thread(target=stopper, name="scheduler-stopper", daemon=True).start()
+                signum, lambda number, _frame: signals_received.append(
+                    signal.Signals(number).name))
+    reason = "the service failed"
     try:
-        scheduler.start(paused=True)
-        _drain(context, grace_seconds=options.shutdown_grace_seconds, reason=stop_reason[0])
-        # Planned runs still queued for a free slot start now, see the stop flag and return.
-        crawl_executor.shutdown(wait=True)
+        scheduler.start(paused=True)  # plans the jobs (on_started), then runs in its thread
+        reason = _wait_for_stop(stop_reason, once_for)
     finally:
-        for signum, handler in previous_handlers.items():
-            signal.signal(signum, handler)
-        jobs.install_context(None)
-        if context.snapshot_dir is not None:  # every crawl process is gone by now
-            shutil.rmtree(context.snapshot_dir, ignore_errors=True)
-    summary = _summary(context, started_at=started_at, stop_reason=stop_reason[0], stale=stale,
+        # However the wait ended (a stop, an error): nothing new starts, the scheduler's thread
+        # ends, running crawls get their grace and every job thread is done before we return
+        # (an idle-looking process kept alive by a crawl thread is what a stall looks like).
+        context.stopping.set()
+        try:
+            scheduler.shutdown(wait=False)
+        except SchedulerNotRunningError:
+            pass
+        try:
+            _drain(context, grace_seconds=options.shutdown_grace_seconds, reason=reason,
+                   second_stop=second_stop)
+            # Planned runs still queued for a free slot start now, see the stop flag and return.
+            crawl_executor.shutdown(wait=True)
+        finally:
+            for signum, handler in previous_handlers.items():
+                signal.signal(signum, handler)
+            jobs.install_context(None)
+            if context.snapshot_dir is not None:  # every crawl process is gone by now
+                shutil.rmtree(context.snapshot_dir, ignore_errors=True)
+    summary = _summary(context, started_at=started_at, stop_reason=reason, stale=stale,
                        job_count=_job_count(engine))
     engine.dispose()
     for line in summary.lines():
@@ -230,11 +257,37 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
     return summary
 
 
-def _drain(context: ServiceContext, *, grace_seconds: float, reason: str) -> None:
+STOP_POLL_SECONDS = 0.1
+"""How often the main thread looks for a stop (a signal interrupts the sleep at once)."""
+
+
+def _wait_for_stop(stop_reason: Callable[[], str | None], once_for: float | None) -> str:
+    """The main thread's wait, in short sleeps: a signal handler runs as soon as it arrives
+    (the main thread never waits in SQLite or on a lock a handler could need)."""
+    deadline = None if once_for is None else time.monotonic() + once_for
+    while True:
+        reason = stop_reason()
+        if reason is not None:
+            return reason
+        if deadline is not None and time.monotonic() >= deadline:
+            return f"--once-for {once_for:g} s elapsed"
+        time.sleep(STOP_POLL_SECONDS)
+
+
+def _drain(context: ServiceContext, *, grace_seconds: float, reason: str,
+           second_stop: Callable[[], str | None] = lambda: None) -> None:
     """After the scheduler stopped: let running crawls finish within the grace, then stop them
     and wait until every job thread is done (their runs are settled by then)."""
     context.stopping.set()
     deadline = time.monotonic() + grace_seconds
+
+    def stop_now_if_asked() -> None:
+        again = second_stop()
+        if again is not None and not context.cancel.is_set():
+            logger.warning("%s again: stopping the running crawls now", again)
+            context.cancel_reason = f"scheduler stopped ({again})"
+            context.cancel.set()
+
     with context.lock:
         if context.active:
             logger.info("stopping: waiting up to %g s for %d running crawl(s): %s",
@@ -245,6 +298,7 @@ def _drain(context: ServiceContext, *, grace_seconds: float, reason: str) -> Non
             if remaining <= 0:
                 break
             context.idle.wait(timeout=min(remaining, 0.5))
+            stop_now_if_asked()
         if context.running_jobs:
             if not context.cancel.is_set():
                 context.cancel_reason = (f"scheduler stopped ({reason}): the crawl did not "
@@ -268,7 +322,7 @@ def _job_count(engine: Any) -> int:
 
 def _summary(context: ServiceContext, *, started_at: datetime, stop_reason: str, stale: int,
              job_count: int) -> ServiceSummary:
-    table = CrawlRun.__table__
+    table = run_table
     statuses: Counter[str] = Counter()
     delays: list[float] = []
     if context.run_ids:
