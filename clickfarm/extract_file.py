@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from core.families import FAMILIES
 from core.offers import Rejection
-from crawlers.extract import shopify, smm_api, smm_html, storefront, woocommerce
 from crawlers.extract.json_documents import NESTED_TOO_DEEP
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 from pipelines.base import rejection_for_error
@@ -38,27 +38,8 @@ def read_bounded(source: Path | BinaryIO, limit: int = MAX_EXTRACT_BYTES) -> byt
                          "list (a page or API answer that big is refused, nothing extracted)")
     return data
 
-def _shopify(data: bytes, url: str | None) -> ExtractResult:
-    """products.json (variants), or a saved landing page / cart.js (the shop's currency only)."""
-    if data.lstrip()[:1] == b"{" and b'"products"' in data:
-        return shopify.extract_products_json(data)
-    currency = shopify.shop_currency(data)
-    if currency is None:
-        raise ExtractError("not a Shopify products.json, and no shop currency on this page")
-    return ExtractResult(currency=currency, notes=[
-        f"shop currency {currency}; no products here (save /products.json to see them)"])
-
-
-EXTRACTORS = {
-    "smm_api": lambda data, url: smm_api.extract_services(data),
-    "smm_html": lambda data, url: smm_html.extract_services_page(data, base_url=url),
-    "shopify": _shopify,
-    "woocommerce": lambda data, url: woocommerce.extract_store_products(data),
-    "storefront": lambda data, url: storefront.extract_storefront(data, base_url=url),
-    # The rendered HTML of a JavaScript shop (saved from a browser); its unrendered shell
-    # gives "no offers: the page needs JavaScript".
-    "spa": lambda data, url: storefront.extract_storefront(data, base_url=url),
-}
+# The reader of each family (core/families.py), e.g. EXTRACTORS["shopify"](data, url).
+EXTRACTORS = {family.name: family.load_reader() for family in FAMILIES}
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's
 from typer.core import TyperGroup
 
 from core.config import ConfigError
+from core.families import FAMILY_NAMES
 from core.redact import install_log_redaction, redact_text
 from core.timestamps import MomentError, parse_moment, parse_since
 from reports.render import data_console, labelled
@@ -102,6 +103,7 @@ def main_options(debug: Annotated[bool, typer.Option(
     _debug = debug
     # No log line of any command shows an API key or a database password.
     install_log_redaction()
+
 # Piped or captured output is not cut to 80 columns: report tables keep whole names.
 # Crawled text is data: these consoles never read markup (reports.render.data_console).
 console = data_console(width=None if sys.stdout.isatty() else 200)
@@ -166,13 +168,8 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-class Family(str, Enum):
-    smm_api = "smm_api"
-    smm_html = "smm_html"
-    shopify = "shopify"
-    woocommerce = "woocommerce"
-    storefront = "storefront"
-    spa = "spa"
+# The --family choices: the families of the registry (core/families.py).
+Family = Enum("Family", {name: name for name in FAMILY_NAMES}, type=str)  # type: ignore[misc]
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -11,18 +11,36 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from core.config_sections import AlertsConfig, DiscoveryConfig, SchedulerConfig
+from core.families import FAMILY_NAMES, FamilyError, spider_class
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SITES_PATH = REPO_ROOT / "config" / "sites.yaml"
 
-from core.config_sections import AlertsConfig, DiscoveryConfig, SchedulerConfig
 
-Family = Literal["smm_api", "smm_html", "shopify", "woocommerce", "storefront", "spa"]
-FAMILIES: tuple[str, ...] = ("smm_api", "smm_html", "shopify", "woocommerce", "storefront", "spa")
+FAMILIES: tuple[str, ...] = FAMILY_NAMES  # the registry's (core/families.py)
+
+
+def _known_family(name: str) -> str:
+    if name not in FAMILY_NAMES:
+        raise ValueError(f"unknown family {name!r}: one of {', '.join(FAMILY_NAMES)}")
+    return name
+
+
+Family = Annotated[str, AfterValidator(_known_family)]
 _ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -67,6 +85,18 @@ class SiteConfig(BaseModel):
     enabled: bool = True
     schedule: Schedule = Field(default_factory=Schedule)
     politeness: Politeness = Field(default_factory=Politeness)
+    spider: str | None = None
+    """``package.module:Class``: the site's own spider, a subclass of its family's (e.g. with a
+    ``post_process_offer`` for a quirky site); default: the family's spider."""
+
+    @model_validator(mode="after")
+    def _spider_of_the_family(self) -> SiteConfig:
+        if self.spider is not None:
+            try:
+                spider_class(self.family, self.spider)
+            except FamilyError as error:
+                raise ValueError(str(error)) from None
+        return self
 
     @field_validator("url")
     @classmethod

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import SiteConfig, select_sites
+from core.families import spider_class
 from core.redact import install_log_redaction
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,6 @@ def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
     from scrapy.settings import Settings
 
     from crawlers import settings as project_settings
-    from crawlers.spiders import SPIDER_BY_FAMILY
     from storage.db import get_engine, migrate
 
     if migrate_schema:
@@ -117,11 +117,12 @@ def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
         base.set("TWISTED_REACTOR", ASYNCIO_REACTOR, priority="cmdline")
     process = CrawlerProcess(base)
     for site in sites:
-        base_spider = SPIDER_BY_FAMILY[site.family]
+        # The family's spider, or the site's own subclass of it (``spider:`` in sites.yaml).
+        base_spider = spider_class(site.family, site.spider)
         # A per-site subclass carries that site's politeness settings.
-        spider_class = type(f"{base_spider.__name__}_{site.id}", (base_spider,),
-                            {"custom_settings": spider_settings(site), "name": site.id})
-        process.crawl(spider_class, site=site, observed_at=observed_at)
+        site_spider = type(f"{base_spider.__name__}_{site.id}", (base_spider,),
+                           {"custom_settings": spider_settings(site), "name": site.id})
+        process.crawl(site_spider, site=site, observed_at=observed_at)
     process.start()
 
 

@@ -38,6 +38,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from core.families import FAMILIES
 from core.offers import CounterValue, NormalizedOffer, Rejection
 from crawlers.items import RawCounter, RawOffer
 from pipelines.attributes import parse_attributes
@@ -53,11 +54,9 @@ from pipelines.money import (
 )
 from pipelines.text import clean_text
 
-PLAIN_SOURCES = frozenset({"api", "smm_api", "json", "shopify", "woocommerce", "jsonld",
-                           "json-ld", "json_ld"})
+PLAIN_SOURCES = frozenset().union(*(family.plain_sources for family in FAMILIES))
 """Sources whose prices are plain decimal strings or JSON numbers."""
-RETAIL_SOURCES = frozenset({"shopify", "woocommerce", "storefront", "jsonld", "json-ld",
-                            "json_ld", "cards", "spa"})
+RETAIL_SOURCES = frozenset().union(*(family.sources for family in FAMILIES if family.retail))
 """Retail shops: they sell packages, so a package whose size cannot be read is rejected (a price
 without a size says nothing about the market), where a panel's package is kept without USD."""
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from core.families import FAMILIES
 from crawlers.extract import landing
 
 UNKNOWN = "unknown"
@@ -88,8 +89,7 @@ def detect_family(url: str, html: bytes | str, headers: Mapping[str, Any] | None
         return Detection(UNKNOWN, ["empty page or not HTML"])
     page = _Page(url, document, html if isinstance(html, str) else html.decode("utf-8", "replace"),
                  header_values)
-    for check in (_perfectpanel, _smartpanel, _shopify, _woocommerce, _jsonld_product,
-                  _package_cards, _javascript_shell):
+    for check in _detectors_in_order():
         detection = check(page)
         if detection is not None:
             if detection.currency is None:
@@ -98,6 +98,11 @@ def detect_family(url: str, html: bytes | str, headers: Mapping[str, Any] | None
     return Detection(UNKNOWN, [
         f"no panel, shop or storefront markers ({len(page.links())} links, "
         f"{len(_PRICE.findall(page.visible_text()))} price-like texts)"])
+
+
+def _detectors_in_order() -> list[Callable[[_Page], Detection | None]]:
+    """The detectors of every family, in registry order (core/families.py)."""
+    return [DETECTORS[name] for family in FAMILIES for name in family.detectors]
 
 
 def product_page_links(url: str, html: bytes | str, *, limit: int = 2) -> list[str]:
@@ -493,3 +498,15 @@ def _javascript_shell(page: _Page) -> Detection | None:
         evidence.append(f"<noscript>: {' '.join(noscript[0].text_content().split())[:70]!r}")
     evidence.append(f"{len(text)} characters of text and no price in the HTML")
     return Detection("spa", evidence, _confidence(len(evidence) - 1), "JavaScript shell")
+
+
+DETECTORS: dict[str, Callable[[_Page], Detection | None]] = {
+    "perfectpanel": _perfectpanel,
+    "smartpanel": _smartpanel,
+    "shopify": _shopify,
+    "woocommerce": _woocommerce,
+    "jsonld_product": _jsonld_product,
+    "package_cards": _package_cards,
+    "javascript_shell": _javascript_shell,
+}
+"""Every detector, by the name a family record gives it (``SellerFamily.detectors``)."""
