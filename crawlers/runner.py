@@ -1,6 +1,7 @@
 """Run crawls: one child process per batch of sites, because Scrapy's reactor cannot restart.
 
-``run_crawl(...)`` (the parent side) starts ``python -m crawlers.runner`` with a hard timeout;
+``run_crawl(...)`` (the parent side) starts ``python -m crawlers.runner`` with a hard timeout
+(:func:`crawlers.child_process.run_child`, shared with the discovery runner);
 the child runs one spider per site in one CrawlerProcess and records every run in the database
 itself (``running``, then its final status). The parent makes sure every run of the child ends
 with an honest status, whatever happened to the child:
@@ -24,11 +25,8 @@ import logging
 import os
 import re
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,6 +36,7 @@ from typing import Any
 from core.config import SiteConfig, select_sites
 from core.families import spider_class
 from core.redact import install_log_redaction
+from crawlers.child_process import run_child
 
 logger = logging.getLogger(__name__)
 
@@ -171,40 +170,20 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
         for site_id in site_ids or []:
             command += ["--site", site_id]
         spawned_at = datetime.now(UTC)
-        started = time.monotonic()
-        with tempfile.TemporaryFile() as stderr_file:
-            # Its own session: a Ctrl-C or SIGTERM meant for the parent does not reach it; the
-            # parent decides when and how it stops.
-            child = subprocess.Popen(command, stderr=stderr_file, start_new_session=True,
-                                     env=environment)
-            if on_spawn is not None:
-                on_spawn(child.pid)
-            timed_out = cancelled = False
-            deadline = started + timeout_seconds
-            while True:
-                try:
-                    child.wait(timeout=0.2)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if cancel is not None and cancel.is_set():
-                    cancelled = True
-                elif time.monotonic() >= deadline:
-                    timed_out = True
-                if cancelled or timed_out:
-                    _stop(child, stop_grace_seconds)
-                    break
-            stderr_tail = _tail(stderr_file, STDERR_TAIL_CHARS)
-        seconds = time.monotonic() - started
-        result = CrawlProcessResult(child.returncode, timed_out, stderr_tail,
-                                    cancelled=cancelled, pid=child.pid, seconds=seconds)
+        child = run_child(command, timeout_seconds=timeout_seconds,
+                          stop_grace_seconds=stop_grace_seconds, cancel=cancel, env=environment,
+                          on_spawn=on_spawn, stderr_tail_chars=STDERR_TAIL_CHARS)
+        seconds = child.seconds
+        result = CrawlProcessResult(child.returncode, child.timed_out, child.stderr_tail,
+                                    cancelled=child.cancelled, pid=child.pid, seconds=seconds)
         status, reason = _verdict(result, timeout_seconds=timeout_seconds,
                                   cancel_reason=cancel_reason() if callable(cancel_reason)
                                   else cancel_reason)
         result.run_ids = settle_runs(
             engine, pid=child.pid, after_run_id=last_run_id, site_ids=site_ids,
             sites_path=sites_path, database_url=database_url, status=status, reason=reason,
-            stopped_by_parent=timed_out or cancelled, trigger=trigger, planned_at=planned_at,
+            stopped_by_parent=child.timed_out or child.cancelled, trigger=trigger,
+            planned_at=planned_at,
             started_at=observed_at or spawned_at, seconds=seconds)
         return result
     finally:
@@ -220,30 +199,6 @@ def child_environment(database_url: str | None) -> dict[str, str]:
     if database_url:
         environment[DATABASE_URL_ENV] = database_url
     return environment
-
-
-def _stop(child: subprocess.Popen[Any], grace_seconds: float) -> None:
-    # SIGTERM first: the crawl closes as "shutdown" and records itself as interrupted.
-    _signal_group(child.pid, signal.SIGTERM)
-    try:
-        child.wait(timeout=grace_seconds)
-    except subprocess.TimeoutExpired:
-        _signal_group(child.pid, signal.SIGKILL)
-        child.wait()
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    try:
-        os.killpg(pid, signum)
-    except ProcessLookupError:
-        pass
-
-
-def _tail(file: Any, limit: int) -> str:
-    """The last ``limit`` characters of a binary file (a child's stderr may be long)."""
-    file.seek(0, os.SEEK_END)
-    file.seek(max(0, file.tell() - 4 * limit))
-    return file.read().decode("utf-8", errors="replace")[-limit:]
 
 
 def _verdict(result: CrawlProcessResult, *, timeout_seconds: float,

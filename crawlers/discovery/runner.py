@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -21,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawlers.child_process import run_child
+
+# SIGTERM first (Scrapy closes cleanly), SIGKILL after this if it does not.
+STOP_GRACE_SECONDS = 30.0
 EVENT_PREFIX = "@discovery "
 """Marks event lines, so that anything else a library prints on stdout is ignored."""
 
@@ -79,53 +80,25 @@ def run_discovery_process(plan: dict[str, Any], *, timeout_seconds: float = 3600
     with tempfile.TemporaryDirectory(prefix="clickfarm-discovery-") as folder:
         plan_path = Path(folder) / "plan.json"
         plan_path.write_text(json.dumps(plan), encoding="utf-8")
-        stderr_path = Path(folder) / "stderr.txt"
         command = [sys.executable, "-m", "crawlers.discovery.runner", "--plan", str(plan_path),
                    "--log-level", log_level]
         events: list[dict[str, Any]] = []
-        with stderr_path.open("w+", encoding="utf-8") as stderr_file:
-            # stderr goes to a file: a full pipe nobody reads would block the child.
-            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr_file,
-                                     text=True, start_new_session=True)
-            timed_out = threading.Event()
 
-            def stop() -> None:
-                timed_out.set()
-                # SIGTERM first (Scrapy closes cleanly), SIGKILL if it does not.
-                _signal_group(child.pid, signal.SIGTERM)
-                try:
-                    child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    _signal_group(child.pid, signal.SIGKILL)
-
-            timer = threading.Timer(timeout_seconds, stop)
-            timer.daemon = True
-            timer.start()
+        def read_line(line: str) -> None:
+            if not line.startswith(EVENT_PREFIX):
+                return
             try:
-                assert child.stdout is not None
-                for line in child.stdout:
-                    if not line.startswith(EVENT_PREFIX):
-                        continue
-                    try:
-                        event = json.loads(line[len(EVENT_PREFIX):])
-                    except ValueError:
-                        continue
-                    events.append(event)
-                    if on_event is not None:
-                        on_event(event)
-                child.wait()
-            finally:
-                timer.cancel()
-            stderr_file.seek(0)
-            stderr_tail = stderr_file.read()[-4000:]
-        return DiscoveryProcessResult(child.returncode, timed_out.is_set(), stderr_tail, events)
+                event = json.loads(line[len(EVENT_PREFIX):])
+            except ValueError:
+                return
+            events.append(event)
+            if on_event is not None:
+                on_event(event)
 
-
-def _signal_group(pid: int, signal_number: int) -> None:
-    try:
-        os.killpg(pid, signal_number)
-    except ProcessLookupError:
-        pass
+        result = run_child(command, timeout_seconds=timeout_seconds,
+                           stop_grace_seconds=STOP_GRACE_SECONDS, on_stdout_line=read_line)
+        return DiscoveryProcessResult(result.returncode, result.timed_out, result.stderr_tail,
+                                      events)
 
 
 def main(argv: list[str] | None = None) -> int:
