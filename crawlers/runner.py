@@ -1,10 +1,11 @@
 """Run crawls: one child process per batch of sites, because Scrapy's reactor cannot restart.
 
 ``run_crawl(...)`` (the parent side) starts ``python -m crawlers.runner`` with a hard timeout
-(:func:`crawlers.child_process.run_child`, shared with the discovery runner);
-the child runs one spider per site in one CrawlerProcess and records every run in the database
-itself (``running``, then its final status). The parent makes sure every run of the child ends
-with an honest status, whatever happened to the child:
+(:func:`crawlers.child_process.run_child`, shared with the discovery runner). The parent
+creates the runs first (``running``, one per site) and hands their ids to the child in its
+environment; the child runs one spider per site in one CrawlerProcess and completes its run
+(offers, counts, final status). :func:`settle_runs` then gives every run the child did not
+close an honest status, whatever happened to the child:
 
 - it stopped on its own: its runs are closed (a run it left ``running`` becomes ``failed``);
 - it ran past the hard timeout: SIGTERM (the crawl closes its runs as ``interrupted``), SIGKILL
@@ -14,13 +15,14 @@ with an honest status, whatever happened to the child:
 - it was killed by a signal: ``interrupted`` (``crawl process killed by SIGKILL``);
 - it crashed (exit code > 0): ``failed`` with the tail of its stderr.
 
-A site the child never got to record gets a run with that verdict too, so a crash before the
-first request still shows up in ``crawl_run``.
+Since the runs exist before the child starts, a crash before the first request still shows up
+in ``crawl_run``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -37,6 +39,7 @@ from core.config import SiteConfig, select_sites
 from core.families import spider_class
 from core.redact import install_log_redaction
 from crawlers.child_process import run_child
+from storage import repository
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ STDERR_TAIL_CHARS = 4000
 # The child reads the database URL from here, never from its arguments: a password in argv is
 # visible to every user of the machine (``ps``, /proc/PID/cmdline).
 DATABASE_URL_ENV = "CLICKFARM_DATABASE_URL"
+# The parent creates the runs and hands their ids to the child here: {"site id": run id}.
+RUN_IDS_ENV = "CLICKFARM_RUN_IDS"
 # How long a child gets to close its runs after SIGTERM before it is killed.
 DEFAULT_STOP_GRACE_SECONDS = 30.0
 
@@ -105,6 +110,9 @@ def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
     base.set("LOG_LEVEL", log_level, priority="cmdline")
     if database_url:
         base.set("CLICKFARM_DATABASE_URL", database_url, priority="cmdline")
+    run_ids = os.environ.get(RUN_IDS_ENV)
+    if run_ids:  # the runs the parent created (pipelines.store_pipeline completes them)
+        base.set("CLICKFARM_RUN_IDS", json.loads(run_ids), priority="cmdline")
     # Recorded on each run by the storage pipeline.
     base.set("CLICKFARM_TRIGGER", trigger, priority="cmdline")
     if planned_at is not None:
@@ -157,7 +165,10 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
     _ensure_schema(database_url)
     engine = get_engine(database_url)
     try:
-        last_run_id = _last_run_id(engine)
+        started_at = observed_at or datetime.now(UTC)
+        run_by_site = create_runs(engine, site_ids, sites_path=sites_path,
+                                  database_url=database_url, trigger=trigger,
+                                  planned_at=planned_at, started_at=started_at)
         command = [sys.executable, "-m", "crawlers.runner", "--log-level", log_level,
                    "--schema-is-current", "--trigger", trigger]
         if sites_path:
@@ -169,10 +180,19 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
         environment = child_environment(database_url)
         for site_id in site_ids or []:
             command += ["--site", site_id]
-        spawned_at = datetime.now(UTC)
+        # The child completes the runs created here (never argv: the ids ride in its
+        # environment, like everything else the parent hands it).
+        environment[RUN_IDS_ENV] = json.dumps(run_by_site)
+
+        def spawned(pid: int) -> None:
+            repository.set_run_pid(engine, list(run_by_site.values()), pid)
+            if on_spawn is not None:
+                on_spawn(pid)
+
         child = run_child(command, timeout_seconds=timeout_seconds,
-                          stop_grace_seconds=stop_grace_seconds, cancel=cancel, env=environment,
-                          on_spawn=on_spawn, stderr_tail_chars=STDERR_TAIL_CHARS)
+                          stop_grace_seconds=stop_grace_seconds, cancel=cancel,
+                          on_spawn=spawned, env=environment,
+                          stderr_tail_chars=STDERR_TAIL_CHARS)
         seconds = child.seconds
         result = CrawlProcessResult(child.returncode, child.timed_out, child.stderr_tail,
                                     cancelled=child.cancelled, pid=child.pid, seconds=seconds)
@@ -180,11 +200,9 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
                                   cancel_reason=cancel_reason() if callable(cancel_reason)
                                   else cancel_reason)
         result.run_ids = settle_runs(
-            engine, pid=child.pid, after_run_id=last_run_id, site_ids=site_ids,
-            sites_path=sites_path, database_url=database_url, status=status, reason=reason,
-            stopped_by_parent=child.timed_out or child.cancelled, trigger=trigger,
-            planned_at=planned_at,
-            started_at=observed_at or spawned_at, seconds=seconds)
+            engine, run_ids=list(run_by_site.values()), status=status, reason=reason,
+            stopped_by_parent=child.timed_out or child.cancelled, started_at=started_at,
+            seconds=seconds)
         return result
     finally:
         engine.dispose()
@@ -233,40 +251,62 @@ def _error_summary(stderr: str, limit: int = 1000) -> str:
     return " | ".join(line.strip() for line in chosen)[:limit] or "no output on stderr"
 
 
-def _last_run_id(engine: Any) -> int:
-    from sqlalchemy import func, select
+def create_runs(engine: Any, site_ids: list[str] | None, *, sites_path: Path | str | None,
+                database_url: str | None, trigger: str, planned_at: datetime | None,
+                started_at: datetime) -> dict[str, int]:
+    """The parent's side of a crawl's runs: one ``running`` run per site to crawl (every
+    enabled site when ``site_ids`` is None), created before the child starts; site id -> run id.
 
-    from storage.models import CrawlRun
+    A site neither recorded before nor in the sites file gets no run: the child fails on the
+    same error, which ends up on stderr and in the log.
+    """
+    from sqlalchemy import select
 
+    from storage.models import site_table
+
+    expected = site_ids
+    if expected is None:  # every enabled site
+        try:
+            expected = [site.id for site in load_targets(sites_path, database_url)]
+        except Exception as error:  # the config is what will break the child
+            logger.warning("cannot list the sites of the crawl: %s", error)
+            expected = []
+    expected = list(dict.fromkeys(expected))
+    # Sites recorded before (the config may be broken now) or in the config (refreshed).
     with engine.connect() as connection:
-        return connection.execute(select(func.max(CrawlRun.__table__.c.id))).scalar() or 0
+        known = set(connection.execute(
+            select(site_table.c.id).where(site_table.c.id.in_(expected))).scalars())
+    known |= _register_sites(expected, sites_path, database_url, engine, started_at)
+    runs: dict[str, int] = {}
+    for site_id in expected:
+        if site_id not in known:
+            logger.error("crawl of %s not recorded (unknown site)", site_id)
+            continue
+        runs[site_id] = repository.start_run(engine, site_id=site_id, started_at=started_at,
+                                             trigger=trigger, planned_at=planned_at)
+    return runs
 
 
-def settle_runs(engine: Any, *, pid: int, after_run_id: int, site_ids: list[str] | None,
-                sites_path: Path | str | None, database_url: str | None, status: str,
-                reason: str, stopped_by_parent: bool, trigger: str,
-                planned_at: datetime | None, started_at: datetime,
-                seconds: float) -> list[int]:
+def settle_runs(engine: Any, *, run_ids: list[int], status: str, reason: str,
+                stopped_by_parent: bool, started_at: datetime, seconds: float) -> list[int]:
     """Give every run of a finished crawl process an honest final status; return their ids.
 
-    The child's runs are the runs recorded by ``pid`` after ``after_run_id`` (a pid is unique
-    among live processes, and ids only grow). Runs still ``running`` get ``status`` and
-    ``reason``; runs the child closed as interrupted because the parent stopped it get the
-    parent's reason in front of theirs; a site without a run gets one.
+    The one place a run of a child gets its final status when the child did not give it one:
+    runs still ``running`` get ``status`` and ``reason``; runs the child closed as interrupted
+    because the parent stopped it get the parent's reason in front of theirs.
     """
     from sqlalchemy import select
 
     from storage import repository
-    from storage.models import CrawlRun, Site
+    from storage.models import run_table
 
-    runs_table, sites_table = CrawlRun.__table__, Site.__table__
     finished_at = started_at + timedelta(seconds=seconds)
+    if not run_ids:
+        return []
     with engine.connect() as connection:
         runs = connection.execute(
-            select(runs_table.c.id, runs_table.c.site_id, runs_table.c.status,
-                   runs_table.c.error)
-            .where(runs_table.c.id > after_run_id, runs_table.c.pid == pid)
-            .order_by(runs_table.c.id)).all()
+            select(run_table.c.id, run_table.c.status, run_table.c.error)
+            .where(run_table.c.id.in_(run_ids)).order_by(run_table.c.id)).all()
     for run in runs:
         if run.status == "running":
             repository.fail_run(engine, run_id=run.id, finished_at=finished_at, status=status,
@@ -275,46 +315,21 @@ def settle_runs(engine: Any, *, pid: int, after_run_id: int, site_ids: list[str]
             repository.fail_run(engine, run_id=run.id, finished_at=finished_at,
                                 status="interrupted", error=f"{reason}; {run.error or ''}"
                                 .rstrip("; "))
-    run_ids = [run.id for run in runs]
-    recorded = {run.site_id for run in runs}
-    expected = site_ids
-    if expected is None:  # every enabled site
-        try:
-            expected = [site.id for site in load_targets(sites_path, database_url)]
-        except Exception as error:  # the config is what broke the child: nothing to add
-            logger.warning("cannot list the sites of the crawl: %s", error)
-            expected = []
-    missing = [site_id for site_id in dict.fromkeys(expected) if site_id not in recorded]
-    if not missing:
-        return run_ids
-    with engine.connect() as connection:
-        known = set(connection.execute(
-            select(sites_table.c.id).where(sites_table.c.id.in_(missing))).scalars())
-    if len(known) < len(missing):
-        known |= _register_sites([s for s in missing if s not in known], sites_path,
-                                 database_url, engine, started_at)
-    for site_id in missing:
-        if site_id not in known:
-            logger.error("crawl of %s not recorded (unknown site): %s", site_id, reason)
-            continue
-        run_id = repository.start_run(engine, site_id=site_id, started_at=started_at, pid=pid,
-                                      trigger=trigger, planned_at=planned_at)
-        repository.fail_run(engine, run_id=run_id, finished_at=finished_at, status=status,
-                            error=reason)
-        run_ids.append(run_id)
-    return run_ids
+    return [run.id for run in runs]
 
 
 def _register_sites(site_ids: list[str], sites_path: Path | str | None,
                     database_url: str | None, engine: Any, now: datetime) -> set[str]:
-    """Add the configured sites the child never registered (it crashed first)."""
+    """Record (or refresh) the configured sites about to be crawled; the ids found."""
     from storage import repository
 
+    if not site_ids:
+        return set()
     try:
         by_id = {site.id: site for site in load_targets(sites_path, database_url,
                                                         include_disabled=True)}
     except Exception as error:
-        logger.warning("cannot read the sites to record the failed crawl: %s", error)
+        logger.warning("cannot read the sites of the crawl: %s", error)
         return set()
     registered = set()
     for site_id in site_ids:

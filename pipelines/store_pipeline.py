@@ -58,6 +58,12 @@ class StorePipeline(CrawlerPipeline):
     def open_spider(self) -> None:
         spider = self.spider
         site = spider.site
+        self.opened_monotonic = time.monotonic()
+        # The run the parent created for this site (crawlers.runner): the child only completes it.
+        given = (self.crawler.settings.getdict("CLICKFARM_RUN_IDS") or {}).get(site.id)
+        if given is not None:
+            self.run_id = spider.run_id = int(given)
+            return
         repository.upsert_site(self.engine, site_id=site.id, url=site.url, family=site.family,
                                currency=site.currency, now=spider.observed_at,
                                config=site.public_dict())

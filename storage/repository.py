@@ -215,6 +215,16 @@ def start_run(
         return int(result.inserted_primary_key[0])
 
 
+def set_run_pid(engine: Engine, run_ids: Sequence[int], pid: int) -> None:
+    """Record the crawl process of runs the parent created before starting it (the stale-run
+    check at start closes runs whose process is gone)."""
+    if not run_ids:
+        return
+    with write_transaction(engine) as connection:
+        connection.execute(update(run_table).where(run_table.c.id.in_(list(run_ids)))
+                           .values(pid=pid))
+
+
 def fail_run(
     engine: Engine,
     *,
