@@ -14,7 +14,9 @@ Why this order (lowest first):
 - ``crawlers`` and ``pipelines``: the crawl writes through storage (runs, offers, discovered
   sites); the pipelines read the items the spiders yield. Scrapy wires spiders to pipelines by
   dotted names in the settings, not by imports.
-- ``reports``, ``estimates``, ``scheduler`` and ``simulator``: read what the crawls stored (the
+- ``estimates``: market-size estimators and reseller links, pure functions over what the crawls
+  stored (../shared/DESIGN.md, "Layers"); reports print them.
+- ``reports``, ``scheduler`` and ``simulator``: read what the crawls stored (the
   scheduler starts crawls; the simulated market builds test stores through the real spiders
   and pipelines). The simulator's market itself imports nothing of the monitor, so that the
   tests against it stay honest.
@@ -39,7 +41,8 @@ LAYERS: list[set[str]] = [
     {"core"},
     {"storage"},
     {"crawlers", "pipelines"},
-    {"reports", "estimates", "scheduler", "simulator"},
+    {"estimates"},
+    {"reports", "scheduler", "simulator"},
     {"clickfarm"},
 ]
 LAYER_OF = {package: index for index, layer in enumerate(LAYERS) for package in layer}
