@@ -94,7 +94,7 @@ def crawl(
     """Crawl sites from the config into the database (batches of sites in child processes)."""
     from crawlers.runner import load_targets, run_crawls
     from storage.repository import active_offer_counts, mark_stale_runs_interrupted
-    from reports.runs import latest_runs
+    from reports.runs import runs_by_id
 
     if bool(site) == all_sites:
         fail("give --site ID (one or more) or --all")
@@ -115,12 +115,14 @@ def crawl(
                              weights=active_offer_counts(engine), sites_path=sites_file,
                              observed_at=when, database_url=database_url,
                              timeout_seconds=timeout, trigger="manual")
-    check_health(engine, [run_id for result in results for run_id in result.run_ids],
-                 sites_file, now=when or datetime.now(UTC))
+    # Only the runs this command created: beside a scheduler, a site's latest run may be another
+    # process's, whose status is neither this command's output nor its exit code.
+    own_run_ids = [run_id for result in results for run_id in result.run_ids]
+    check_health(engine, own_run_ids, sites_file, now=when or datetime.now(UTC))
     for result in results:
         if result.returncode != 0 and not result.timed_out:
             err_console.print(result.stderr_tail)
-    runs = latest_runs(engine, site_ids=[s.id for s in chosen])
+    runs = runs_by_id(engine, own_run_ids)
     print_runs(runs)
     if any(result.timed_out for result in results):
         fail(f"a crawl process hit its {timeout:.0f}s timeout and was stopped", 1)
