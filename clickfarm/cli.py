@@ -318,10 +318,11 @@ def demo(
 @db_app.command("migrate")
 def db_migrate(database_url: DatabaseOption = None) -> None:
     """Create or upgrade the schema (Alembic migrations, SQL views included)."""
-    from storage.db import get_engine, migrate
+    from storage.db import get_engine
+    from storage.schema_report import migrate_and_report
 
-    migrate(get_engine(database_url))
-    console.print("schema is up to date")
+    for line in migrate_and_report(get_engine(database_url)).lines():
+        console.print(line, highlight=False)
 
 
 @db_app.command("counts")
