@@ -80,3 +80,93 @@ def test_db_migrate_from_an_older_revision_names_the_revisions_after_it(empty_ur
     assert "to revision 0002: 0003" in upgrade.output
     # 0003 re-creates two views with more columns: no view is new.
     assert "views created" not in upgrade.output
+
+
+# --- a wrong host, port, password or database: one line naming what failed ----------------------
+
+PASSWORD = "s3cret-Pw-77"
+
+
+@pytest.fixture(scope="module")
+def password_server():
+    """A PostgreSQL server of its own whose TCP logins need a password (the suite's server
+    trusts every login), with a role ``app``."""
+    import subprocess
+
+    from tests.postgres import start_server
+
+    server = start_server()
+    try:
+        server.execute(f"CREATE ROLE app LOGIN PASSWORD '{PASSWORD}'")
+        rules = ("local all all trust\nhost all postgres 127.0.0.1/32 trust\n"
+                 "host all all 127.0.0.1/32 scram-sha-256\n")
+        subprocess.run([*server.run_as, "sh", "-c",
+                        f"printf '{rules}' > {server.data_dir / 'pg_hba.conf'}"], check=True)
+        subprocess.run([*server.run_as, str(server.bin_dir / "pg_ctl"), "-D",
+                        str(server.data_dir), "reload"], check=True, capture_output=True)
+        yield server
+    finally:
+        server.stop()
+
+
+def _connect_error(url: str) -> Exception:
+    from sqlalchemy import text
+
+    from storage.db import get_engine
+
+    engine = get_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - the error is what the test is about
+        return error
+    finally:
+        engine.dispose()
+    raise AssertionError(f"{url} connected")
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_connection_errors_are_one_line_naming_what_failed(password_server):
+    from storage.errors import describe_connection_error, is_database_unavailable
+
+    port = password_server.port
+    closed = _closed_port()
+    cases = [
+        (f"postgresql+psycopg://app:wrong-{PASSWORD}@127.0.0.1:{port}/postgres",
+         f"PostgreSQL at 127.0.0.1:{port} refused the login of user 'app' to database "
+         f"'postgres': password authentication failed", False),
+        (f"postgresql+psycopg://app:{PASSWORD}@127.0.0.1:{port}/clickfarm_nope",
+         f"PostgreSQL at 127.0.0.1:{port} has no database 'clickfarm_nope'", False),
+        (f"postgresql+psycopg://app:{PASSWORD}@127.0.0.1:{closed}/postgres",
+         f"cannot connect to PostgreSQL at 127.0.0.1:{closed}: connection refused", True),
+        (f"postgresql://app:{PASSWORD}@no-such-host.invalid:5432/postgres",
+         "cannot resolve the database host 'no-such-host.invalid' (port 5432)", False),
+    ]
+    for url, expected, transient in cases:
+        error = _connect_error(url)
+        line = describe_connection_error(error, url)
+        assert line.startswith(expected), (url, line)
+        assert "\n" not in line and PASSWORD not in line and "Traceback" not in line
+        assert is_database_unavailable(error) is transient, (url, line)
+    # The URL may also come from DATABASE_URL.
+    url = f"postgresql+psycopg://app:{PASSWORD}@127.0.0.1:{closed}/postgres"
+    error = _connect_error(url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        assert describe_connection_error(error).startswith(
+            f"cannot connect to PostgreSQL at 127.0.0.1:{closed}")
+
+
+def test_sqlite_errors_name_the_file(tmp_path):
+    from storage.errors import describe_connection_error
+
+    url = f"sqlite:///{tmp_path}"  # a directory, not a database file
+    line = describe_connection_error(_connect_error(url), url)
+    assert line == f"cannot use the SQLite database {tmp_path}: unable to open database file"
