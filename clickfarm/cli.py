@@ -244,7 +244,8 @@ def report_prices(
     else:
         label = "panel rates" if pricing is Pricing.per_1000 else "retail packages"
         print_table(console, f"price index ({label}), USD per 1000, {start} to {end}",
-                    ["platform", "metric", "median", "q1", "q3", "min", "max", "offers", "sellers"],
+                    ["platform", "metric", "median", "q1", "q3", "minimum", "maximum", "offers",
+                     "sellers"],
                     [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                       money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows],
                     caption=f"method: {METHOD}", text_columns=2)

@@ -38,7 +38,9 @@ def sites_list(ctx: typer.Context, sites_file: SitesOption = None,
     rows = []
     for site in sites:
         stored = listed.pop(site.id, None)
-        rows.append([site.id, site.family, "config" if site.enabled else "config (disabled)",
+        # One vocabulary with the database's site statuses; "disabled" is `enabled: false`.
+        status = "disabled" if not site.enabled else (stored.status if stored else "active")
+        rows.append([site.id, site.family, status,
                      site.currency or "-", site.url, _sources_text(stored),
                      _when(stored.found_at if stored else None)])
     for stored in listed.values():

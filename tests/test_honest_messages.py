@@ -15,6 +15,7 @@ from clickfarm.cli import app
 from core.duration_text import format_duration
 from scheduler.health import after_run
 from storage.alerts import alerts_by_id
+from tests.conftest import REPO_ROOT
 from tests.run_history import T0, add_site, good_run, project, site_config
 
 runner = CliRunner()
@@ -170,3 +171,60 @@ def test_sqlite_errors_name_the_file(tmp_path):
     url = f"sqlite:///{tmp_path}"  # a directory, not a database file
     line = describe_connection_error(_connect_error(url), url)
     assert line == f"cannot use the SQLite database {tmp_path}: unable to open database file"
+
+
+# --- one vocabulary -----------------------------------------------------------------------------
+
+def _table_header(output: str) -> list[str]:
+    header = next(line for line in output.splitlines() if line.count("┃") > 2)
+    return [cell.strip() for cell in header.strip().strip("┃").split("┃")]
+
+
+def _table_rows(output: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in output.splitlines():
+        if line.count("│") > 2:
+            cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_price_report_table_and_csv_name_the_columns_alike(tmp_path):
+    url = f"sqlite:///{tmp_path / 'prices.db'}"
+    from storage.db import get_engine, migrate
+
+    engine = get_engine(url)
+    migrate(engine)
+    add_site(engine, "panel-p")
+    good_run(engine, "panel-p", T0, count=3)
+    engine.dispose()
+    options = ["report", "prices", "--from", "2026-09-01", "--to", "2026-09-01",
+               "--database-url", url]
+    table = runner.invoke(app, options, env={"COLUMNS": "200"})
+    csv_output = runner.invoke(app, [*options, "--format", "csv"])
+    assert table.exit_code == 0 and csv_output.exit_code == 0, table.output + csv_output.output
+    csv_header = csv_output.stdout.splitlines()[0].split(",")
+    table_header = _table_header(table.output)
+    assert "minimum" in table_header and "maximum" in table_header
+    assert set(table_header) <= set(csv_header), (table_header, csv_header)
+
+
+def test_sites_statuses_are_the_documented_ones(tmp_path):
+    import yaml
+
+    sites_file = tmp_path / "sites.yaml"
+    sites_file.write_text(yaml.safe_dump({"sites": [
+        {"id": "on", "url": "https://on.example/", "family": "smm_api"},
+        {"id": "off", "url": "https://off.example/", "family": "smm_api", "enabled": False},
+    ]}))
+    result = runner.invoke(app, ["sites", "--sites-file", str(sites_file), "--database-url",
+                                 f"sqlite:///{tmp_path / 'sites.db'}"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    header = _table_header(result.output)
+    rows = _table_rows(result.output)
+    status = header.index("status")
+    assert (rows["on"][status], rows["off"][status]) == ("active", "disabled")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    sites_row = next(line for line in readme.splitlines() if line.startswith("| `clickfarm sites`"))
+    for word in ("active", "disabled", "discovered", "dead"):
+        assert f"`{word}`" in sites_row
