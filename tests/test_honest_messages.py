@@ -228,3 +228,53 @@ def test_sites_statuses_are_the_documented_ones(tmp_path):
     sites_row = next(line for line in readme.splitlines() if line.startswith("| `clickfarm sites`"))
     for word in ("active", "disabled", "discovered", "dead"):
         assert f"`{word}`" in sites_row
+
+
+# --- status: is a scheduler running? ------------------------------------------------------------
+
+def test_status_says_when_no_scheduler_is_running(tmp_path):
+    from datetime import UTC, datetime
+
+    import yaml
+
+    from scheduler.resilience import beat
+    from scheduler.service import run_service
+    from storage.db import get_engine
+
+    url = f"sqlite:///{tmp_path / 'status.db'}"
+    sites_file = tmp_path / "sites.yaml"
+    sites_file.write_text(yaml.safe_dump({"sites": [
+        {"id": "hourly", "url": "https://hourly.example/", "family": "smm_api",
+         "schedule": {"interval": "1h", "jitter": "0s"}}]}))
+    options = ["status", "--sites-file", str(sites_file), "--database-url", url]
+
+    never = runner.invoke(app, options, env={"COLUMNS": "200"})
+    assert never.exit_code == 0, never.output
+    assert "scheduler not running (no scheduler has run on this database)" in never.output
+
+    # A scheduler ran and stopped: its job store still holds a next run nobody will keep.
+    run_service(sites_path=sites_file, database_url=url, once_for=2,
+                install_signal_handlers=False)
+    stopped = runner.invoke(app, options, env={"COLUMNS": "200"})
+    assert "scheduler not running (stopped " in stopped.output, stopped.output
+    next_run = _table_header(stopped.output).index("next run")
+    assert _table_rows(stopped.output)["hourly"][next_run] == "-"
+
+    # A live scheduler (this process beating): the next run is shown.
+    engine = get_engine(url)
+    now = datetime.now(UTC)
+    beat(engine, started_at=now, now=now)
+    running = runner.invoke(app, options, env={"COLUMNS": "200"})
+    assert "scheduler running on " in running.output, running.output
+    assert _table_rows(running.output)["hourly"][next_run] != "-"
+    as_json = runner.invoke(app, [*options, "--format", "json"])
+    assert '"scheduler_running": true' in as_json.output
+
+    # One that stopped beating (killed, hung): not running, and why.
+    beat(engine, started_at=now, now=now - timedelta(minutes=5))
+    engine.dispose()
+    dead = runner.invoke(app, options, env={"COLUMNS": "200"})
+    assert re.search(r"scheduler not running \(its last beat was 5m( \d+s)? ago", dead.output), \
+        dead.output
+    assert "killed or hung" in dead.output
+    assert _table_rows(dead.output)["hourly"][next_run] == "-"
