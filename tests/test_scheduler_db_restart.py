@@ -139,3 +139,47 @@ def test_a_postgres_restart_under_the_scheduler_loses_no_planned_run(
     assert tracebacks == []
     # The blips did reach the scheduler's own database work (and were waited out).
     assert any("database unavailable" in record.getMessage() for record in caplog.records)
+
+
+def test_a_planned_run_that_cannot_start_is_recorded_failed_once_the_database_is_back(
+        own_postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database stays down longer than the retry bound: the planned run is not lost but
+    recorded as a failed run, with the reason, when the database is back, and counted."""
+    from scheduler import jobs
+    from scheduler.jobs import ServiceContext
+    from tests.run_history import project, site_config
+
+    monkeypatch.setattr(jobs, "DATABASE_RETRY_SECONDS", 1.0)
+    database_url = own_postgres.create_database("clickfarm")
+    engine = get_engine(database_url)
+    migrate(engine)
+    from storage.repository import upsert_site
+
+    upsert_site(engine, site_id="panel-x", url="https://panel-x.example/", family="smm_api",
+                currency="USD", now=datetime.now(UTC))
+    sites_path = tmp_path / "sites.yaml"
+    sites_path.write_text("sites:\n  - {id: panel-x, url: 'https://panel-x.example/', "
+                          "family: smm_api}\n")
+    context = ServiceContext(sites_path=sites_path, database_url=database_url, engine=engine,
+                             project=project([site_config("panel-x")]))
+    context.site_ids = {"panel-x"}
+    planned = datetime.now(UTC).replace(microsecond=0)
+
+    command = shlex.split((own_postgres.data_dir / "postmaster.opts").read_text())
+    options = command[1:]
+    del options[options.index("-D"):options.index("-D") + 2]
+    _pg_ctl(own_postgres, "-m", "fast", "stop")
+    try:
+        assert jobs._crawl(context, "panel-x", {"crawl_timeout_seconds": 30}, planned) == []
+        assert context.not_started == {"panel-x": 1} and not context.started
+        assert len(context.pending) == 1  # not recorded yet: the database is still down
+    finally:
+        _pg_ctl(own_postgres, "-o", shlex.join(options), "start")
+    recorded = context.pending.flush(engine, within=30)
+    [run] = runs(engine)
+    engine.dispose()
+    assert recorded == [run["id"]] and len(context.pending) == 0
+    assert (run["site_id"], run["status"], run["trigger"], run["planned_at"]) == (
+        "panel-x", "failed", "schedule", planned)
+    assert run["error"].startswith("the planned run could not start: database unavailable: ")
+    assert "Connection refused" in run["error"]
