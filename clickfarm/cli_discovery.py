@@ -181,8 +181,11 @@ def detect(url: Annotated[str, typer.Argument(help="page of a site (usually its 
     console.print(f"family: [bold]{detection.family}[/bold]"
                   + (f" ({detection.software}, confidence {detection.confidence:.2f})"
                      if detection.software else ""))
-    if detection.currency:
-        console.print(f"currency: {detection.currency}")
+    from clickfarm.detect_currency import stated_currency
+
+    currency, source = stated_currency(site, timeout=timeout)
+    console.print(f"currency: {currency} (from {source})" if currency
+                  else f"currency: not stated ({source})", highlight=False)
     console.print("evidence:")
     for line in detection.evidence:
         console.print(f"  - {line}", markup=False, highlight=False)
@@ -191,7 +194,7 @@ def detect(url: Annotated[str, typer.Argument(help="page of a site (usually its 
         console.print("no sites.yaml entry suggested: the family is unknown")
         return
     entry = suggested_entry(new_site_id(identity, set()), identity.url, detection.family,
-                            detection.currency)
+                            currency)
     console.print("suggested config/sites.yaml entry:")
     console.print(yaml.safe_dump({"sites": [entry]}, sort_keys=False).rstrip(), markup=False,
                   highlight=False)

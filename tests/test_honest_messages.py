@@ -278,3 +278,38 @@ def test_status_says_when_no_scheduler_is_running(tmp_path):
         dead.output
     assert "killed or hung" in dead.output
     assert _table_rows(dead.output)["hourly"][next_run] == "-"
+
+
+# --- detect suggests the currency the shop states -------------------------------------------------
+
+def test_detect_suggests_the_currency_the_site_states():
+    import yaml
+
+    from simulator import Market, SimulatorServer
+
+    market = Market(seed=42, n_panels=8, n_shops=10)
+    server = SimulatorServer(market).start()
+    try:
+        families = {site_id: shop.config_family for site_id, shop in market.shops.items()}
+        # WooCommerce (Store API), a storefront (product page), a panel (services page).
+        chosen = [next(s for s, family in families.items() if family == "woocommerce"
+                       and market.shops[s].currency != "USD"),
+                  next(s for s, family in families.items() if family == "storefront"
+                       and market.shops[s].currency not in ("USD", "EUR")),
+                  next(s for s, site in market.sites.items() if site.currency == "TRY")]
+        for site_id in chosen:
+            truth = (market.shops.get(site_id) or market.sites[site_id]).currency
+            result = runner.invoke(app, ["detect", f"{server.base_url}/s/{site_id}/"])
+            assert result.exit_code == 0, result.output
+            assert f"currency: {truth} (from " in result.output, (site_id, result.output)
+            entry_text = result.output.split("suggested config/sites.yaml entry:")[1]
+            [entry] = yaml.safe_load(entry_text)["sites"]
+            assert entry["currency"] == truth, (site_id, entry)
+        # "$" alone does not say which dollar: no currency is guessed.
+        dollar_panel = next(s for s, site in market.sites.items()
+                            if site.currency == "USD" and site.family == "smm_html")
+        result = runner.invoke(app, ["detect", f"{server.base_url}/s/{dollar_panel}/"])
+        assert "currency: not stated" in result.output
+        assert "currency:" not in result.output.split("suggested config/sites.yaml entry:")[1]
+    finally:
+        server.stop()
