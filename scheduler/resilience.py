@@ -103,9 +103,11 @@ class RetryingJobStore(SQLAlchemyJobStore):
     def _save_unsaved(self) -> None:
         with self._unsaved_lock:
             for job_id, job in list(self._unsaved.items()):
+                def save(job: Any = job) -> None:
+                    SQLAlchemyJobStore.update_job(self, job)
+
                 try:
-                    self._retry(lambda job=job: SQLAlchemyJobStore.update_job(self, job),
-                                f"saved the next run of {job_id}")
+                    self._retry(save, f"saved the next run of {job_id}")
                 except JobLookupError:  # removed meanwhile (a reload): nothing to save
                     pass
                 del self._unsaved[job_id]
@@ -190,15 +192,17 @@ class PendingFailures:
     def flush(self, engine: Engine, *, within: float = 0.0) -> list[int]:
         """Record every pending failure as a failed run; returns the new run ids. Stops at the
         first failure that still cannot be written (it stays pending)."""
-        recorded = []
+        recorded: list[int] = []
         while True:
             with self.lock:
                 if not self.items:
                     return recorded
                 failure = self.items[0]
-            run_id = retry_database(lambda failure=failure: record_failed_run(engine, failure),
-                                    what=f"recorded the run of {failure.site_id} that could not "
-                                         "start", within=within)
+            def record(failure: PendingFailure = failure) -> int:
+                return record_failed_run(engine, failure)
+
+            run_id = retry_database(record, what=f"recorded the run of {failure.site_id} that "
+                                                 "could not start", within=within)
             with self.lock:
                 self.items.pop(0)
                 self.recorded_run_ids.append(run_id)
