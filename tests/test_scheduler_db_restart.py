@@ -115,6 +115,9 @@ def test_a_postgres_restart_under_the_scheduler_loses_no_planned_run(
           f"{waiting_at_stop}, runs lost {lost}")
     for line in summary.lines():
         print(line)
+    for run in all_runs:
+        if run["status"] != "succeeded":
+            print(f"run {run['id']} {run['site_id']} {run['status']}: {run['error'][:300]}")
 
     assert fires >= 2 * len(site_ids), summary.lines()
     # Every planned fire has exactly one run row; none is lost, none doubled.
