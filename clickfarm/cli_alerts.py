@@ -72,15 +72,21 @@ def status(
 ) -> None:
     """One row per site: last run, active offers, trend, last 5 runs, health, next planned run."""
     from reports.render import print_table, to_csv, to_json
+    from reports.scheduler_state import scheduler_state
     from reports.status import site_status
 
     config = _config(sites_file)
-    rows = site_status(open_database(database_url, write=False), sites=config.sites)
+    engine = open_database(database_url, write=False)
+    rows = site_status(engine, sites=config.sites)
+    scheduler = scheduler_state(engine)
     if output_format is OutputFormat.json:
-        print(to_json(rows, generated_at=datetime.now(UTC)))
+        print(to_json(rows, generated_at=datetime.now(UTC), scheduler=scheduler.description,
+                      scheduler_running=scheduler.running))
     elif output_format is OutputFormat.csv:
+        err_console.print(scheduler.description, highlight=False)
         sys.stdout.write(to_csv([_flat(row) for row in rows]))
     else:
+        console.print(scheduler.description, highlight=False)
         print_table(console, f"{len(rows)} sites",
                     ["site", "family", "last run", "status", "offers", "trend", "runs",
                      "health", "next run"],

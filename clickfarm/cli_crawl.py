@@ -70,7 +70,7 @@ def crawl(
 ) -> None:
     """Crawl sites from the config into the database (batches of sites in child processes)."""
     from crawlers.runner import load_targets, run_crawls
-    from reports.runs import latest_runs
+    from reports.runs import runs_by_id
     from storage.models import GOOD_RUN_STATUSES
     from storage.repository import active_offer_counts, mark_stale_runs_interrupted
 
@@ -92,12 +92,14 @@ def crawl(
                              weights=active_offer_counts(engine), sites_path=sites_file,
                              observed_at=observed_at, database_url=database_url,
                              timeout_seconds=timeout, trigger="manual")
-    check_health(engine, [run_id for result in results for run_id in result.run_ids],
-                 sites_file, now=observed_at or datetime.now(UTC))
+    # Only the runs this command created: beside a scheduler, a site's latest run may be another
+    # process's, whose status is neither this command's output nor its exit code.
+    own_run_ids = [run_id for result in results for run_id in result.run_ids]
+    check_health(engine, own_run_ids, sites_file, now=observed_at or datetime.now(UTC))
     for result in results:
         if result.returncode != 0 and not result.timed_out:
             err_console.print(result.stderr_tail)
-    runs = latest_runs(engine, site_ids=[s.id for s in chosen])
+    runs = runs_by_id(engine, own_run_ids)
     print_runs(runs)
     if any(result.timed_out for result in results):
         fail(f"a crawl process hit its {timeout:.0f}s timeout and was stopped", 1)
@@ -242,7 +244,8 @@ def report_prices(
     else:
         label = "panel rates" if pricing is Pricing.per_1000 else "retail packages"
         print_table(console, f"price index ({label}), USD per 1000, {start} to {end}",
-                    ["platform", "metric", "median", "q1", "q3", "min", "max", "offers", "sellers"],
+                    ["platform", "metric", "median", "q1", "q3", "minimum", "maximum", "offers",
+                     "sellers"],
                     [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                       money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows],
                     caption=f"method: {method}", text_columns=2)
@@ -350,8 +353,13 @@ def demo(
 @db_app.command("migrate")
 def db_migrate(database_url: DatabaseOption = None) -> None:
     """Create or upgrade the schema (Alembic migrations, SQL views included)."""
-    open_database(database_url)
-    console.print("schema is up to date")
+    from storage.db import get_engine
+    from storage.schema_report import migrate_and_report
+
+    # Says what it applied (revisions, tables, views), unlike a writer's silent migration.
+    engine = get_engine(database_url, create_folder=database_url is None)
+    for line in migrate_and_report(engine).lines():
+        console.print(line, highlight=False)
 
 
 @db_app.command("counts")

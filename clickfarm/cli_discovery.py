@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Optional
 
@@ -50,7 +51,9 @@ def sites_list(ctx: typer.Context, sites_file: SitesOption = None,
     rows = []
     for site in sites:
         stored = listed.pop(site.id, None)
-        rows.append([site.id, site.family, "config" if site.enabled else "config (disabled)",
+        # One vocabulary with the database's site statuses; "disabled" is `enabled: false`.
+        status = "disabled" if not site.enabled else (stored.status if stored else "active")
+        rows.append([site.id, site.family, status,
                      site.currency or "-", site.url, _sources_text(stored),
                      _when(stored.found_at if stored else None)])
     for stored in listed.values():
@@ -188,6 +191,7 @@ def detect(url: Annotated[str, typer.Argument(help="page of a site (usually its 
     from crawlers.discovery.identity import new_site_id, site_identity
     from crawlers.discovery.sites import suggested_entry
 
+    started = time.monotonic()
     try:
         site = detect_url(url, timeout=timeout)
     except FetchError as error:
@@ -196,8 +200,18 @@ def detect(url: Annotated[str, typer.Argument(help="page of a site (usually its 
     console.print(Text.assemble("family: ", (detection.family, "bold"), (
         f" ({detection.software}, confidence {detection.confidence:.2f})"
         if detection.software else "")))
-    if detection.currency:
-        console.print(f"currency: {detection.currency}")
+    from clickfarm.detect_currency import stated_currency
+    from core.deadline import total_deadline
+
+    # The currency's pages share what is left of the command's one deadline.
+    remaining = timeout - (time.monotonic() - started)
+    if remaining > 0:
+        with total_deadline(remaining):
+            currency, source = stated_currency(site, timeout=remaining)
+    else:
+        currency, source = None, "not read: the command's timeout is spent"
+    console.print(f"currency: {currency} (from {source})" if currency
+                  else f"currency: not stated ({source})", highlight=False)
     console.print("evidence:")
     for line in detection.evidence:
         console.print(f"  - {line}", markup=False, highlight=False)
@@ -206,7 +220,7 @@ def detect(url: Annotated[str, typer.Argument(help="page of a site (usually its 
         console.print("no sites.yaml entry suggested: the family is unknown")
         return
     entry = suggested_entry(new_site_id(identity, set()), identity.url, detection.family,
-                            detection.currency)
+                            currency)
     console.print("suggested config/sites.yaml entry:")
     console.print(yaml.safe_dump({"sites": [entry]}, sort_keys=False).rstrip(), markup=False,
                   highlight=False)

@@ -191,7 +191,8 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     rows = price_index(engine, start=last_day, end=last_day)
     panel_median = {(r.platform, r.metric): r.median for r in rows}
     print_table(console, f"panel price index on {last_day}, USD per 1000 (top 15)",
-                ["platform", "metric", "median", "q1", "q3", "min", "max", "offers", "sellers"],
+                ["platform", "metric", "median", "q1", "q3", "minimum", "maximum", "offers",
+                 "sellers"],
                 [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                   money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows[:15]],
                 caption=f"method: {METHOD}", text_columns=2)
@@ -202,7 +203,7 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                  for c in chains], caption=f"method: {RESELLER_METHOD}", text_columns=2)
     retail = price_index(engine, start=last_day, end=last_day, pricing="package")
     print_table(console, f"retail packages on {last_day}, USD per 1000 (top 10)",
-                ["platform", "metric", "median", "min", "max", "packages", "shops",
+                ["platform", "metric", "median", "minimum", "maximum", "packages", "shops",
                  "x panel median"],
                 [[r.platform, r.metric, money(r.median), money(r.minimum), money(r.maximum),
                   r.offers, r.sellers,

@@ -52,6 +52,7 @@ from pipelines.money import (
     parse_money,
     parse_quantity,
 )
+from pipelines.package_sizes import mask_non_sizes, watch_hours_packages
 from pipelines.text import clean_text
 
 PLAIN_SOURCES = frozenset().union(*(family.plain_sources for family in FAMILIES))
@@ -72,7 +73,8 @@ _ENGAGEMENT_NOUNS = (
 )
 _PACKAGE_QUANTITY = re.compile(
     rf"(?<![\w.,$€£₹])(?P<n>\d{{1,3}}(?:[.,\s]\d{{3}})+(?![\d])|\d+(?:[.,]\d+)?\s*[kKmM]?)(?![^\W\d_])\s*\+?\s*"
-    rf"(?:[^\W\d_]+\s+){{0,2}}"  # "1000 Instagram Followers", "10 Auto Custom Comments"
+    # "1000 Instagram Followers", "10 Auto Custom Comments"; "·" is a blanked non-size phrase.
+    rf"(?:(?:[^\W\d_]+|·)\s+){{0,2}}"
     rf"(?:{_ENGAGEMENT_NOUNS}|social\s*signals?|signals?|package|pack|paket|paquete|pacote)\b",
     re.IGNORECASE,
 )
@@ -138,7 +140,7 @@ def parse_package_quantity(text: str) -> int | None:
     is never guessed."""
     cleaned = ascii_digits(clean_text(text))
     sizes = set()
-    for match in _SIZE_NUMBER.finditer(cleaned):
+    for match in _SIZE_NUMBER.finditer(mask_non_sizes(cleaned)):
         try:
             size = parse_quantity(re.sub(r"\s", "", match["n"]) + (match["suffix"] or ""))
         except QuantityError:
@@ -194,9 +196,11 @@ def package_quantity_from_name(name: str) -> int | None:
     """The package size a name states (``1000 Followers Package`` -> 1000, ``You will get
     10.000 Followers`` -> 10000); ``None`` when it states none or several different ones."""
     sizes = set()
-    for match in _PACKAGE_QUANTITY.finditer(ascii_digits(clean_text(name))):
+    masked = mask_non_sizes(ascii_digits(clean_text(name)))
+    numbers = [m["n"] for m in _PACKAGE_QUANTITY.finditer(masked)] + watch_hours_packages(masked)
+    for number in numbers:
         try:
-            size = parse_quantity(match["n"].replace(" ", ""))
+            size = parse_quantity(number.replace(" ", ""))
         except QuantityError:
             continue
         if size:

@@ -24,3 +24,14 @@ def latest_runs(engine: Engine, *, site_ids: list[str] | None = None) -> list[di
         rows = connection.execute(select(table).where(table.c.id.in_(list(newest.values())))
                                   .order_by(table.c.site_id))
         return [dict(row._mapping) for row in rows]
+
+
+def runs_by_id(engine: Engine, run_ids: list[int]) -> list[dict[str, Any]]:
+    """These runs (a command's own runs, never another process's), ordered by site and id."""
+    if not run_ids:
+        return []
+    table = CrawlRun.__table__
+    with engine.connect() as connection:
+        rows = connection.execute(select(table).where(table.c.id.in_(run_ids))
+                                  .order_by(table.c.site_id, table.c.id))
+        return [dict(row._mapping) for row in rows]

@@ -7,7 +7,9 @@
   P partial, F failed, I interrupted, R running);
 - ``health``: ``ok``, or the rules of the site's open health alerts (``no_offers, blocked``);
 - ``next_run_at``: from the scheduler's job store (table ``apscheduler_jobs``, job
-  ``crawl:<site_id>``) when there is one; ``None`` otherwise.
+  ``crawl:<site_id>``) while a scheduler is running (its heartbeat,
+  :mod:`reports.scheduler_state`); ``None`` otherwise: the job store of a stopped scheduler
+  holds times nobody will keep.
 
 Sites are the configured ones plus every site in the database that has runs or is active.
 """
@@ -23,6 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, func, inspect, select
 
 from core.config import SiteConfig
+from reports.scheduler_state import scheduler_state
 from storage.alerts import open_alerts
 from storage.models import GOOD_RUN_STATUSES, run_table, site_table
 from storage.repository import active_offer_counts
@@ -104,7 +107,7 @@ def site_status(engine: Engine, *, sites: Sequence[SiteConfig]) -> list[SiteStat
         stored = {row.id: row for row in connection.execute(
             select(site_table.c.id, site_table.c.family, site_table.c.status))}
     offers = active_offer_counts(engine)
-    planned = next_run_times(engine)
+    planned = next_run_times(engine) if scheduler_state(engine).running else {}
     open_rules: dict[str, list[str]] = defaultdict(list)
     for alert in open_alerts(engine, kind="health"):
         if alert["site_id"]:

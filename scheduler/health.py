@@ -53,6 +53,7 @@ from sqlalchemy import Engine, func, select
 
 from core.config import ProjectConfig, Schedule, SiteConfig
 from core.config_sections import HealthThresholds
+from core.duration_text import format_duration
 from core.durations import parse_duration
 from scheduler.alerts import Finding, deliver, record_findings
 from scheduler.sinks import build_sinks
@@ -328,8 +329,9 @@ def stale_findings(engine: Engine, *, config: ProjectConfig, now: datetime) -> l
         findings.append(Finding(
             kind="health", rule="stale", dedupe_key=f"health:stale:{site.site_id}",
             holds=age > allowance, severity="warning", site_id=site.site_id,
-            message=(f"{site.site_id}: {what}, {_hours(age)} ago (allowed: "
-                     f"{stale_intervals:g} x {_hours(interval)} + jitter {_hours(jitter)})"),
+            message=(f"{site.site_id}: {what}, {format_duration(age)} ago (allowed: "
+                     f"{stale_intervals:g} × {format_duration(interval)}"
+                     + (f" + jitter {format_duration(jitter)})" if jitter else ")")),
             details={"last_success_at": since, "age_seconds": int(age.total_seconds()),
                      "interval_seconds": int(interval.total_seconds()),
                      "allowance_seconds": int(allowance.total_seconds())}))
@@ -363,13 +365,3 @@ def _stale_of_unscheduled_sites(engine: Engine, scheduled: set[str]) -> list[Fin
                             f"file or disabled)", details={"scheduled": False})
             for alert in open_alerts(engine, kind="health")
             if alert["rule"] == "stale" and alert["site_id"] not in scheduled]
-
-
-def _hours(delta: timedelta) -> str:
-    """A short human duration: ``45m``, ``7.5h``, ``3d``."""
-    seconds = delta.total_seconds()
-    if seconds >= 2 * 86400:
-        return f"{seconds / 86400:.1f}".removesuffix(".0") + "d"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f}".removesuffix(".0") + "h"
-    return f"{seconds / 60:.0f}m"

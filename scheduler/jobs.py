@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,19 @@ from sqlalchemy import Engine, select
 from core.config import ConfigError, ProjectConfig, SiteConfig, load_config
 from core.config import sites_path as config_sites_path
 from crawlers.runner import load_targets, run_crawl
+from scheduler.resilience import (
+    DATABASE_RETRY_SECONDS,
+    FIRST_RETRY_SECONDS,
+    MAX_RETRY_SECONDS,
+    PendingFailure,
+    PendingFailures,
+    one_line,
+    record_failed_run,
+    retry_database,
+)
 from scheduler.triggers import ScheduleError, plan_schedule
+from storage import repository
+from storage.errors import is_database_unavailable
 from storage.models import CrawlRun
 
 logger = logging.getLogger("clickfarm.scheduler")
@@ -80,6 +92,15 @@ class ServiceContext:
     """Planned runs dropped because they could not start within the misfire grace time."""
     skipped_at_stop: Counter[str] = field(default_factory=Counter)
     """Submitted runs that had not started when the service stopped."""
+    started: Counter[str] = field(default_factory=Counter)
+    """Planned runs whose crawl process actually started."""
+    not_started: Counter[str] = field(default_factory=Counter)
+    """Planned runs that could not start (the database stayed unavailable, or an error before
+    the crawl process started): each is recorded as a failed run with the reason."""
+    dropped: Counter[str] = field(default_factory=Counter)
+    """Planned runs of a site removed from the sites file meanwhile (not crawled)."""
+    pending: PendingFailures = field(default_factory=PendingFailures)
+    """Runs of ``not_started`` still to be recorded (the database was gone at the time)."""
     idle: threading.Condition = field(init=False)
     sites_snapshot: Path | None = None
     """A private copy of the last sites file that was valid: the crawl processes read it, so a
@@ -207,8 +228,16 @@ def crawl_site(site_id: str, settings: dict[str, Any]) -> list[int]:
             # site: crawling it would record a failed run of a site nobody asked for.
             logger.warning("crawl %s: not started, the site is no longer in the sites file",
                            site_id)
+            with context.lock:
+                context.dropped[site_id] += 1
             return []
         return _crawl(context, site_id, settings, planned_at)
+    except Exception as error:
+        # One line, never a traceback from APScheduler; _crawl has recorded the run already
+        # when it could (a failure this late is a bug, logged with its type).
+        logger.error("crawl %s: planned run %s ended with an error: %s", site_id,
+                     planned_at.strftime("%H:%M:%S") if planned_at else "-", one_line(error))
+        return []
     finally:
         with context.lock:
             context.running_jobs -= 1
@@ -221,39 +250,135 @@ def _crawl(context: ServiceContext, site_id: str, settings: dict[str, Any],
     late = (datetime.now(UTC) - planned_at).total_seconds() if planned_at else 0.0
     logger.info("crawl %s: start (planned %s, %+.1f s)", site_id,
                 planned_at.strftime("%H:%M:%S") if planned_at else "-", late)
+    spawned: list[int] = []
 
     def register(pid: int) -> None:
+        spawned.append(pid)
         with context.lock:
             context.active[pid] = site_id
+            context.started[site_id] += 1
 
     timeout = float(settings.get("crawl_timeout_seconds")
                     or context.project.scheduler.crawl_timeout_seconds)
+    deadline = time.monotonic() + DATABASE_RETRY_SECONDS
+    delay = FIRST_RETRY_SECONDS
     result = None
-    try:
-        result = run_crawl([site_id], sites_path=context.sites_snapshot or context.sites_path,
-                           database_url=context.database_url, timeout_seconds=timeout,
-                           log_level=settings.get("log_level", "WARNING"), trigger="schedule",
-                           planned_at=planned_at, cancel=context.cancel,
-                           cancel_reason=lambda: context.cancel_reason, on_spawn=register,
-                           stop_grace_seconds=CHILD_STOP_SECONDS)
-    finally:
-        with context.lock:
-            if result is not None and result.pid is not None:
-                context.active.pop(result.pid, None)
+    while result is None:
+        try:
+            result = run_crawl(
+                [site_id], sites_path=context.sites_snapshot or context.sites_path,
+                database_url=context.database_url, timeout_seconds=timeout,
+                log_level=settings.get("log_level", "WARNING"), trigger="schedule",
+                planned_at=planned_at, cancel=context.cancel,
+                cancel_reason=lambda: context.cancel_reason, on_spawn=register,
+                stop_grace_seconds=CHILD_STOP_SECONDS)
+        except Exception as error:
+            if spawned:
+                # The crawl process ran; settling its run failed (the database went away
+                # after it): settle it here once the database is back.
+                run_ids = _settle_after_lost_database(context, site_id, planned_at, error)
+                return _after_crawl(context, site_id, run_ids, started)
+            unavailable = is_database_unavailable(error)
+            if (unavailable and time.monotonic() + delay <= deadline
+                    and not context.stopping.is_set()):
+                logger.warning("crawl %s: database unavailable before the crawl started, "
+                               "retrying in %.1f s: %s", site_id, delay, one_line(error))
+                context.stopping.wait(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+                continue
+            reason = (f"the planned run could not start: "
+                      f"{'database unavailable: ' if unavailable else ''}{one_line(error)}")
+            _record_not_started(context, site_id, planned_at, reason)
+            return []
+        finally:
+            with context.lock:
+                for pid in spawned:  # never a phantom "running" crawl, whatever happened
+                    context.active.pop(pid, None)
+    return _after_crawl(context, site_id, result.run_ids, started, result=result)
+
+
+def _after_crawl(context: ServiceContext, site_id: str, run_ids: list[int], started: float,
+                 result: Any = None) -> list[int]:
+    """Log the runs, run the health checks; both wait out a database blip."""
     with context.lock:
-        context.run_ids.extend(result.run_ids)
-    for run in _runs(context.engine, result.run_ids):
+        context.run_ids.extend(run_ids)
+    try:
+        runs = retry_database(lambda: _runs(context.engine, run_ids),
+                              what=f"read the runs of {site_id}", stop=context.cancel)
+    except Exception as error:
+        logger.error("crawl %s: runs %s recorded, not read back: %s", site_id, run_ids,
+                     one_line(error))
+        runs = []
+    for run in runs:
         logger.info(
             "crawl %s: run %s %s, %s offers (%s new, %s changed, %s removed, %s rejected) "
             "in %.1f s%s", run["site_id"], run["id"], run["status"], run["offers_seen"],
             run["offers_new"], run["offers_changed"], run["offers_removed"],
             run["offers_rejected"], time.monotonic() - started,
             f": {run['error'][:200]}" if run["error"] else "")
-    if not result.run_ids:
+    if not run_ids and result is not None:
         logger.error("crawl %s: no run recorded (exit %s): %s", site_id, result.returncode,
                      result.stderr_tail[-500:])
-    check_health(context, result.run_ids)
-    return result.run_ids
+    check_health(context, run_ids)
+    return run_ids
+
+
+def _record_not_started(context: ServiceContext, site_id: str, planned_at: datetime | None,
+                        reason: str) -> None:
+    """A planned run that could not start: a failed run with the reason, now or (the database
+    still gone) as soon as a write succeeds."""
+    with context.lock:
+        context.not_started[site_id] += 1
+    failure = PendingFailure(site_id, planned_at, datetime.now(UTC), reason)
+    try:
+        run_id = retry_database(lambda: record_failed_run(context.engine, failure),
+                                what=f"recorded the run of {site_id} that could not start",
+                                within=MAX_RETRY_SECONDS, stop=context.cancel)
+    except Exception as error:
+        logger.error("crawl %s: %s; recorded when the database is back (%s)", site_id, reason,
+                     one_line(error))
+        context.pending.add(failure)
+        return
+    with context.lock:
+        context.run_ids.append(run_id)
+    logger.error("crawl %s: %s (run %d recorded as failed)", site_id, reason, run_id)
+
+
+def _settle_after_lost_database(context: ServiceContext, site_id: str,
+                                planned_at: datetime | None, error: Exception) -> list[int]:
+    """The runs of a planned crawl whose process ended while the database was unavailable:
+    closed as failed with the reason when the process left them ``running``, recorded as a
+    failed run when it left none."""
+    reason = (f"the crawl process ended but its run could not be settled: database "
+              f"unavailable: {one_line(error)}")
+    logger.warning("crawl %s: %s; settling it when the database is back", site_id,
+                   one_line(error))
+
+    def settle() -> list[int]:
+        table = CrawlRun.__table__
+        query = select(table.c.id, table.c.status).where(
+            table.c.site_id == site_id, table.c.trigger == "schedule")
+        if planned_at is not None:
+            query = query.where(table.c.planned_at >= planned_at - timedelta(seconds=1),
+                                table.c.planned_at <= planned_at + timedelta(seconds=1))
+        with context.engine.connect() as connection:
+            found = connection.execute(query.order_by(table.c.id)).all()
+        now = datetime.now(UTC)
+        for run in found:
+            if run.status == "running":
+                repository.fail_run(context.engine, run_id=run.id, finished_at=now,
+                                    error=reason)
+        if found:
+            return [run.id for run in found]
+        return [record_failed_run(context.engine,
+                                  PendingFailure(site_id, planned_at, now, reason))]
+
+    try:
+        return retry_database(settle, what=f"settled the run of {site_id}", stop=context.cancel)
+    except Exception as settle_error:
+        logger.error("crawl %s: run not settled: %s", site_id, one_line(settle_error))
+        context.pending.add(PendingFailure(site_id, planned_at, datetime.now(UTC), reason))
+        return []
 
 
 def _runs(engine: Engine, run_ids: list[int]) -> list[dict[str, Any]]:
@@ -274,10 +399,12 @@ def check_health(context: ServiceContext, run_ids: list[int]) -> list[int]:
     from scheduler.health import after_run
 
     try:
-        return after_run(context.engine, run_ids=run_ids, config=context.project,
-                         now=datetime.now(UTC))
-    except Exception:
-        logger.exception("health checks after runs %s failed", run_ids)
+        return retry_database(lambda: after_run(context.engine, run_ids=run_ids,
+                                                config=context.project, now=datetime.now(UTC)),
+                              what=f"checked the health after runs {run_ids}",
+                              stop=context.cancel)
+    except Exception as error:
+        logger.error("health checks after runs %s failed: %s", run_ids, one_line(error))
         return []
 
 

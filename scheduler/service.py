@@ -42,12 +42,12 @@ from apscheduler.events import (
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from core.config import load_config
+from core.duration_text import format_duration
 from scheduler import jobs
 from scheduler.jobs import (
     CRAWL_JOB_PREFIX,
@@ -57,6 +57,16 @@ from scheduler.jobs import (
     reconcile_jobs,
     reload_sites,
 )
+from scheduler.resilience import (
+    DATABASE_RETRY_SECONDS,
+    HEARTBEAT_SECONDS,
+    MAX_RETRY_SECONDS,
+    RetryingJobStore,
+    beat,
+    mark_stopped,
+    one_line,
+    retry_database,
+)
 from storage.db import get_engine, migrate
 from storage.models import run_table
 from storage.repository import mark_stale_runs_interrupted
@@ -64,6 +74,7 @@ from storage.repository import mark_stale_runs_interrupted
 logger = logging.getLogger("clickfarm.scheduler")
 
 RELOAD_JOB_ID = "reload-sites"
+HEARTBEAT_JOB_ID = "heartbeat"
 
 
 class _ServiceScheduler(BackgroundScheduler):
@@ -103,23 +114,38 @@ class ServiceSummary:
     run_ids: list[int] = field(default_factory=list)
     max_start_delay_seconds: float | None = None
     not_started_at_stop: dict[str, int] = field(default_factory=dict)
+    started: dict[str, int] = field(default_factory=dict)
+    """Planned runs whose crawl process started (``fired`` counts submissions, some of which
+    waited for a free slot and never started)."""
+    not_started: dict[str, int] = field(default_factory=dict)
+    """Planned runs that could not start (database unavailable, ...), recorded as failed."""
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Planned runs of sites removed from the sites file meanwhile."""
+    unrecorded: int = 0
+    """Runs of ``not_started`` the database never came back for: lost, and said so."""
 
     def lines(self) -> list[str]:
         statuses = ", ".join(f"{count} {status}" for status, count in
                              sorted(self.runs_by_status.items())) or "none"
         delay = ("-" if self.max_start_delay_seconds is None
-                 else f"{self.max_start_delay_seconds:.1f} s")
-        return [
-            f"scheduler ran {(self.stopped_at - self.started_at).total_seconds():.0f} s, "
+                 else format_duration(self.max_start_delay_seconds))
+        fired, skipped = sum(self.fired.values()), sum(self.skipped.values())
+        lines = [
+            f"scheduler ran {format_duration(self.stopped_at - self.started_at)}, "
             f"stopped: {self.stop_reason}",
-            f"jobs: {self.jobs}; runs planned {sum(self.fired.values()) + sum(self.skipped.values())}"
-            f" (started {sum(self.fired.values())}, skipped while the previous run of the site"
-            f" was going {sum(self.skipped.values())}, missed {sum(self.missed.values())})",
+            f"jobs: {self.jobs}; runs planned {fired + skipped}: started "
+            f"{sum(self.started.values())}, could not start (recorded as failed) "
+            f"{sum(self.not_started.values())}, waiting for a free slot when the service "
+            f"stopped {sum(self.not_started_at_stop.values())}, dropped (site removed) "
+            f"{sum(self.dropped.values())}, skipped while the previous run of the site was "
+            f"going {skipped}; missed (over the misfire grace) {sum(self.missed.values())}",
             f"runs recorded: {len(self.run_ids)} ({statuses}); largest start delay {delay}",
-            f"planned runs waiting for a free slot when the service stopped (not started): "
-            f"{sum(self.not_started_at_stop.values())}",
             f"stale runs closed at start: {self.stale_runs_closed}",
         ]
+        if self.unrecorded:
+            lines.append(f"planned runs that could not start and could not be recorded (the "
+                         f"database stayed unavailable): {self.unrecorded}")
+        return lines
 
 
 def run_service(*, sites_path: Path | str | None = None, database_url: str | None = None,
@@ -143,8 +169,10 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
     jobstore_engine = get_engine(database_url)
     crawl_executor = CrawlExecutor(options.max_parallel_crawls)
     scheduler = _ServiceScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=jobstore_engine, tablename=JOBS_TABLE),
+        # The job store waits out a database blip; the loop looks again soon after one.
+        jobstores={"default": RetryingJobStore(engine=jobstore_engine, tablename=JOBS_TABLE),
                    "internal": MemoryJobStore()},
+        jobstore_retry_interval=MAX_RETRY_SECONDS,
         executors={"default": crawl_executor,
                    "internal": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1,
@@ -175,6 +203,10 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
         scheduler.add_job(reload_sites, "interval", seconds=options.config_reload_seconds,
                           id=RELOAD_JOB_ID, jobstore="internal", executor="internal",
                           replace_existing=True, coalesce=True, max_instances=1)
+        scheduler.add_job(heartbeat, "interval", seconds=HEARTBEAT_SECONDS,
+                          args=(started_at,), id=HEARTBEAT_JOB_ID, jobstore="internal",
+                          executor="internal", replace_existing=True, coalesce=True,
+                          max_instances=1)
         logger.info("scheduler started: %d site(s) scheduled (%s), up to %d crawl(s) at once, "
                     "timeout %g s", len(scheduler.get_jobs(jobstore="default")),
                     changes.describe(), options.max_parallel_crawls,
@@ -227,6 +259,8 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
                     signal.Signals(number).name))
     reason = "the service failed"
     try:
+        retry_database(lambda: beat(engine, started_at=started_at, now=datetime.now(UTC)),
+                       what="recorded the scheduler's heartbeat")
         scheduler.start(paused=True)  # plans the jobs (on_started), then runs in its thread
         reason = _wait_for_stop(stop_reason, once_for)
     finally:
@@ -249,8 +283,10 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
             jobs.install_context(None)
             if context.snapshot_dir is not None:  # every crawl process is gone by now
                 shutil.rmtree(context.snapshot_dir, ignore_errors=True)
+    _record_pending_and_stop_beating(context)
     summary = _summary(context, started_at=started_at, stop_reason=reason, stale=stale,
-                       job_count=_job_count(engine))
+                       job_count=retry_database(lambda: _job_count(engine),
+                                                what="counted the jobs"))
     engine.dispose()
     for line in summary.lines():
         logger.info(line)
@@ -272,6 +308,28 @@ def _wait_for_stop(stop_reason: Callable[[], str | None], once_for: float | None
         if deadline is not None and time.monotonic() >= deadline:
             return f"--once-for {once_for:g} s elapsed"
         time.sleep(STOP_POLL_SECONDS)
+
+
+def heartbeat(started_at: datetime) -> None:
+    """Internal job: record that the service is alive, then record the planned runs that could
+    not start while the database was unavailable (now that it may be back)."""
+    context = jobs.current_context()
+    try:
+        beat(context.engine, started_at=started_at, now=datetime.now(UTC))
+        context.pending.flush(context.engine)
+    except Exception as error:
+        logger.warning("heartbeat not recorded (%d planned run(s) waiting to be recorded): %s",
+                       len(context.pending), one_line(error))
+
+
+def _record_pending_and_stop_beating(context: ServiceContext) -> None:
+    try:
+        context.pending.flush(context.engine, within=DATABASE_RETRY_SECONDS)
+        retry_database(lambda: mark_stopped(context.engine, now=datetime.now(UTC)),
+                       what="recorded the scheduler's stop")
+    except Exception as error:
+        logger.error("%d planned run(s) that could not start are not recorded: %s",
+                     len(context.pending), one_line(error))
 
 
 def _drain(context: ServiceContext, *, grace_seconds: float, reason: str,
@@ -325,11 +383,12 @@ def _summary(context: ServiceContext, *, started_at: datetime, stop_reason: str,
     table = run_table
     statuses: Counter[str] = Counter()
     delays: list[float] = []
-    if context.run_ids:
+    run_ids = sorted(set(context.run_ids) | set(context.pending.recorded_run_ids))
+    if run_ids:
         with context.engine.connect() as connection:
             for status, started, planned in connection.execute(
                     select(table.c.status, table.c.started_at, table.c.planned_at)
-                    .where(table.c.id.in_(context.run_ids))):
+                    .where(table.c.id.in_(run_ids))):
                 statuses[status] += 1
                 if started is not None and planned is not None:
                     delays.append((_aware(started) - _aware(planned)).total_seconds())
@@ -337,9 +396,11 @@ def _summary(context: ServiceContext, *, started_at: datetime, stop_reason: str,
         started_at=started_at, stopped_at=datetime.now(UTC), stop_reason=stop_reason,
         stale_runs_closed=stale, jobs=job_count, fired=dict(context.fired),
         skipped=dict(context.skipped), missed=dict(context.missed),
-        runs_by_status=dict(statuses), run_ids=sorted(context.run_ids),
+        runs_by_status=dict(statuses), run_ids=run_ids,
         max_start_delay_seconds=max(delays) if delays else None,
-        not_started_at_stop=dict(context.skipped_at_stop))
+        not_started_at_stop=dict(context.skipped_at_stop), started=dict(context.started),
+        not_started=dict(context.not_started), dropped=dict(context.dropped),
+        unrecorded=len(context.pending))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -247,4 +247,7 @@ def database_error_line(error: DBAPIError, url: str | URL | None = None) -> str:
         return f"{where} is read-only: this command writes and needs write access"
     if "unable to open database file" in lowered:
         return f"{where} cannot be opened: unable to open database file"
-    return f"database error ({where}): {text}"
+    # Connection failures (host, port, user, password, database name) name what failed.
+    from storage.errors import describe_connection_error
+
+    return describe_connection_error(error, url)

@@ -426,6 +426,21 @@ class MarketDailyEstimate(SQLModel, table=True):
     reason: str | None = _text()
     computed_at: datetime = _timestamp()
 
+class SchedulerHeartbeat(SQLModel, table=True):
+    """A running ``clickfarm schedule`` service, beating every ``interval_seconds``: ``status``
+    tells a live scheduler from one that stopped or died (no beat for a few intervals)."""
+
+    __tablename__ = "scheduler_heartbeat"
+
+    scheduler_id: str = Field(sa_column=Column(Text, primary_key=True))
+    """``host:pid`` of the service process."""
+    host: str = _text(nullable=False)
+    pid: int = _int(nullable=False)
+    started_at: datetime = _timestamp()
+    beat_at: datetime = _timestamp()
+    interval_seconds: int = _int(nullable=False)
+    stopped_at: datetime | None = _timestamp(nullable=True)
+    """Set when the service stopped cleanly; ``NULL`` while it runs (or after it died)."""
 
 # SQLAlchemy Core handles of the tables, for the queries and bulk writes of the hot paths.
 site_table = Site.__table__
@@ -439,6 +454,7 @@ discovery_table = SiteDiscovery.__table__
 alert_table = Alert.__table__
 reseller_link_table = ResellerLink.__table__
 market_daily_table = MarketDailyEstimate.__table__
+heartbeat_table = SchedulerHeartbeat.__table__
 
 TABLE_NAMES = (
     "site",
@@ -452,6 +468,7 @@ TABLE_NAMES = (
     "alert",
     "reseller_link",
     "market_daily_estimate",
+    "scheduler_heartbeat",
 )
 VIEW_NAMES = (
     "v_offer_current",

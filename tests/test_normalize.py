@@ -267,7 +267,7 @@ def test_parse_flag(value, flag):
      ("100 000 Vimeo Views | Bulk Package", 100000),
      ("1 000 Social Signals from Facebook", 1000),
      ("Twitter [USA] [100 Retweets 200 Likes 25 Comments] [PACKAGE HQ]", None),
-     ("Youtube Watchtime [NEVER DROP] [4000H PACKAGE] [3H - 8DAYS] ⭐🔥", None)],
+     ("Youtube Watchtime [NEVER DROP] [4000H PACKAGE] [3H - 8DAYS] ⭐🔥", 4000)],
     ids=["plain", "dot-thousands", "k-suffix", "no-size", "not-engagement", "two-sizes",
          "jap-k-package", "space-thousands", "social-signals", "bundle", "watch-hours"],
 )
