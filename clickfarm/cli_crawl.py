@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -13,13 +14,13 @@ import typer
 
 from clickfarm.options import (
     DatabaseOption,
+    DayParser,
     Family,
     MomentParser,
     OutputFormat,
     Pricing,
     SitesOption,
     _database_url,
-    _usage,
     console,
     err_console,
     fail,
@@ -28,7 +29,6 @@ from clickfarm.options import (
     report_app,
 )
 from core.config import ConfigError, select_sites
-from core.timestamps import parse_day
 from reports.render import labelled
 from simulator.hidden import HARD_MARKET
 
@@ -43,8 +43,6 @@ app.add_typer(db_app, name="db")
 
 # -- option values: checked where they are typed (a usage error, exit 2) ---------------------
 
-
-DayParser = _usage(parse_day)
 
 
 class ExtractFormat(str, Enum):
@@ -257,14 +255,21 @@ def report_prices(
 MAX_SIMULATED_SELLERS = 1000
 MAX_SIMULATED_DAYS = 3660
 # The simulated market's knobs (simulate, demo); shares out of [0, 1] are usage errors.
+def _finite_share(value: float | None) -> float | None:
+    """A share from 0 to 1 (click's range check lets NaN through: every comparison is false)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a share from 0 to 1")
+    return value
+
+
 MarketShareOption = Annotated[float, typer.Option(
-    "--counter-coverage", min=0.0, max=1.0,
+    "--counter-coverage", min=0.0, max=1.0, callback=_finite_share,
     help="share of panels whose landing page shows an orders counter")]
 UnseenShareOption = Annotated[float, typer.Option(
-    "--unseen-share", min=0.0, max=1.0,
+    "--unseen-share", min=0.0, max=1.0, callback=_finite_share,
     help="share of sellers no directory lists, no seller links and the config leaves out")]
 ResellerShareOption = Annotated[Optional[float], typer.Option(
-    "--reseller-share", min=0.0, max=1.0,
+    "--reseller-share", min=0.0, max=1.0, callback=_finite_share,
     help="share of panels that resell another panel (default: drawn from the seed)")]
 
 

@@ -11,24 +11,26 @@ from typing import Annotated
 
 import typer
 
-from clickfarm.options import DatabaseOption, OutputFormat, console, fail, open_database, report_app
+from clickfarm.options import (
+    DatabaseOption,
+    DayParser,
+    OutputFormat,
+    console,
+    fail,
+    open_database,
+    report_app,
+)
 
 # The commands of this module; clickfarm/cli.py merges them into the app.
 app = typer.Typer()
 
 
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} must be a day like 2026-11-30, got {text!r}")
-        raise  # unreachable: fail exits
-
-
 @report_app.command("market-size")
 def report_market_size(
-    since: Annotated[str, typer.Option("--from", help="first day (YYYY-MM-DD)")],
-    until: Annotated[str, typer.Option("--to", help="last day (YYYY-MM-DD)")],
+    since: Annotated[date, typer.Option("--from", parser=DayParser,
+                                        help="first day (YYYY-MM-DD)")],
+    until: Annotated[date, typer.Option("--to", parser=DayParser,
+                                        help="last day (YYYY-MM-DD)")],
     platform: Annotated[str | None, typer.Option(help="one platform only")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     database_url: DatabaseOption = None,
@@ -39,7 +41,7 @@ def report_market_size(
     from reports.market_size import NoMarketData, compute, store_daily, summary_rows, to_contract
     from reports.render import print_table
 
-    start, end = _day(since, "--from"), _day(until, "--to")
+    start, end = since, until
     if start > end:
         fail(f"--from {start} is after --to {end}")
     engine = open_database(database_url)

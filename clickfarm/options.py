@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 from core.config import ConfigError
 from core.families import FAMILY_NAMES
 from core.redact import install_log_redaction, redact_text
-from core.timestamps import MomentError, parse_moment, parse_since
+from core.timestamps import MomentError, parse_day, parse_moment, parse_since
 from reports.render import data_console, labelled
 
 DEBUG_ENV = "CLICKFARM_DEBUG"
@@ -154,6 +154,7 @@ DatabaseOption = Annotated[Optional[str], typer.Option(
 SitesOption = Annotated[Optional[Path], typer.Option(
     "--sites-file", envvar="CLICKFARM_SITES", help="sites file (default config/sites.yaml)")]
 MomentParser = _usage(parse_moment)
+DayParser = _usage(parse_day)
 SinceParser = _usage(lambda text: parse_since(text, now=datetime.now(UTC)))
 
 

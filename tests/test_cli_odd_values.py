@@ -83,6 +83,8 @@ REQUIRED = {
     "extract": ["{database}", "--family", "smm_api"],
     "detect": ["http://127.0.0.1:9/"],
     "sites promote": ["no-such-site"],
+    # A later --from / --to on the row replaces these (click keeps the last value).
+    "report market-size": ["--from", "2026-09-01", "--to", "2026-09-30"],
 }
 
 DATE_VALUES = ["0001-01-01", "9999-12-31", "2026-13-01", "2026-01-01' OR 1=1", "",
@@ -122,6 +124,9 @@ COMMAND_ROWS: dict[str, list[tuple[list[str], int | None]]] = {
     "schedule": [(["--once-for", "0"], USAGE), (["--once-for", "nan"], USAGE)],
     "report prices": [(["--from", "2026-09-10", "--to", "2026-09-01"], USAGE),
                       (["--pricing", "per_100"], USAGE)],
+    "report market-size": [(["--from", "2026-09-10", "--to", "2026-09-01"], USAGE),
+                           (["--platform", "[/]"], None)],
+    "report resellers": [(["--min-confidence", "2"], USAGE), (["--at", "2026-01-01"], None)],
     "db migrate": [(["--database-url", "sqlite:///{not_a_database}"], RUNTIME)],
     "db counts": [(["--database-url", "sqlite:///{not_a_database}"], RUNTIME)],
     "alerts list": [(["--kind", "bogus"], USAGE)],
@@ -165,7 +170,10 @@ def shared_rows(command) -> list[tuple[list[str], int | None]]:
         elif kind == "int":
             rows += [([option, value], USAGE) for value in INT_VALUES]
         elif kind == "float":
-            rows += [([option, value], USAGE) for value in FLOAT_VALUES]
+            # "0" is odd for a timeout, a fine value for a share that may be 0.
+            zero_allowed = getattr(parameter, "min", None) == 0
+            rows += [([option, value], USAGE) for value in FLOAT_VALUES
+                     if not (zero_allowed and value == "0")]
         elif kind == "choice":
             rows += [([option, value], USAGE) for value in CHOICE_VALUES]
         elif kind == "database":
