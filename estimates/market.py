@@ -341,8 +341,6 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
             own[site] = _spread(panel_median * SHOP_VOLUME_RATIO, SHOP_VOLUME_SPREAD)
         elif site in upstreams_of and len(counted_resellers) >= 2:
             own[site] = _spread(float(np.mean(counted_resellers)), RESELLER_VOLUME_SPREAD)
-        elif site in upstreams_of:
-            own[site] = _spread(panel_median * RESELLER_VOLUME_RATIO, RESELLER_VOLUME_SPREAD)
         else:
             own[site] = _imputed(model, offer_counts[site], listed_by[site])
     # Resellers first (their own orders are taken out of their upstream's counter).
