@@ -17,9 +17,10 @@ Method, step by step (each step's own docstring says more):
    panels whose counter was accepted, plus the number of discovery sources listing the seller
    (big sellers are listed everywhere); a seller's central value is the fitted median times
    Duan's smearing factor capped at 2 (a mean for heavy-tailed volumes, robust to one inflated
-   or giant counter among few), its high bound the 84 % point times the full smearing factor. Retail shops show no counter: a tenth of a median counted
-   panel (x/÷ 4); resellers without one: the mean of counted resellers, else a quarter of a
-   median panel (x/÷ 3). This part is reported apart from the observed one.
+   or giant counter among few), its high bound the 84 % point times the full smearing factor. Retail shops show no
+   counter: a tenth of a median counted panel (x/÷ 4); resellers without one: the mean of
+   counted resellers, else the panels' model (a reseller is a panel). This part is reported
+   apart from the observed one.
 4. **Order value** (:mod:`estimates.order_value`): each seller's average order value from its
    listed prices and an order-size model, low / central / high; the market's order-size scale
    comes from the retail shops' entry prices (the price of each product's smallest package).
@@ -85,9 +86,6 @@ SHOP_VOLUME_RATIO = 0.1
 serve end customers one package at a time; Devumi, a large shop, had ~200,000 customers over
 years, while mid-size panels count hundreds of orders a day). Shops show no counter."""
 SHOP_VOLUME_SPREAD = 4.0
-RESELLER_VOLUME_RATIO = 0.25
-"""A reseller panel without a counter sells this share of a median counted panel (when fewer
-than two resellers have a usable counter to average)."""
 RESELLER_VOLUME_SPREAD = 3.0
 
 METHOD = (
@@ -97,13 +95,15 @@ METHOD = (
     "rejected); a panel's own orders = its counter less its linked "
     "resellers' own orders (share of their catalogue linked to it) and, in proportion, retail "
     "shops' orders; sellers without a usable counter imputed by a log-log regression of orders "
-    "per day on listed offers and the number of sources listing the seller (shops and "
-    "resellers from stated shares of a median panel); "
+    "per day on listed offers and the number of sources listing the seller (shops from a "
+    "stated share of a median panel; resellers from counted resellers' mean when two or more "
+    "have one, else like panels); "
     "revenue = orders x average order value from listed prices and a typical-order-size model "
     "scaled by the market's retail entry price (shops size packages to what buyers order; "
     "bounds x/÷ 2.5, or x0.15 to x10 without shops); unseen sellers counted by "
-    "capture-recapture over discovery sources (Chapman for two; Chao's Mh heterogeneity "
-    "estimator for three or more, the AIC-chosen log-linear Poisson GLM with pairwise "
+    "capture-recapture over discovery sources (Chapman for two; for three or more the "
+    "first-order jackknife for heterogeneity (Burnham-Overton, model Mh), Chao's Mh lower "
+    "bound, the Huggins size-covariate model and the AIC-chosen log-linear Poisson GLM with pairwise "
     "dependence widening its interval) and valued like the sellers one source lists; "
     "interval = model bounds widened by a seeded percentile bootstrap over sellers (90 %)"
 )
