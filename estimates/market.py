@@ -14,7 +14,7 @@ Method, step by step (each step's own docstring says more):
    times the share of all panel orders that counters observe.
 3. **Sellers without a usable counter** are imputed from sellers with one: a log-log regression
    of own orders per day on the number of listed offers (numpy least squares), fitted on the
-   panels whose counter was accepted, plus the number of discovery sources listing the seller
+   wholesale panels whose counter was accepted (upstreams included, at their own orders), plus the number of discovery sources listing the seller
    (big sellers are listed everywhere); a seller's central value is the fitted median times
    Duan's smearing factor capped at 2 (a mean for heavy-tailed volumes, robust to one inflated
    or giant counter among few), its high bound the 84 % point times the full smearing factor. Retail shops show no
@@ -320,11 +320,12 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     for site, reason in customers_outliers(rough_own, customers).items():
         del rates[site]
         reasons[site] = reason
-    # Imputation model: fitted on counted panels whose counter holds no linked reseller's orders.
-    panels = {s: r for s, r in rates.items() if kinds[s] == "panel" and s not in upstreams_of}
-    pure = {s: r for s, r in panels.items() if not downstream.get(s)}
-    if len(pure) < 3:
-        pure = panels or dict(rates)
+    # Imputation model: fitted on the counted wholesale panels' own orders (counter less the
+    # counted resellers' orders): big panels are the ones resellers buy from, so leaving the
+    # upstreams out would fit the volume of a big catalogue on small panels only.
+    panels = {s: rough_own[s] for s in rates
+              if kinds[s] == "panel" and s not in upstreams_of and rough_own[s] > 0}
+    pure = panels or dict(rates)
     if not pure:
         raise ValueError("no seller has a usable orders counter: the market cannot be sized")
     listed_by = {site: len(data.histories.get(site, ())) for site in sellers}
