@@ -14,8 +14,8 @@ Method, step by step (each step's own docstring says more):
    times the share of all panel orders that counters observe.
 3. **Sellers without a usable counter** are imputed from sellers with one: a log-log regression
    of own orders per day on the number of listed offers (numpy least squares), fitted on the
-   wholesale panels whose counter was accepted (upstreams included, at their own orders), plus the number of discovery sources listing the seller
-   (big sellers are listed everywhere); a seller's central value is the fitted median times
+   wholesale panels whose counter was accepted (upstreams included, at their own orders),
+   plus the number of discovery sources listing the seller (big sellers are listed everywhere); a seller's central value is the fitted median times
    Duan's smearing factor capped at 2 (a mean for heavy-tailed volumes, robust to one inflated
    or giant counter among few), its high bound the 84 % point times the full smearing factor. Retail shops show no
    counter: a tenth of a median counted panel (x/÷ 4); resellers without one: the mean of
