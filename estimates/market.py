@@ -14,12 +14,13 @@ Method, step by step (each step's own docstring says more):
    times the share of all panel orders that counters observe.
 3. **Sellers without a usable counter** are imputed from sellers with one: a log-log regression
    of own orders per day on the number of listed offers (numpy least squares), fitted on the
-   panels whose counter was accepted, plus the number of discovery sources listing the seller
-   (big sellers are listed everywhere); a seller's central value is the fitted median times
+   wholesale panels whose counter was accepted (upstreams included, at their own orders),
+   plus the number of discovery sources listing the seller (big sellers are listed everywhere); a seller's central value is the fitted median times
    Duan's smearing factor capped at 2 (a mean for heavy-tailed volumes, robust to one inflated
-   or giant counter among few), its high bound the 84 % point times the full smearing factor. Retail shops show no counter: a tenth of a median counted
-   panel (x/÷ 4); resellers without one: the mean of counted resellers, else a quarter of a
-   median panel (x/÷ 3). This part is reported apart from the observed one.
+   or giant counter among few), its high bound the 84 % point times the full smearing factor. Retail shops show no
+   counter: a tenth of a median counted panel (x/÷ 4); resellers without one: the mean of
+   counted resellers, else the panels' model (a reseller is a panel). This part is reported
+   apart from the observed one.
 4. **Order value** (:mod:`estimates.order_value`): each seller's average order value from its
    listed prices and an order-size model, low / central / high; the market's order-size scale
    comes from the retail shops' entry prices (the price of each product's smallest package).
@@ -85,9 +86,6 @@ SHOP_VOLUME_RATIO = 0.1
 serve end customers one package at a time; Devumi, a large shop, had ~200,000 customers over
 years, while mid-size panels count hundreds of orders a day). Shops show no counter."""
 SHOP_VOLUME_SPREAD = 4.0
-RESELLER_VOLUME_RATIO = 0.25
-"""A reseller panel without a counter sells this share of a median counted panel (when fewer
-than two resellers have a usable counter to average)."""
 RESELLER_VOLUME_SPREAD = 3.0
 
 METHOD = (
@@ -97,13 +95,15 @@ METHOD = (
     "rejected); a panel's own orders = its counter less its linked "
     "resellers' own orders (share of their catalogue linked to it) and, in proportion, retail "
     "shops' orders; sellers without a usable counter imputed by a log-log regression of orders "
-    "per day on listed offers and the number of sources listing the seller (shops and "
-    "resellers from stated shares of a median panel); "
+    "per day on listed offers and the number of sources listing the seller (shops from a "
+    "stated share of a median panel; resellers from counted resellers' mean when two or more "
+    "have one, else like panels); "
     "revenue = orders x average order value from listed prices and a typical-order-size model "
     "scaled by the market's retail entry price (shops size packages to what buyers order; "
     "bounds x/÷ 2.5, or x0.15 to x10 without shops); unseen sellers counted by "
-    "capture-recapture over discovery sources (Chapman for two; Chao's Mh heterogeneity "
-    "estimator for three or more, the AIC-chosen log-linear Poisson GLM with pairwise "
+    "capture-recapture over discovery sources (Chapman for two; for three or more the "
+    "first-order jackknife for heterogeneity (Burnham-Overton, model Mh), Chao's Mh lower "
+    "bound, the Huggins size-covariate model and the AIC-chosen log-linear Poisson GLM with pairwise "
     "dependence widening its interval) and valued like the sellers one source lists; "
     "interval = model bounds widened by a seeded percentile bootstrap over sellers (90 %)"
 )
@@ -320,11 +320,12 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     for site, reason in customers_outliers(rough_own, customers).items():
         del rates[site]
         reasons[site] = reason
-    # Imputation model: fitted on counted panels whose counter holds no linked reseller's orders.
-    panels = {s: r for s, r in rates.items() if kinds[s] == "panel" and s not in upstreams_of}
-    pure = {s: r for s, r in panels.items() if not downstream.get(s)}
-    if len(pure) < 3:
-        pure = panels or dict(rates)
+    # Imputation model: fitted on the counted wholesale panels' own orders (counter less the
+    # counted resellers' orders): big panels are the ones resellers buy from, so leaving the
+    # upstreams out would fit the volume of a big catalogue on small panels only.
+    panels = {s: rough_own[s] for s in rates
+              if kinds[s] == "panel" and s not in upstreams_of and rough_own[s] > 0}
+    pure = panels or dict(rates)
     if not pure:
         raise ValueError("no seller has a usable orders counter: the market cannot be sized")
     listed_by = {site: len(data.histories.get(site, ())) for site in sellers}
@@ -341,8 +342,6 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
             own[site] = _spread(panel_median * SHOP_VOLUME_RATIO, SHOP_VOLUME_SPREAD)
         elif site in upstreams_of and len(counted_resellers) >= 2:
             own[site] = _spread(float(np.mean(counted_resellers)), RESELLER_VOLUME_SPREAD)
-        elif site in upstreams_of:
-            own[site] = _spread(panel_median * RESELLER_VOLUME_RATIO, RESELLER_VOLUME_SPREAD)
         else:
             own[site] = _imputed(model, offer_counts[site], listed_by[site])
     # Resellers first (their own orders are taken out of their upstream's counter).
