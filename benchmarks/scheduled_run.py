@@ -66,11 +66,11 @@ def scaled_sites(market: Any, base_url: str, *, speedup: float, parallel: int,
 def measure(*, panels: int, speedup: float, parallel: int, seed: int, workdir: Path,
             shops: int = 0, advance_every: float = 0,
             faults: tuple[tuple[str, str, int], ...] = ()) -> dict[str, Any]:
+    from sqlalchemy import select
+
     from scheduler.service import run_service
     from simulator.market import Market
     from simulator.server import SimulatorServer
-    from sqlalchemy import select
-
     from storage.db import get_engine
     from storage.models import CrawlRun
 

@@ -21,7 +21,6 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from storage.models import alert_table
 
-
 STATE_FIRING = "firing"
 STATE_RESOLVED = "resolved"
 STATE_EVENT = "event"

@@ -21,9 +21,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from core.redact import drop_secret_keys as redact_secrets
 from storage.db import write_transaction
 from storage.models import DISCOVERY_SOURCE_KINDS, SITE_STATUSES, discovery_table, site_table
-from core.redact import drop_secret_keys as redact_secrets
 from storage.repository import _require_aware
 
 CONFIG_SOURCE = "config"
