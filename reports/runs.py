@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from storage.models import CrawlRun
+from storage.models import run_table
 
 
 def latest_runs(engine: Engine, *, site_ids: list[str] | None = None) -> list[dict[str, Any]]:
     """The most recent run of each site (all sites, or the ones named), ordered by site."""
-    table = CrawlRun.__table__
+    table = run_table
     latest = select(table.c.site_id, table.c.id).order_by(table.c.site_id, table.c.id.desc())
     if site_ids:
         latest = latest.where(table.c.site_id.in_(site_ids))

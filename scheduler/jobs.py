@@ -34,7 +34,7 @@ from core.config import ConfigError, ProjectConfig, SiteConfig, load_config
 from core.config import sites_path as config_sites_path
 from crawlers.runner import load_targets, run_crawl
 from scheduler.triggers import ScheduleError, plan_schedule
-from storage.models import CrawlRun
+from storage.models import run_table
 
 logger = logging.getLogger("clickfarm.scheduler")
 
@@ -259,7 +259,7 @@ def _crawl(context: ServiceContext, site_id: str, settings: dict[str, Any],
 def _runs(engine: Engine, run_ids: list[int]) -> list[dict[str, Any]]:
     if not run_ids:
         return []
-    table = CrawlRun.__table__
+    table = run_table
     with engine.connect() as connection:
         rows = connection.execute(select(table).where(table.c.id.in_(run_ids))
                                   .order_by(table.c.id))
