@@ -429,14 +429,14 @@ class MarketDailyEstimate(SQLModel, table=True):
     computed_at: datetime = _timestamp()
 
 
-# SQLAlchemy Core handles of the tables, for the queries and bulk writes of the hot paths.
-# Read through the mapper: SQLModel's classes do not declare __table__ to type checkers.
 def _table_of(model: type[SQLModel]) -> Table:
+    # Read through the mapper: SQLModel's classes do not declare __table__ to type checkers.
     table = inspect(model).local_table
     assert isinstance(table, Table), model
     return table
 
 
+# SQLAlchemy Core handles of the tables, for the queries and bulk writes of the hot paths.
 site_table = _table_of(Site)
 run_table = _table_of(CrawlRun)
 offer_table = _table_of(Offer)
