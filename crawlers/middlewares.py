@@ -102,7 +102,9 @@ class PoliteRetryMiddleware(RetryMiddleware):
         middleware.crawler = crawler
         return middleware
 
-    async def process_response(self, request: Request,
+    # Scrapy awaits coroutine middleware methods (and no longer passes the spider); the
+    # synchronous signature of RetryMiddleware.process_response cannot say so.
+    async def process_response(self, request: Request,  # type: ignore[override]
                                response: Response) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response

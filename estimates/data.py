@@ -60,15 +60,15 @@ def load_market(engine: Engine, start: date, end: date) -> MarketData:
     range_start, range_end = day_bounds(start, end)
     data = MarketData(range_start, range_end)
     with engine.connect() as connection:
-        for row in connection.execute(select(site_table.c.id, site_table.c.family)):
-            data.sites[row.id] = row.family
-        for row in connection.execute(
+        for site in connection.execute(select(site_table.c.id, site_table.c.family)):
+            data.sites[site.id] = site.family
+        for reading in connection.execute(
                 select(counter_table.c.site_id, counter_table.c.name,
                        counter_table.c.observed_at, counter_table.c.value)
                 .where(counter_table.c.name.in_((ORDERS_COUNTER, CUSTOMERS_COUNTER)))
                 .order_by(counter_table.c.site_id, counter_table.c.observed_at)):
-            target = data.readings if row.name == ORDERS_COUNTER else data.customer_readings
-            target.setdefault(row.site_id, []).append((row.observed_at, int(row.value)))
+            target = data.readings if reading.name == ORDERS_COUNTER else data.customer_readings
+            target.setdefault(reading.site_id, []).append((reading.observed_at, int(reading.value)))
         latest: dict[int, tuple[datetime, ListedOffer]] = {}
         query = (select(offer_table.c.id, offer_table.c.site_id, offer_table.c.pricing,
                         offer_table.c.platform, offer_table.c.metric, offer_table.c.name,
@@ -93,11 +93,11 @@ def load_market(engine: Engine, start: date, end: date) -> MarketData:
         for _, offer in sorted(latest.values(), key=lambda item: item[1].offer_id):
             data.offers.setdefault(offer.site_id, []).append(offer)
         sources: dict[str, set[str]] = defaultdict(set)
-        for row in connection.execute(
+        for sighting in connection.execute(
                 select(discovery_table.c.site_id, discovery_table.c.source,
                        discovery_table.c.source_kind)
                 .where(discovery_table.c.source_kind.in_(CAPTURE_KINDS))):
-            sources[row.site_id].add(SELLER_LINKS if row.source_kind == "seller_link"
-                                     else row.source)
+            sources[sighting.site_id].add(SELLER_LINKS if sighting.source_kind == "seller_link"
+                                          else sighting.source)
         data.histories = {site: frozenset(found) for site, found in sources.items()}
     return data

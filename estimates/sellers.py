@@ -72,7 +72,7 @@ def _histories_table(histories: Sequence[frozenset[str]], sources: Sequence[str]
 def loglinear(histories: Sequence[frozenset[str]], sources: Sequence[str]
               ) -> tuple[float, float, str]:
     """Unseen count f0, its variance and the chosen model (log-linear, AIC forward selection)."""
-    import statsmodels.api as sm  # type: ignore[import-untyped]
+    import statsmodels.api as sm
 
     cells, y = _histories_table(histories, sources)
     k = len(sources)

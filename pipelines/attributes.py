@@ -680,7 +680,9 @@ def _country_words(text: str) -> list[str]:
     for start in compress(range(len(words)), longest):
         if start < index:
             continue
-        for size in range(min(longest[start], len(words) - start), 0, -1):
+        longest_size = longest[start]
+        assert longest_size is not None  # compress keeps only the words a name starts with
+        for size in range(min(longest_size, len(words) - start), 0, -1):
             code = table.get(" ".join(words[start:start + size]))
             if code is not None:
                 if code:

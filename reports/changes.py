@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from core.timestamps import parse_since  # noqa: F401  (the one parser of --since)
 from reports.prices import day_bounds
-from storage.models import Offer, OfferEvent
+from storage.models import event_table, offer_table
 
 CHANGE_KINDS = ("new", "removed", "reinstated", "price_up", "price_down", "limits_changed")
 DEFAULT_CHANGE_KINDS = ("new", "removed", "reinstated", "price_up", "price_down")
@@ -75,7 +75,7 @@ def offer_changes(engine: Engine, *, since: datetime, until: datetime | None = N
     ``offer``): on SQLite the view casts money to numbers for sorting, the tables keep the
     exact decimal text (``2.00`` stays ``2.00``).
     """
-    events, offers = OfferEvent.__table__, Offer.__table__
+    events, offers = event_table, offer_table
     query = (select(events.c.id, events.c.occurred_at, events.c.site_id, events.c.kind,
                     events.c.old_price, events.c.new_price, events.c.old_currency,
                     events.c.new_currency, events.c.change_pct, events.c.run_id,
@@ -121,7 +121,7 @@ def summarize_changes(changes: list[OfferChange]) -> list[ChangeKindSummary]:
 
 def change_summary(engine: Engine, *, start: date, end: date) -> dict[str, int]:
     """Event counts by kind between two days (inclusive), most frequent first (the demo)."""
-    events = OfferEvent.__table__
+    events = event_table
     range_start, range_end = day_bounds(start, end)
     query = (select(events.c.kind, func.count())
              .where(events.c.occurred_at >= range_start, events.c.occurred_at < range_end)

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, Select, func, select
 
 from pipelines.fx import USD_QUANTUM
 from reports.resellers import root_offers
-from storage.models import Offer, OfferPricePeriod
+from storage.models import offer_table, period_table
 
 PRICINGS = ("per_1000", "package")
 METHOD = ("one value per offer: the USD/1000 price in force at the end of the range "
@@ -66,7 +66,7 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _offer_prices(range_start: datetime, range_end: datetime, pricing: str) -> Select:
-    offers, periods = Offer.__table__, OfferPricePeriod.__table__
+    offers, periods = offer_table, period_table
     return (select(offers.c.id.label("offer_id"), offers.c.site_id, offers.c.platform,
                    offers.c.metric, periods.c.usd_per_1000, periods.c.valid_from)
             .join(periods, periods.c.offer_id == offers.c.id)
@@ -132,7 +132,7 @@ def _collapse_chains(latest: dict[int, tuple], roots: dict[int, int]) -> dict[in
 
 def observed_range(engine: Engine) -> tuple[datetime, datetime] | None:
     """First and last observation times in the database (None when it holds no prices)."""
-    periods = OfferPricePeriod.__table__
+    periods = period_table
     with engine.connect() as connection:
         first, last = connection.execute(
             select(func.min(periods.c.valid_from), func.max(periods.c.last_confirmed_at))).one()

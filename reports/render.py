@@ -48,7 +48,8 @@ def _plain(value: Any) -> Any:
 
 def as_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return [{key: _plain(value) for key, value in
-             (dataclasses.asdict(row) if dataclasses.is_dataclass(row) else dict(row)).items()}
+             (dataclasses.asdict(row) if dataclasses.is_dataclass(row) and not isinstance(row, type)
+              else dict(row)).items()}
             for row in rows]
 
 

@@ -43,7 +43,7 @@ def _links(engine: Engine, min_confidence: float) -> list[tuple[str, int, str, i
                    table.c.upstream_offer_id, table.c.price_ratio, table.c.confidence)
     with engine.connect() as connection:
         # Filtered here, not in SQL: SQLite keeps exact decimals as text.
-        return [tuple(row) for row in connection.execute(query)  # type: ignore[misc]
+        return [tuple(row) for row in connection.execute(query)
                 if float(row.confidence) >= min_confidence]
 
 

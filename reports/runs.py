@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from storage.models import CrawlRun
+from storage.models import run_table
 
 
 def latest_runs(engine: Engine, *, site_ids: list[str] | None = None) -> list[dict[str, Any]]:
     """The most recent run of each site (all sites, or the ones named), ordered by site."""
-    table = CrawlRun.__table__
+    table = run_table
     latest = select(table.c.site_id, table.c.id).order_by(table.c.site_id, table.c.id.desc())
     if site_ids:
         latest = latest.where(table.c.site_id.in_(site_ids))
@@ -30,7 +30,7 @@ def runs_by_id(engine: Engine, run_ids: list[int]) -> list[dict[str, Any]]:
     """These runs (a command's own runs, never another process's), ordered by site and id."""
     if not run_ids:
         return []
-    table = CrawlRun.__table__
+    table = run_table
     with engine.connect() as connection:
         rows = connection.execute(select(table).where(table.c.id.in_(run_ids))
                                   .order_by(table.c.site_id, table.c.id))

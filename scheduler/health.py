@@ -343,11 +343,12 @@ def _cron_span(cron: str, start: datetime, intervals: float) -> timedelta | None
     interval is that share of the next gap); ``None`` when the cron fires no more."""
     trigger = crontab_trigger(cron)
     whole = int(intervals)
-    fire: datetime | None = start
+    fire = start
     for _ in range(whole):
-        fire = trigger.get_next_fire_time(fire, fire)
-        if fire is None:
+        next_fire: datetime | None = trigger.get_next_fire_time(fire, fire)
+        if next_fire is None:
             return None
+        fire = next_fire
     if intervals > whole:
         following = trigger.get_next_fire_time(fire, fire)
         if following is None:

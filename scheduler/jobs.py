@@ -46,7 +46,7 @@ from scheduler.resilience import (
 from scheduler.triggers import ScheduleError, plan_schedule
 from storage import repository
 from storage.errors import is_database_unavailable
-from storage.models import CrawlRun
+from storage.models import run_table
 
 logger = logging.getLogger("clickfarm.scheduler")
 
@@ -355,7 +355,7 @@ def _settle_after_lost_database(context: ServiceContext, site_id: str,
                    one_line(error))
 
     def settle() -> list[int]:
-        table = CrawlRun.__table__
+        table = run_table
         query = select(table.c.id, table.c.status).where(
             table.c.site_id == site_id, table.c.trigger == "schedule")
         if planned_at is not None:
@@ -384,7 +384,7 @@ def _settle_after_lost_database(context: ServiceContext, site_id: str,
 def _runs(engine: Engine, run_ids: list[int]) -> list[dict[str, Any]]:
     if not run_ids:
         return []
-    table = CrawlRun.__table__
+    table = run_table
     with engine.connect() as connection:
         rows = connection.execute(select(table).where(table.c.id.in_(run_ids))
                                   .order_by(table.c.id))

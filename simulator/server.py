@@ -52,7 +52,8 @@ class SimulatorServer:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._startup_error: BaseException | None = None
-        self._cache: dict[tuple[Any, ...], bytes] = {}
+        # Rendered pages (bytes) and, under keys starting with "shop", shop responses (or None).
+        self._cache: dict[tuple[Any, ...], Any] = {}
         self._cache_version = -1
 
     # ----- lifecycle --------------------------------------------------------------------------
@@ -152,7 +153,7 @@ class SimulatorServer:
                 self._cache[full_key] = render()
             return self._cache[full_key]
 
-    def _fresh_cache(self) -> dict[tuple[Any, ...], bytes]:
+    def _fresh_cache(self) -> dict[tuple[Any, ...], Any]:
         """The render cache, emptied when the market changed (call with the lock held)."""
         if self._cache_version != self.market.version:
             self._cache.clear()
@@ -305,7 +306,7 @@ class SimulatorServer:
         with self.market.lock:
             cache = self._fresh_cache()
             full_key = (*key, self.market.version)
-            response = cache.get(full_key)
+            response: shop_pages.ShopResponse | None = cache.get(full_key)
             if response is None:
                 response = shop_pages.handle_shop_request(
                     self.market,

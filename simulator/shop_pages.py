@@ -467,8 +467,8 @@ def _woocommerce(context: _Context, path: str) -> ShopResponse | None:
             if product.woo_simple:
                 for tier in product.tiers:
                     if f"{product.slug}-{tier.quantity}" == slug:
-                        page = _woo_product_page(context, product, tier)
-                        return ShopResponse(200, page.encode())
+                        tier_page = _woo_product_page(context, product, tier)
+                        return ShopResponse(200, tier_page.encode())
         return None
     return None
 
@@ -683,7 +683,7 @@ _WOO_ASSETS = (
 
 def _woo_landing(context: _Context) -> str:
     root = context.root
-    items = []
+    items: list[str] = []
     for product in context.products():
         if product.woo_simple:
             items.extend(
@@ -743,7 +743,7 @@ def _woo_product_page(context: _Context, product: ShopProduct, tier: ShopTier | 
 
 def _storefront_links(context: _Context, prefix: str) -> list[tuple[str, str]]:
     """(relative link, label) of every product page of a storefront shop."""
-    links = []
+    links: list[tuple[str, str]] = []
     for product in context.products():
         if context.shop.kind == "jsonld" and product.jsonld_shape == "single":
             links.extend(

@@ -54,7 +54,9 @@ def insert_alert(connection: Connection, *, created_at: datetime, kind: str, rul
         created_at=created_at, kind=kind, rule=rule, severity=severity, message=message,
         site_id=site_id, run_id=run_id, details=details, dedupe_key=dedupe_key,
         deliveries=None))
-    return int(result.inserted_primary_key[0])
+    primary_key = result.inserted_primary_key
+    assert primary_key is not None  # None only for executemany, not a one-row insert
+    return int(primary_key[0])
 
 
 def set_deliveries(engine: Engine, *, alert_id: int, deliveries: dict[str, Any]) -> None:

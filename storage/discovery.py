@@ -151,7 +151,8 @@ def record_discoveries(engine: Engine, sources: Sequence[DiscoverySource], *, no
                              f"got {sighting.source_kind!r}")
     added = again = 0
     with write_transaction(engine) as connection:
-        existing = {(row.site_id, row.source): row for row in connection.execute(
+        # a stored row, or a sighting added earlier in this batch
+        existing: dict[tuple[str, str], object] = {(row.site_id, row.source): row for row in connection.execute(
             select(discovery_table.c.id, discovery_table.c.site_id, discovery_table.c.source,
                    discovery_table.c.last_seen_at)
             .where(discovery_table.c.site_id.in_({s.site_id for s in sources})))}

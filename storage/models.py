@@ -31,8 +31,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Table,
     Text,
     UniqueConstraint,
+    inspect,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -442,19 +444,27 @@ class SchedulerHeartbeat(SQLModel, table=True):
     stopped_at: datetime | None = _timestamp(nullable=True)
     """Set when the service stopped cleanly; ``NULL`` while it runs (or after it died)."""
 
+
+def _table_of(model: type[SQLModel]) -> Table:
+    # Read through the mapper: SQLModel's classes do not declare __table__ to type checkers.
+    table = inspect(model).local_table
+    assert isinstance(table, Table), model
+    return table
+
+
 # SQLAlchemy Core handles of the tables, for the queries and bulk writes of the hot paths.
-site_table = Site.__table__
-run_table = CrawlRun.__table__
-offer_table = Offer.__table__
-period_table = OfferPricePeriod.__table__
-event_table = OfferEvent.__table__
-counter_table = CounterReading.__table__
-rejected_table = RejectedOffer.__table__
-discovery_table = SiteDiscovery.__table__
-alert_table = Alert.__table__
-reseller_link_table = ResellerLink.__table__
-market_daily_table = MarketDailyEstimate.__table__
-heartbeat_table = SchedulerHeartbeat.__table__
+site_table = _table_of(Site)
+run_table = _table_of(CrawlRun)
+offer_table = _table_of(Offer)
+period_table = _table_of(OfferPricePeriod)
+event_table = _table_of(OfferEvent)
+counter_table = _table_of(CounterReading)
+rejected_table = _table_of(RejectedOffer)
+discovery_table = _table_of(SiteDiscovery)
+alert_table = _table_of(Alert)
+reseller_link_table = _table_of(ResellerLink)
+market_daily_table = _table_of(MarketDailyEstimate)
+heartbeat_table = _table_of(SchedulerHeartbeat)
 
 TABLE_NAMES = (
     "site",

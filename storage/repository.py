@@ -212,7 +212,9 @@ def start_run(
                 planned_at=planned_at,
             )
         )
-        return int(result.inserted_primary_key[0])
+        primary_key = result.inserted_primary_key
+        assert primary_key is not None  # None only for executemany, not a one-row insert
+        return int(primary_key[0])
 
 
 def set_run_pid(engine: Engine, run_ids: Sequence[int], pid: int) -> None:
@@ -923,6 +925,7 @@ def _change_event(
     ``limits_changed`` with the currency in ``details`` rather than guessing a direction.
     """
     old_price = decimal_from_db(row[_R_PRICE])
+    assert old_price is not None  # offer_price_period.price is NOT NULL
     old_currency = row[_R_CURRENCY]
     old_available = row[_R_AVAILABLE]
     old_key = (old_price, old_currency, row[_R_QUANTITY], row[_R_MIN], row[_R_MAX],

@@ -113,7 +113,7 @@ def test_the_jsonl_file_gets_one_object_per_alert(db_engine, tmp_path):
     assert blocked == {
         "id": created[1], "created_at": day(1).isoformat(), "kind": "health", "rule": "blocked",
         "severity": "critical", "state": "firing", "site_id": SITE, "run_id": run_id,
-        "message": "panel-a: blocked in run %d: http_403 x2" % run_id,
+        "message": f"panel-a: blocked in run {run_id}: http_403 x2",
         "details": {"signals": ["http_403 x2"]}, "dedupe_key": "health:blocked:panel-a"}
     assert [row["deliveries"] for row in alerts_by_id(db_engine, created)] == [
         {"jsonl": "ok"}, {"jsonl": "ok"}]

@@ -46,7 +46,7 @@ def landing_urls(market: Market, server: SimulatorServer) -> dict[str, str]:
 @pytest.mark.parametrize("fault", ["http_500", "offline", "http_429"])
 def test_a_fault_for_a_future_day_is_inert_before_and_after(served: Any, fault: str) -> None:
     market, server = served
-    for site_id, url in landing_urls(market, server).items():
+    for site_id in landing_urls(market, server):
         market.inject_fault(site_id, fault, day=2)
     expected = {"http_500": 500, "offline": 503, "http_429": 429}[fault]
     for day in range(4):

@@ -171,6 +171,7 @@ def extract_directory(url: str, html: bytes | str, *, known: Iterable[SiteIdenti
         if reason is not None:
             page.skipped[reason] = page.skipped.get(reason, 0) + 1
             continue
+        assert identity is not None  # a missing identity has its reason above
         if identity.key in seen:
             continue
         seen.add(identity.key)

@@ -132,10 +132,10 @@ def resolve(events: list[Event], known: list[KnownSite], *, taken_ids: set[str])
     """
     outcome = DiscoveryOutcome()
     known_by_key: dict[str, KnownSite] = {}
-    for site in known:
-        identity = root_identity(site.url)
+    for known_site in known:
+        identity = root_identity(known_site.url)
         if identity is not None:
-            known_by_key.setdefault(identity.key, site)
+            known_by_key.setdefault(identity.key, known_site)
     links: dict[str, list[Event]] = {}
     verdicts: dict[str, Event] = {}
     for event in events:
@@ -227,11 +227,12 @@ def record(engine: Any, outcome: DiscoveryOutcome, config: ProjectConfig, *, now
                                          {"sites_file": "config"}))
     status = "active" if config.discovery.auto_promote else "discovered"
     outcome.auto_promoted = config.discovery.auto_promote
-    for site in outcome.new_sites:
-        add_discovered_site(engine, site_id=site.id, url=site.url, family=site.family,
-                            currency=site.currency, discovered_via=site.discovered_via, now=now,
-                            status=status,
-                            config=suggested_entry(site.id, site.url, site.family, site.currency))
+    for new_site in outcome.new_sites:
+        add_discovered_site(engine, site_id=new_site.id, url=new_site.url, family=new_site.family,
+                            currency=new_site.currency, discovered_via=new_site.discovered_via,
+                            now=now, status=status,
+                            config=suggested_entry(new_site.id, new_site.url, new_site.family,
+                                                   new_site.currency))
     touch_sites(engine, site_ids=outcome.seen_again, now=now)
     sightings += [DiscoverySource(s.site_id, s.source, s.source_kind, s.evidence)
                   for s in outcome.sightings]

@@ -309,8 +309,8 @@ def _shopify(page: _Page) -> Detection | None:
         evidence.append(f"myshopify.com domain: {host.group(0) if host else 'myshopify.com'}")
     theme = re.search(r"Shopify\.theme\s*=\s*(\{[^;\n]{0,300})", scripts)
     if theme:
-        name = re.search(r'"name"\s*:\s*"([^"]+)"', theme.group(1))
-        evidence.append(f"Shopify.theme{' ' + repr(name.group(1)) if name else ''}")
+        theme_name = re.search(r'"name"\s*:\s*"([^"]+)"', theme.group(1))
+        evidence.append(f"Shopify.theme{' ' + repr(theme_name.group(1)) if theme_name else ''}")
     for name in _SHOPIFY_HEADERS:
         if name in page.headers:
             evidence.append(f"header {name}: {page.headers[name][:40]}")

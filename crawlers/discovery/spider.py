@@ -110,7 +110,7 @@ class DiscoverySpider(scrapy.Spider):
                                       meta={"directory": directory, "page": page_number + 1})
 
     def on_directory_error(self, failure: Failure) -> None:
-        request = failure.request
+        request = _failed_request(failure)
         self.emit({"event": "directory_error", "directory": request.meta.get("directory"),
                    "url": request.url, "error": _failure_reason(failure)})
 
@@ -121,10 +121,11 @@ class DiscoverySpider(scrapy.Spider):
             self.emit({"event": "landing_error", "site_id": response.meta["site_id"],
                        "url": response.url, "error": "not an HTML page"})
             return
+        assert response.request is not None  # Scrapy sets it on every response to a callback
         yield from self.seller_links_of(response, response.request.url)
 
     def on_landing_error(self, failure: Failure) -> None:
-        request = failure.request
+        request = _failed_request(failure)
         self.emit({"event": "landing_error", "site_id": request.meta.get("site_id"),
                    "url": request.url, "error": _failure_reason(failure)})
 
@@ -210,9 +211,9 @@ class DiscoverySpider(scrapy.Spider):
         yield from self.finish_candidate(meta["identity"], combined, meta["landing_response"])
 
     def on_product_error(self, failure: Failure) -> Iterable[scrapy.Request]:
-        meta = failure.request.meta
+        meta = _failed_request(failure).meta
         landing: Detection = meta["landing"]
-        landing.evidence.append(f"product page {failure.request.url} not read: "
+        landing.evidence.append(f"product page {_failed_request(failure).url} not read: "
                                 f"{_failure_reason(failure)}")
         if meta["remaining"]:
             yield scrapy.Request(meta["remaining"][0], callback=self.parse_product_page,
@@ -233,7 +234,7 @@ class DiscoverySpider(scrapy.Spider):
             yield from self.seller_links_of(landing_response, identity.url)
 
     def on_candidate_error(self, failure: Failure) -> None:
-        identity: SiteIdentity = failure.request.meta["identity"]
+        identity: SiteIdentity = _failed_request(failure).meta["identity"]
         self.candidate(identity, "unreachable", reason=_failure_reason(failure))
 
     def candidate(self, identity: SiteIdentity, outcome: str, *, reason: str | None = None,
@@ -256,6 +257,12 @@ def _is_html(response: Response) -> bool:
     if content_type:
         return "html" in content_type
     return b"<html" in response.body[:2048].lower()
+
+
+def _failed_request(failure: Failure) -> scrapy.Request:
+    """The request of an errback's failure: Scrapy sets it, Twisted's Failure does not declare it."""
+    request: scrapy.Request = failure.request  # type: ignore[attr-defined]
+    return request
 
 
 def _failure_reason(failure: Failure) -> str:

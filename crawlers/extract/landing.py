@@ -58,7 +58,7 @@ _KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "servicio", "servicios", "servico", "servicos", "layanan", "dich vu", "услуг",
                   "услуги", "خدمة", "خدمات", "الخدمات", "servizi")),
 )
-_PRICE_WORDS = ("price", "prices", "starting", "from", "cost", "fiyat", "fiyatlar", "precio",
+_PRICE_WORDS: tuple[str, ...] = ("price", "prices", "starting", "from", "cost", "fiyat", "fiyatlar", "precio",
                 "precios", "preco", "precos", "harga", "gia", "цена", "السعر", "prix", "preis",
                 "prezzo")
 # Matched against normalize_words(label): lower case, no accents ("Sipariş" -> "siparis").

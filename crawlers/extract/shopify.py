@@ -183,7 +183,10 @@ def extract_products_json(body: bytes | str, *, currency: str | None = None) -> 
                                                     raw={"variant": variant}))
                 continue
             item = _variant_offer(product, variant, currency)
-            (result.offers if isinstance(item, RawOffer) else result.rejected).append(item)
+            if isinstance(item, RawOffer):
+                result.offers.append(item)
+            else:
+                result.rejected.append(item)
     result.notes.append(f"products.json: {len(products)} products, {len(result.offers)} "
                         f"variants" + ("" if currency else "; the currency is not stated here"))
     return result

@@ -4,6 +4,7 @@ attributes): shared by the Shopify and WooCommerce extractors."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # Field names that hold the package size, in the languages shops use.
 SIZE_FIELD_NAMES = (
@@ -22,7 +23,7 @@ def has_digit(text: str) -> bool:
     return any(char.isdigit() for char in text)
 
 
-def size_field_value(fields: list[tuple[str, str | None]]) -> str | None:
+def size_field_value(fields: Sequence[tuple[str, str | None]]) -> str | None:
     """The value of the field named like a size ("Quantity", "pa_amount", "Followers Amount"),
     else the one value holding a number, else ``None``. ``fields`` are (name, value) pairs."""
     present = [(name.strip().lower().removeprefix("pa_"), value)

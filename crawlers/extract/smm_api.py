@@ -242,6 +242,7 @@ def _read_service(entry: Any, *, key_id: str | None, position: int) -> RawOffer 
     if missing:
         return RawRejection(reason=f"entry #{position}: missing {', '.join(missing)}",
                             raw=raw, site_offer_id=service_id)
+    assert service_id is not None and name is not None  # both checked in `missing`
     wrong = [f"{label} is {_json_kind(value)}" for label, value in (("name", entry_name),
                                                                      ("rate", rate))
              if isinstance(value, (dict, list, bool))]
@@ -271,7 +272,7 @@ def _read_service(entry: Any, *, key_id: str | None, position: int) -> RawOffer 
 
 def _is_package(service_type: str | None) -> bool:
     # "Package", "package", "Custom Comments Package", "custom_comments_package".
-    return bool(service_type) and "package" in service_type.lower()
+    return service_type is not None and "package" in service_type.lower()
 
 
 def _first(entry: dict[str, Any], keys: tuple[str, ...]) -> Any:

@@ -578,10 +578,10 @@ class _PageReader:
             if hidden is not None:
                 values[DESCRIPTION] = self.description(hidden)
         price_shown = None
-        if values.get(PRICE):
-            values[PRICE], price_shown = self.price_text(by_field[PRICE], values[PRICE])
-        if values.get(MIN_MAX):
-            split = _MIN_MAX_SPLIT.match(values[MIN_MAX])
+        if price := values.get(PRICE):
+            values[PRICE], price_shown = self.price_text(by_field[PRICE], price)
+        if min_max := values.get(MIN_MAX):
+            split = _MIN_MAX_SPLIT.match(min_max)
             if split:
                 values.setdefault(MIN, split.group(1))
                 values.setdefault(MAX, split.group(2))
@@ -915,7 +915,7 @@ def _read_cards(reader: _PageReader, result: ExtractResult) -> bool:
     result.notes.append(f"no price table: read {len(records)} cards whose fields carry "
                         f"data-label attributes")
     for number, (parent, labelled, fields) in enumerate(records, start=1):
-        raw = {label: element_text(element) for label, element in labelled}
+        raw: dict[str, Any] = {label: element_text(element) for label, element in labelled}
         values = {field_name: element_text(element) or None
                   for field_name, element in fields.items() if field_name and field_name != DESCRIPTION}
         if DESCRIPTION in fields:
@@ -929,8 +929,8 @@ def _read_cards(reader: _PageReader, result: ExtractResult) -> bool:
         category = values.get(CATEGORY) or next(
             (parent.get(attribute) for attribute in _CATEGORY_ATTRIBUTES
              if parent.get(attribute)), None) or categories.get(parent)
-        if values.get(MIN_MAX):
-            split = _MIN_MAX_SPLIT.match(values[MIN_MAX])
+        if min_max := values.get(MIN_MAX):
+            split = _MIN_MAX_SPLIT.match(min_max)
             if split:
                 values.setdefault(MIN, split.group(1))
                 values.setdefault(MAX, split.group(2))

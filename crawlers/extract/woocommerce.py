@@ -209,7 +209,10 @@ def extract_store_products(body: bytes | str | list[Any], *,
         else:
             counts["simple"] += 1
         item = _offer(record, name=name, quantity=name, category=_category(record))
-        (result.offers if isinstance(item, RawOffer) else result.rejected).append(item)
+        if isinstance(item, RawOffer):
+            result.offers.append(item)
+        else:
+            result.rejected.append(item)
 
     seen: set[str | None] = set()
     for record in variation_records:
@@ -225,7 +228,10 @@ def extract_store_products(body: bytes | str | list[Any], *,
         name = f"{base} - {label}" if label and label not in base else base
         category = _category(parent) if parent else _category(record)
         item = _offer(record, name=name, quantity=quantity, category=category)
-        (result.offers if isinstance(item, RawOffer) else result.rejected).append(item)
+        if isinstance(item, RawOffer):
+            result.offers.append(item)
+        else:
+            result.rejected.append(item)
 
     currencies = {offer.currency for offer in result.offers if offer.currency}
     if len(currencies) == 1:

@@ -97,7 +97,7 @@ class SellerSpider(scrapy.Spider):
 
     def __init__(self, *args: Any, site: SiteConfig, observed_at: datetime | None = None,
                  **kwargs: Any) -> None:
-        super().__init__(*args, name=site.id, **kwargs)
+        super().__init__(site.id, *args, **kwargs)
         self.site = site
         self.observed_at = observed_at or datetime.now(UTC)
         self.outcome = CrawlOutcome()
@@ -240,12 +240,14 @@ class SellerSpider(scrapy.Spider):
             return
         location = response.headers.get("Location")
         request = response.request
+        assert request is not None  # Scrapy sets it on every response it passes to a callback
         target = urljoin(response.url, location.decode("latin-1")) if location else None
         redirects = response.meta.get("site_redirects", 0) + 1
         if target and self.is_on_site(target) and redirects <= 5:
+            as_get: dict[str, Any] = ({"method": "GET", "body": b""}
+                                      if response.status == 303 else {})
             yield request.replace(url=target, meta={**request.meta, "site_redirects": redirects},
-                                  **({"method": "GET", "body": b""}
-                                     if response.status == 303 else {}))
+                                  **as_get)
             return
         if target and not self.is_on_site(target):
             self.crawler.stats.inc_value("offsite/redirects_refused")

@@ -29,7 +29,7 @@ class ShopifySpider(SellerSpider):
     page_size = 250  # Shopify's largest page
 
     def listing_requests(self) -> Iterable[scrapy.Request]:
-        self.seen_variant_ids: set[str] = set()
+        self.seen_variant_ids: set[str | None] = set()
         yield self.site_request(self.site_url(""), self.parse_landing_currency,
                                 errback=self.on_currency_error)
 
