@@ -41,8 +41,9 @@ _NON_SIZES = re.compile(
         r"\b\d+(?:[.,]\d+)?\s*(?:hours?|hrs?|h)\s*(?:\+|plus\b)",
         # Percentages: "100% Real", "+10% bonus".
         r"\d+(?:[.,]\d+)?\s*%",
-        # Audiences and rates of the seller's outlet: "209+ Million Monthly Visitors".
-        rf"{_NUMBER}\+?\s*(?:million|thousand)?\s*(?:monthly|daily|weekly)\b",
+        # Audiences and rates of the seller's outlet: "209+ Million Monthly Visitors"; Spotify's
+        # "250,000 Monthly Listeners" is the product itself (the metric), not an audience.
+        rf"{_NUMBER}\+?\s*(?:million|thousand)?\s*(?:monthly|daily|weekly)\b(?!\s*listeners)",
     )),
     re.IGNORECASE,
 )

@@ -222,6 +222,10 @@ def build_status_db(engine: Engine, tmp_path) -> None:
     scheduler.add_job("builtins:print", "interval", days=1, id="crawl:shop-a",
                       next_run_time=NEXT_RUN)
     scheduler.shutdown(wait=False)
+    # A scheduler is running (its heartbeat): only then are the job store's times shown.
+    from scheduler.resilience import beat
+
+    beat(engine, started_at=datetime.now(UTC), now=datetime.now(UTC), interval_seconds=3600)
 
 
 def test_site_status_rows(db_engine, tmp_path):

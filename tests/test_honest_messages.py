@@ -59,9 +59,10 @@ def test_db_migrate_says_what_it_applied_then_that_nothing_was_left(empty_url):
     assert re.search(r"to an empty database: 0001, 0002, 0003(, \w+)*;", first.output)
     assert f"; now at revision {head}" in first.output
     assert "tables created (" in first.output
-    assert "alert, counter_reading, crawl_run, offer, offer_event" in first.output
-    assert ("views created (5): v_counter_deltas, v_offer_changes, v_offer_current, "
-            "v_price_history, v_run_summary") in first.output
+    assert "alert, counter_reading, crawl_run, market_daily_estimate, offer, offer_event" in (
+        first.output)
+    assert ("views created (7): v_counter_deltas, v_market_daily, v_market_daily_total, "
+            "v_offer_changes, v_offer_current, v_price_history, v_run_summary") in first.output
     assert "up to date" not in first.output
     again = runner.invoke(app, ["db", "migrate", "--database-url", empty_url])
     assert again.exit_code == 0
@@ -78,9 +79,10 @@ def test_db_migrate_from_an_older_revision_names_the_revisions_after_it(empty_ur
         engine.dispose()
     upgrade = runner.invoke(app, ["db", "migrate", "--database-url", empty_url])
     assert upgrade.exit_code == 0, upgrade.output
-    assert "to revision 0002: 0003" in upgrade.output
-    # 0003 re-creates two views with more columns: no view is new.
-    assert "views created" not in upgrade.output
+    assert "to revision 0002: 0003, 0004, 0005, 0006" in upgrade.output
+    # 0003 re-creates two views with more columns (not new); 0005 adds the market views.
+    assert "views created (2): v_market_daily, v_market_daily_total" in upgrade.output
+    assert "v_offer_current" not in upgrade.output
 
 
 # --- a wrong host, port, password or database: one line naming what failed ----------------------
@@ -168,8 +170,15 @@ def test_connection_errors_are_one_line_naming_what_failed(password_server):
 def test_sqlite_errors_name_the_file(tmp_path):
     from storage.errors import describe_connection_error
 
+    from sqlalchemy import create_engine, text
+
     url = f"sqlite:///{tmp_path}"  # a directory, not a database file
-    line = describe_connection_error(_connect_error(url), url)
+    # The driver's own error (storage.db.get_engine refuses a directory before connecting).
+    engine = create_engine(url)
+    with pytest.raises(Exception) as raised, engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    engine.dispose()
+    line = describe_connection_error(raised.value, url)
     assert line == f"cannot use the SQLite database {tmp_path}: unable to open database file"
 
 
@@ -217,8 +226,10 @@ def test_sites_statuses_are_the_documented_ones(tmp_path):
         {"id": "on", "url": "https://on.example/", "family": "smm_api"},
         {"id": "off", "url": "https://off.example/", "family": "smm_api", "enabled": False},
     ]}))
+    url = f"sqlite:///{tmp_path / 'sites.db'}"
+    assert runner.invoke(app, ["db", "migrate", "--database-url", url]).exit_code == 0
     result = runner.invoke(app, ["sites", "--sites-file", str(sites_file), "--database-url",
-                                 f"sqlite:///{tmp_path / 'sites.db'}"], env={"COLUMNS": "200"})
+                                 url], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     header = _table_header(result.output)
     rows = _table_rows(result.output)
@@ -247,6 +258,7 @@ def test_status_says_when_no_scheduler_is_running(tmp_path):
         {"id": "hourly", "url": "https://hourly.example/", "family": "smm_api",
          "schedule": {"interval": "1h", "jitter": "0s"}}]}))
     options = ["status", "--sites-file", str(sites_file), "--database-url", url]
+    assert runner.invoke(app, ["db", "migrate", "--database-url", url]).exit_code == 0
 
     never = runner.invoke(app, options, env={"COLUMNS": "200"})
     assert never.exit_code == 0, never.output

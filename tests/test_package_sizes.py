@@ -57,6 +57,9 @@ PANEL_PACKAGE_NAMES = [
     ("ID 652-Real ADS FOLLOWERS - 5k Followers package {less drop}", 5000),
     # Audiences: Medium's visitors are no size of an article (SMMPanel).
     ("Write/Publish Article on Medium.Com | 209+ Million Monthly Visitors", None),
+    # ... but Spotify's monthly listeners are the product: the size (a retail variant).
+    ("250,000 Monthly Listeners", 250_000),
+    ("Spotify 1,000,000 Monthly Listeners Package", 1_000_000),
     # Bundles of two metrics have no single size (SmmStore, JustAnotherPanel).
     ("Youtube Views - [ G30 ] [ PACKAGE 4KH + 1K Subs ][ Video 1 Hour Plus ]", None),
     ("Twitter [USA] [100 Retweets 200 Likes 25 Comments] [PACKAGE HQ]", None),

@@ -104,7 +104,10 @@ def test_every_readme_query_runs_and_finds_the_rows(store: Engine):
     for title, sql in QUERIES:
         with store.connect() as connection:
             results[title] = connection.execute(text(sql)).all()
-    empty = [title for title, rows in results.items() if not rows]
+    # The market-size views are filled by `report market-size` over a store of many days;
+    # tests/test_market_size.py runs those README queries over such a store.
+    empty = [title for title, rows in results.items() if not rows
+             and "v_market_daily" not in dict(QUERIES)[title]]
     assert empty == []
     moves = next(rows for title, rows in results.items() if title.startswith("Price moves"))
     assert [(row.site_id, row.kind, Decimal(row.change_pct)) for row in moves] == [

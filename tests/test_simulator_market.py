@@ -431,6 +431,7 @@ def test_demo_writes_the_database_and_truth_exactly_where_told(tmp_path: Path) -
     from clickfarm.cli import app
 
     database, truth_path = tmp_path / "exact" / "demo.db", tmp_path / "elsewhere" / "truth.json"
+    database.parent.mkdir()  # a given database's folder is never created (issue 14)
     result = CliRunner().invoke(app, [
         "demo", "--days", "1", "--panels", "3", "--shops", "0", "--seed", "6",
         "--counter-coverage", "0.5", "--unseen-share", "0", "--reseller-share", "0.2",
