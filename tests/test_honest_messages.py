@@ -168,9 +168,9 @@ def test_connection_errors_are_one_line_naming_what_failed(password_server):
 
 
 def test_sqlite_errors_name_the_file(tmp_path):
-    from storage.errors import describe_connection_error
-
     from sqlalchemy import create_engine, text
+
+    from storage.errors import describe_connection_error
 
     url = f"sqlite:///{tmp_path}"  # a directory, not a database file
     # The driver's own error (storage.db.get_engine refuses a directory before connecting).
