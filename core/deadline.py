@@ -112,26 +112,27 @@ def _wrap(sock: Any) -> Any:
     return DeadlineSocket(sock, *current)
 
 
+def _connect_within_deadline(connection: http.client.HTTPConnection,
+                             connect: Any) -> None:
+    """Connect (plain or TLS) in what is left of the deadline, then bound every later read."""
+    left = seconds_left()
+    if left is not None:
+        if left <= 0:
+            raise DeadlineExceeded("timed out before connecting")
+        connection.timeout = left if connection.timeout is None else min(connection.timeout,
+                                                                          left)
+    connect()
+    connection.sock = _wrap(connection.sock)
+
+
 class _DeadlineHTTPConnection(http.client.HTTPConnection):
     def connect(self) -> None:
-        left = seconds_left()
-        if left is not None:
-            if left <= 0:
-                raise DeadlineExceeded("timed out before connecting")
-            self.timeout = left if self.timeout is None else min(self.timeout, left)
-        super().connect()
-        self.sock = _wrap(self.sock)
+        _connect_within_deadline(self, super().connect)
 
 
 class _DeadlineHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
-        left = seconds_left()
-        if left is not None:
-            if left <= 0:
-                raise DeadlineExceeded("timed out before connecting")
-            self.timeout = left if self.timeout is None else min(self.timeout, left)
-        super().connect()
-        self.sock = _wrap(self.sock)
+        _connect_within_deadline(self, super().connect)
 
 
 class _DeadlineHTTPHandler(urllib.request.HTTPHandler):

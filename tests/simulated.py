@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -62,6 +64,19 @@ def start_simulated(tmp_path: Path, *, seed: int, panels: int, shops: int = 0) -
     engine = get_engine(database_url)
     migrate(engine)
     return SimulatedSetup(market, server, sites_path, database_url, engine)
+
+
+@contextmanager
+def simulated_market(tmp_path: Path, *, seed: int, panels: int,
+                     shops: int = 0) -> Iterator[SimulatedSetup]:
+    """:func:`start_simulated` for a ``with`` block (or a fixture): the server stopped and the
+    engine disposed at the end, whatever the test did."""
+    setup = start_simulated(tmp_path, seed=seed, panels=panels, shops=shops)
+    try:
+        yield setup
+    finally:
+        setup.server.stop()
+        setup.engine.dispose()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -25,7 +25,7 @@ from reports.prices import day_bounds
 from storage import repository
 from tests.conftest import REPO_ROOT
 from tests.scheduling import runs, wait_for, write_schedule_sites
-from tests.simulated import SimulatedSetup, start_simulated
+from tests.simulated import SimulatedSetup, simulated_market
 
 NOW = datetime(2026, 9, 10, 12, 0, tzinfo=UTC)
 
@@ -106,12 +106,8 @@ def test_the_bounds_are_stored_and_read_back(db_engine, moment, tmp_path):
 
 @pytest.fixture
 def simulated(tmp_path: Path) -> Iterator[SimulatedSetup]:
-    setup = start_simulated(tmp_path, seed=23, panels=1)
-    try:
+    with simulated_market(tmp_path, seed=23, panels=1) as setup:
         yield setup
-    finally:
-        setup.server.stop()
-        setup.engine.dispose()
 
 
 def test_crawl_exits_1_when_its_crawl_process_is_killed(simulated, tmp_path):

@@ -27,7 +27,7 @@ from crawlers.middlewares import (
 )
 from crawlers.runner import run_crawl, spider_settings
 from tests.scheduling import runs, seconds_between, write_schedule_sites
-from tests.simulated import SimulatedSetup, start_simulated
+from tests.simulated import SimulatedSetup, simulated_market
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -147,12 +147,8 @@ def test_the_polite_retry_middleware_replaces_scrapys() -> None:
 
 @pytest.fixture
 def simulated(tmp_path: Path) -> Iterator[SimulatedSetup]:
-    setup = start_simulated(tmp_path, seed=31, panels=2)
-    try:
+    with simulated_market(tmp_path, seed=31, panels=2) as setup:
         yield setup
-    finally:
-        setup.server.stop()
-        setup.engine.dispose()
 
 
 def _listing_route(setup: SimulatedSetup, site_id: str) -> str:

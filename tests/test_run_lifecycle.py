@@ -26,19 +26,15 @@ from tests.scheduling import (
     wait_for,
     write_schedule_sites,
 )
-from tests.simulated import SimulatedSetup, start_simulated
+from tests.simulated import SimulatedSetup, simulated_market
 
 STORED_TABLES = ("offer", "offer_price_period", "offer_event", "counter_reading")
 
 
 @pytest.fixture
 def simulated(tmp_path: Path) -> Iterator[SimulatedSetup]:
-    setup = start_simulated(tmp_path, seed=23, panels=2)
-    try:
+    with simulated_market(tmp_path, seed=23, panels=2) as setup:
         yield setup
-    finally:
-        setup.server.stop()
-        setup.engine.dispose()
 
 
 def _snapshot(setup: SimulatedSetup, site_id: str) -> dict[str, list[tuple]]:

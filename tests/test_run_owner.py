@@ -11,17 +11,13 @@ import pytest
 
 from crawlers.runner import RUN_IDS_ENV, run_crawl
 from tests.scheduling import runs, write_schedule_sites
-from tests.simulated import SimulatedSetup, start_simulated
+from tests.simulated import SimulatedSetup, simulated_market
 
 
 @pytest.fixture
 def simulated(tmp_path: Path) -> Iterator[SimulatedSetup]:
-    setup = start_simulated(tmp_path, seed=11, panels=3)
-    try:
+    with simulated_market(tmp_path, seed=11, panels=3) as setup:
         yield setup
-    finally:
-        setup.server.stop()
-        setup.engine.dispose()
 
 
 def test_the_parent_creates_the_runs_and_the_child_completes_them(

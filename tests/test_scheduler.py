@@ -34,17 +34,13 @@ from tests.scheduling import (
     wait_for,
     write_schedule_sites,
 )
-from tests.simulated import SimulatedSetup, start_simulated
+from tests.simulated import SimulatedSetup, simulated_market
 
 
 @pytest.fixture
 def simulated(tmp_path: Path) -> Iterator[SimulatedSetup]:
-    setup = start_simulated(tmp_path, seed=11, panels=3)
-    try:
+    with simulated_market(tmp_path, seed=11, panels=3) as setup:
         yield setup
-    finally:
-        setup.server.stop()
-        setup.engine.dispose()
 
 
 # ------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import pytest
 
 from storage.db import SQLITE_BUSY_TIMEOUT_MS
 from tests.scheduling import runs, start_schedule_process, wait_for, write_schedule_sites
-from tests.simulated import SimulatedSetup, start_simulated
+from tests.simulated import SimulatedSetup, simulated_market
 
 pytestmark = pytest.mark.slow
 
@@ -35,12 +35,8 @@ EXIT_SECONDS = 60  # after SIGTERM: grace 1 s + a child's stop (15 s at most) + 
 
 @pytest.fixture
 def simulated(tmp_path: Path) -> Iterator[SimulatedSetup]:
-    setup = start_simulated(tmp_path, seed=11, panels=3)
-    try:
+    with simulated_market(tmp_path, seed=11, panels=3) as setup:
         yield setup
-    finally:
-        setup.server.stop()
-        setup.engine.dispose()
 
 
 def _spin(stop: multiprocessing.synchronize.Event) -> None:
