@@ -235,7 +235,9 @@ def test_a_scheduled_run_crawls_each_site_the_expected_number_of_times(
         (run["site_id"], run["status"], run["error"]) for run in all_runs]
     for site_id in site_ids:
         site_runs = runs(simulated.engine, site_id)
-        assert expected - 1 <= len(site_runs) <= expected + 1, (site_id, len(site_runs))
+        # A slot whose site was still crawling is skipped (counted below), so on a loaded
+        # machine a site may have fewer runs than slots; never more.
+        assert 1 <= len(site_runs) <= expected + 1, (site_id, len(site_runs))
         # Every planned slot was either crawled or skipped because the last crawl was going.
         assert summary.fired[site_id] == len(site_runs)
         planned = summary.fired[site_id] + summary.skipped.get(site_id, 0)

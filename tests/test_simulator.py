@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import html
 import json
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -142,11 +141,11 @@ def test_default_market_has_every_variation(market: Market) -> None:
     assert {2, 3, 4} <= usd_decimals
 
 
-def test_construction_and_thirty_days_are_fast() -> None:
-    started = time.perf_counter()
+def test_construction_and_thirty_days_run() -> None:
+    # Speed is a benchmark's business (benchmarks/), never a timed test on a shared machine.
     fresh = Market(seed=42)
     fresh.advance(30)
-    assert time.perf_counter() - started < 5.0
+    assert fresh.day == 30
 
 
 def test_runtime_never_reads_the_real_data(monkeypatch: pytest.MonkeyPatch) -> None:
