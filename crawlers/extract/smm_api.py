@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from crawlers.extract.json_documents import NESTED_TOO_DEEP
+from crawlers.extract.rows import not_an_offer
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 
 # Wrapper keys seen on clones that do not return the bare array.
@@ -56,12 +57,18 @@ def extract_services(body: bytes | str) -> ExtractResult:
     result.notes.append(shape_note)
     seen: dict[str, tuple[int, str, str | None]] = {}
     repeated = 0
+    skipped: list[str] = []
     for position, (entry, key_id) in enumerate(entries, start=1):
         offer_or_rejection = _read_service(entry, key_id=key_id, position=position)
         if isinstance(offer_or_rejection, RawRejection):
             result.rejected.append(offer_or_rejection)
             continue
         offer = offer_or_rejection
+        kind = not_an_offer(offer.name, offer.price, offer.min_quantity, offer.max_quantity)
+        if kind is not None:
+            # A divider ("━━━━") or a category banner ("★★ TIKTOK ★★", rate 0): not a service.
+            skipped.append(f"entry #{position}: skipped {kind} {offer.name.strip()!r}")
+            continue
         first = seen.setdefault(offer.site_offer_id or "", (position, offer.name, offer.price))
         if first[0] != position:
             if first[1:] == (offer.name, offer.price):
@@ -82,7 +89,10 @@ def extract_services(body: bytes | str) -> ExtractResult:
         summary += f", {len(result.rejected)} entries rejected"
     if repeated:
         summary += f", {repeated} exact repeats of an earlier entry skipped"
+    if skipped:
+        summary += f", {len(skipped)} dividers or category banners skipped"
     result.notes.append(summary)
+    result.notes.extend(skipped)
     return result
 
 

@@ -52,6 +52,7 @@ from crawlers.extract.html import (
     page_title,
     unmark,
 )
+from crawlers.extract.rows import banner_title, not_an_offer, split_min_max
 from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
 
 # -- the fields a column can map to (RawOffer attribute names, plus the combined min/max) -----
@@ -392,7 +393,21 @@ _VIEW_WORDS = frozenset({"view", "details", "detail", "more", "view details", "v
                          "show", "info", "görüntüle", "goruntule", "incele", "detay", "ver",
                          "ver más", "ver mais", "lihat", "xem", "подробнее", "عرض", "voir",
                          "ansehen", "vedi", "×", "close"})
-_MIN_MAX_SPLIT = re.compile(r"^\s*(.+?)\s*(?:/|\s[-–—~]\s|[-–—~])\s*(.+?)\s*$")
+
+
+def _split_min_max(values: dict[str, str | None], result: ExtractResult, where: str) -> None:
+    """Fill min and max from a "Min / Max" cell (``20 / 10000``, ``20 \\ 10000``, ``20 -
+    10000``); a cell that holds no pair leaves both unknown, with a note saying so."""
+    min_max = values.get(MIN_MAX)
+    if not min_max:
+        return
+    split = split_min_max(min_max)
+    if split is None:
+        result.notes.append(f"{where}: min/max cell {min_max!r} holds no 'min / max' pair: "
+                            "both left unknown")
+        return
+    values.setdefault(MIN, split[0])
+    values.setdefault(MAX, split[1])
 
 
 _PLAIN_TEXT_HOLDERS = frozenset({"div", "span", "p"})
@@ -409,6 +424,8 @@ class _PageReader:
         self.tooltip_prices = 0
         self.repeated_rows = 0
         self.blank_rows = 0
+        self.skipped_rows = 0
+        self.banner_category: str | None = None
         self.seen_ids: dict[str, tuple[str, str, str | None]] = {}
 
     def element_by_id(self, element_id: str) -> Any:
@@ -524,8 +541,15 @@ class _PageReader:
                 empty_rows += 1
                 continue
             service_rows += 1
+            self.banner_category = None
+            skipped_before = self.skipped_rows
             last_offer = self._read_service_row(plan, row, cells, category, result,
                                                 where=f"{table_name} row {row_number}")
+            if self.skipped_rows > skipped_before:
+                service_rows -= 1  # a divider or banner, reported by _add_offer
+            if self.banner_category:
+                category_rows += 1
+                category = self.banner_category
         counts = [f"{service_rows} service rows", f"{category_rows} category rows"]
         if empty_rows:
             counts.append(f"{empty_rows} empty rows skipped")
@@ -580,11 +604,7 @@ class _PageReader:
         price_shown = None
         if price := values.get(PRICE):
             values[PRICE], price_shown = self.price_text(by_field[PRICE], price)
-        if min_max := values.get(MIN_MAX):
-            split = _MIN_MAX_SPLIT.match(min_max)
-            if split:
-                values.setdefault(MIN, split.group(1))
-                values.setdefault(MAX, split.group(2))
+        _split_min_max(values, result, where)
         service_id = _attribute_of(row, cells, _SERVICE_ID_ATTRIBUTES) or values.get(ID) or None
         row_category = (values.get(CATEGORY) or category
                         or _attribute_of(row, (), _CATEGORY_ATTRIBUTES) or None)
@@ -607,6 +627,15 @@ class _PageReader:
                 value = getattr(offer, name)
                 if value and BR_MARK in value:
                     setattr(offer, name, " ".join(value.replace(BR_MARK, " ").split()))
+        kind = not_an_offer(offer.name, offer.price, offer.min_quantity, offer.max_quantity)
+        if kind is not None:
+            # A divider ("━━━━") or a category banner in the body ("★★ TIKTOK ★★" with an id
+            # and a zero rate): not a service. Reported; a banner names the rows below it.
+            result.notes.append(f"{where}: skipped {kind} row {offer.name.strip()!r}")
+            self.skipped_rows += 1
+            if kind == "banner":
+                self.banner_category = banner_title(offer.name)
+            return None
         missing = [label for label, value in (("service name", offer.name), ("price", offer.price))
                    if not value]
         if missing:
@@ -929,11 +958,7 @@ def _read_cards(reader: _PageReader, result: ExtractResult) -> bool:
         category = values.get(CATEGORY) or next(
             (parent.get(attribute) for attribute in _CATEGORY_ATTRIBUTES
              if parent.get(attribute)), None) or categories.get(parent)
-        if min_max := values.get(MIN_MAX):
-            split = _MIN_MAX_SPLIT.match(min_max)
-            if split:
-                values.setdefault(MIN, split.group(1))
-                values.setdefault(MAX, split.group(2))
+        _split_min_max(values, result, f"card {number}")
         raw["category"] = category
         reader._add_offer(result, where=f"card {number}", raw=raw, from_attributes=True,
                           offer=RawOffer(
@@ -1005,6 +1030,9 @@ def extract_services_page(html: bytes | str, *, base_url: str | None = None) -> 
 
     if reader.blank_rows:
         result.notes.append(f"{reader.blank_rows} blank rows skipped")
+    if reader.skipped_rows:
+        result.notes.append(f"{reader.skipped_rows} divider or category-banner rows skipped "
+                            "(not offers)")
     if reader.repeated_rows:
         result.notes.append(f"{reader.repeated_rows} rows repeat a service already read (same id, "
                             "name and price): skipped")
