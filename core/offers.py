@@ -67,12 +67,19 @@ class NormalizedOffer:
     cancel_flag: bool | None
     attributes: Attributes = field(default_factory=Attributes)
     observed_at: datetime | None = None
+    inferred: tuple[str, ...] = ()
+    """Fields read from the page around the offer rather than from the offer itself
+    (``("platform",)`` when "Buy YouTube Views" in the page heading gave the platform): an
+    audit can tell a stated value from an inferred one."""
+    page_context: str | None = None
+    """The page text (heading, title, breadcrumb) the inferred fields were read from."""
 
     def to_json_dict(self) -> dict[str, Any]:
         """The `extract` contract: flat JSON-ready dict (Decimals as strings, dates ISO)."""
         flat = asdict(self)
         attributes = flat.pop("attributes")
         flat.update(attributes)
+        flat["inferred"] = list(self.inferred)
         for key, value in list(flat.items()):
             if isinstance(value, Decimal):
                 flat[key] = format(value, "f")  # never exponent notation (1E-7)

@@ -57,6 +57,14 @@ class RawOffer:
     description: str | None = None
     average_time: str | None = None
     """"Average time" column text, e.g. ``"81 hours 55 minutes"``."""
+    price_per_units: str | None = None
+    """For a unit price stated per N units ("Price per 1000: $2.10" -> ``"1000"``, "₹ 0.45 /
+    like" -> ``"1"``, "Цена за 100 штук" -> ``"100"``): N as seen. ``None`` when ``price`` is
+    already per 1000 (panels) or a package price. Normalization turns it into a per-1000 rate."""
+    context: str | None = None
+    """What the page around the offer says when the offer itself does not (page heading, title,
+    breadcrumb: "Buy YouTube Views"), as seen; used for platform and metric only when the name
+    and category name none, and then recorded as inferred."""
     source: str = ""
     """Where it was read: ``"api"``, ``"html"``, ... (the extractor family)."""
     raw: dict[str, Any] = field(default_factory=dict)

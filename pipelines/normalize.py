@@ -327,6 +327,17 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
         except MoneyError as error:
             return reject(f"bad price: {error}")
         decimal_separator = None
+    amount = money.amount
+    if raw.price_per_units is not None and str(raw.price_per_units).strip():
+        # "Price per 1000: $2.10", "₹ 0.45 / like": a unit price is a rate, per 1000 here.
+        try:
+            per_units = parse_quantity(str(raw.price_per_units))
+        except QuantityError as error:
+            return reject(f"bad unit count of a unit price: {error}")
+        if not per_units or raw.pricing != "per_1000":
+            return reject(f"unit price per {raw.price_per_units!r} units of a "
+                          f"{raw.pricing!r} offer: not a rate")
+        amount = money.amount * 1000 / per_units
     currency = money.currency
     if stated is not None and currency != stated:
         return reject(f"currency conflict: offer says {stated}, price {money.raw!r} says {currency}")
@@ -380,7 +391,7 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
     if fx is not None:
         try:
             if not is_package:
-                usd_per_1000 = money.amount * fx.rate
+                usd_per_1000 = amount * fx.rate
             elif quantity:
                 usd_per_1000 = money.amount / quantity * 1000 * fx.rate
             if usd_per_1000 is not None:
@@ -393,16 +404,16 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
     if drip_flag is not None:
         attributes.drip_feed = drip_flag  # the panel's own switch beats what the name says
 
-    classification = _classify(raw.name, raw.category)
+    platform, metric, inferred, page_context = _platform_and_metric(raw)
     return NormalizedOffer(
         site_offer_id=_offer_id(raw.site_offer_id, name, category),
         name=name,
         name_raw=raw.name,
         category=category,
-        platform=classification.platform,
-        metric=classification.metric,
+        platform=platform,
+        metric=metric,
         pricing="package" if is_package else "per_1000",
-        price=money.amount,
+        price=amount,
         price_raw=money.raw,
         currency=currency,
         quantity=quantity,
@@ -423,7 +434,32 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
         cancel_flag=parse_flag(raw.cancel),
         attributes=attributes,
         observed_at=observed_at,
+        inferred=inferred,
+        page_context=page_context,
     )
+
+
+def _platform_and_metric(raw: RawOffer) -> tuple[str | None, str | None, tuple[str, ...],
+                                                  str | None]:
+    """(platform, metric, inferred fields, page context used) of an offer: from its name and
+    category; when they leave the platform or the metric unknown, from the page around it
+    (``RawOffer.context``: heading, title, breadcrumb), and those fields are marked inferred."""
+    stated = _classify(raw.name, raw.category)
+    context = _clean_or_none(raw.context)
+    if context is None or (stated.platform is not None and stated.metric is not None):
+        return stated.platform, stated.metric, (), None
+    around = _classify(raw.name, " / ".join(part for part in (raw.category, context) if part))
+    platform, metric = stated.platform, stated.metric
+    inferred: list[str] = []
+    if platform is None and around.platform is not None:
+        platform = around.platform
+        inferred.append("platform")
+        if metric is not None and around.metric is not None:
+            metric = around.metric  # the platform's own word ("followers" of YouTube: subscribers)
+    if metric is None and around.metric is not None:
+        metric = around.metric
+        inferred.append("metric")
+    return platform, metric, tuple(inferred), context if inferred else None
 
 
 def usd_gap_reason(offer: NormalizedOffer) -> str | None:

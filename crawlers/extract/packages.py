@@ -52,7 +52,8 @@ _PRICE_CLASS = re.compile(r"^(?:[\w-]*__)?(?:(?:product|sale|current|final|speci
                           re.IGNORECASE)
 
 _SYMBOL = (r"(?:US\$|R\$|CA\$|C\$|AU\$|A\$|NZ\$|HK\$|S\$|MX\$|\$|€|£|₹|₺|₽|¥|￥|₩|₦|₱|₴|₫|৳|฿|"
-           r"₪|₸|Rp\.?|RM|zł|Kč|kr\.?|CHF|Rs\.?|TL|lei|Ft|[A-Z]{3}(?![a-z]))")
+           r"₪|₸|Rp\.?|RM|zł|Kč|kr\.?|CHF|Rs\.?|TL|lei|Ft|VNĐ|vnđ|đ(?!\w)|руб\.?|р\.|грн\.?|"
+           r"[A-Z]{3}(?![a-z]))")
 _AMOUNT = r"(?:\d{1,3}(?:[.,\u00a0 ’']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,3})?)(?: \d{2})?"
 _PRICE = re.compile(
     rf"^(?:(?P<pre>{_SYMBOL})\s?{_AMOUNT}(?:\s?{_SYMBOL})?|{_AMOUNT}\s?(?P<post>{_SYMBOL}))"
@@ -355,9 +356,16 @@ def extract_package_cards(document: Any, *, base_url: str | None = None) -> Extr
     texts.collect(root)
     elements = _elements(root, texts)
     prices, struck = _price_nodes(elements, texts)
+    # "Price per 1000: $2.10": a rate, read apart from the package cards.
+    unit_nodes = _unit_price_nodes(root, texts)
+    in_units = {element for node in unit_nodes for element in node.iter()}
+    prices = [node for node in prices if node not in in_units]
+    struck = [node for node in struck if node not in in_units]
+    prices, beside = _settle_bare_amounts(prices, texts, root)
     # A number inside a price ("<span>29</span><sup>99</sup>") is not a size.
     in_prices = {element for node in (*prices, *struck) for element in node.iter()}
-    quantities = [node for node in _quantity_nodes(elements, texts) if node not in in_prices]
+    quantities = [node for node in _quantity_nodes(elements, texts)
+                  if node not in in_prices and node not in in_units]
 
     quantity_count: dict[Any, int] = {}
     for node in quantities:
@@ -384,10 +392,11 @@ def extract_package_cards(document: Any, *, base_url: str | None = None) -> Extr
 
     context = _headings_before(root, set(cards))
     fallback_title = _page_title(document)
+    around = page_context(document, root)
     names_seen: dict[str, int] = {}
     markups: dict[str, int] = {}
     for card in cards.values():
-        quantity_text = texts.full.get(card.quantity, "") if card.quantity is not None else ""
+        quantity_text = with_unit(card.quantity, texts) if card.quantity is not None else ""
         compare = next((node for node in struck
                         if node is card.element or card.element in _ancestors(node, root)), None)
         heading = context.get(card.element) or fallback_title
@@ -404,19 +413,98 @@ def extract_package_cards(document: Any, *, base_url: str | None = None) -> Extr
             price=price_text(card.prices[0], texts) if card.prices else None,
             pricing="package", quantity=quantity_text,
             compare_at_price=texts.full[compare] if compare is not None else None,
-            source=SOURCE,
+            currency=beside.get(card.prices[0]) if card.prices else None,
+            context=around, source=SOURCE,
             raw={"card": texts.full[card.element][:500], "url": base_url,
                  "markup": _describe(card.element)}))
 
     inline = _inline_offers(root, texts, set(cards), context_for=lambda element: (
         _nearest_heading(root, element) or fallback_title), base_url=base_url)
+    for offer in inline:
+        offer.context = around
     result.offers.extend(inline)
+    rates = _unit_price_offers(root, texts, unit_nodes, set(cards), context=around,
+                               base_url=base_url)
+    result.offers.extend(rates)
+    if rates:
+        result.notes.append(f"unit prices (a price per N units, read as a rate per 1000): "
+                            f"{len(rates)}")
     if cards:
         shapes = ", ".join(f"{count} x <{markup}>" for markup, count in markups.items())
         result.notes.append(f"package cards: {len(cards)} ({shapes})")
     if inline:
         result.notes.append(f"inline packages (size - price): {len(inline)}")
     return result
+
+
+def _settle_bare_amounts(prices: list[Any], texts: _Texts, root: Any
+                         ) -> tuple[list[Any], dict[Any, str]]:
+    """Bare numbers read as prices because of their class (``<div class="amount">500</div>``):
+    with a currency beside them (``<span content="EUR">€</span> <span class="amount">3</span>``)
+    they are prices in that currency; when a price naming a currency shares their block, they
+    are the package's size, not a second price (a tier card's "500" above "$4.99")."""
+    beside: dict[Any, str] = {}
+    kept: list[Any] = []
+    named = [node for node in prices if _PRICE.match(price_text(node, texts) or "")]
+    for node in prices:
+        if _PRICE.match(price_text(node, texts) or ""):
+            kept.append(node)
+            continue
+        currency = currency_beside(node, texts)
+        if currency is not None:
+            beside[node] = currency
+            kept.append(node)
+            continue
+        block = next((ancestor for ancestor in _ancestors(node, root)
+                      if any(other is not node and ancestor in _ancestors(other, root)
+                             for other in prices)), None)
+        if block is not None and is_quantity_text(texts.full.get(node, "")) and any(
+                block in _ancestors(other, root) for other in named):
+            continue  # the size of the card
+        kept.append(node)
+    return kept, beside
+
+
+def _unit_price_offers(root: Any, texts: _Texts, nodes: list[Any], cards: set[Any], *,
+                       context: str | None, base_url: str | None) -> list[RawOffer]:
+    inside_cards = {element for card in cards for element in card.iter()}
+    offers: list[RawOffer] = []
+    names_seen: dict[str, int] = {}
+    for node in nodes:
+        if node in inside_cards:
+            continue  # "($12.99 per 1000)" beside a package price: the package is the offer
+        found = unit_price(texts.unstruck[node])
+        if found is None:
+            continue
+        price, per_units = found
+        heading = _heading_above(root, node)
+        name = heading or texts.full[node]
+        names_seen[name] = names_seen.get(name, 0) + 1
+        if names_seen[name] > 1:
+            name = f"{name} ({names_seen[name]})"
+        parent = node.getparent()
+        block = parent if parent is not None and parent.tag not in _PAGE_LEVEL else node
+        offers.append(RawOffer(
+            site_offer_id=_offer_id(block), name=name, category=heading or None, price=price,
+            pricing="per_1000", price_per_units=per_units, context=context, source=SOURCE,
+            raw={"text": texts.full[node], "url": base_url, "markup": _describe(node)}))
+    return offers
+
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _heading_above(root: Any, target: Any) -> str:
+    """The last heading (``<h1>``..``<h6>``) before ``target`` in the page."""
+    last = ""
+    for element in root.iter():
+        if element is target:
+            return last
+        if isinstance(element.tag, str) and element.tag.lower() in _HEADINGS:
+            text = _clean(element.text_content())
+            if text and not is_price_text(text):
+                last = text
+    return last
 
 
 def _nearest_heading(root: Any, target: Any) -> str:
@@ -462,3 +550,171 @@ def _inline_offers(root: Any, texts: _Texts, cards: set[Any], *, context_for: An
             pricing="package", quantity=quantity_text, source=SOURCE,
             raw={"text": texts.full[element], "url": base_url, "markup": _describe(element)}))
     return offers
+
+
+# --- unit prices: "Price per 1000: $2.10", "Цена за 1000 штук: 95 руб.", "₹ 0.45 / like" -------
+
+_FIND_PRICE = re.compile(
+    rf"(?<![\w.,])(?:(?:{_SYMBOL})\s?{_AMOUNT}(?:\s?(?:{_SYMBOL}))?|{_AMOUNT}\s?(?:{_SYMBOL}))"
+    r"(?![\w.,]\d)")
+# Words that mean "per" (not "for": "Price for 1000 followers: $12.99" is a package).
+_PER = (r"(?:per|each|za|за|по|por|cada|a\s+cada|başına|basina|untuk|setiap|tiap|per|"
+        r"لكل|cho|mỗi|moi|prati|har|pratee|/)")
+# Units counted by a unit price: engagement nouns (singular and plural, in the languages of
+# the sellers) and counting words ("штук", "pcs", "adet", "unidades", "cái").
+_UNIT_WORDS = (
+    r"(?:followers?|likes?|views?|subscribers?|subs?|members?|comments?|plays?|streams?|"
+    r"shares?|retweets?|reposts?|saves?|votes?|reviews?|installs?|visitors?|visits?|"
+    r"listeners?|impressions?|reactions?|fans?|clicks?|units?|pcs|pieces?|items?|"
+    r"шт\.?|штук[аи]?|подписчик(?:а|ов|и)?|лайк(?:а|ов|и)?|просмотр(?:а|ов|ы)?|"
+    r"seguidores?|curtidas?|likes?|visualizaç(?:ões|ão)|visualizaciones?|vistas?|me\s+gusta|"
+    r"unidades?|takipçi|takipci|beğeni|begeni|izlenme|adet|pengikut|suka|tayangan|buah|"
+    r"متابع(?:ين)?|لايك|مشاهدة|وحدة|followers?\s+ki|likes?\s+ki|"
+    r"người\s+theo\s+dõi|lượt\s+thích|lượt\s+xem|lượt|cái)")
+_PRICE_WORDS = (r"(?:price|rate|cost|цена|стоимость|precio|preço|preco|valor|fiyat[ıi]?|"
+                r"ücret|harga|السعر|سعر|keemat|kimat|qeemat|daam|dam|giá|gia)")
+_N = r"(?P<n>\d{1,3}(?:[.,\s]\d{3})+|\d+)\s*(?P<k>[kK])?"
+_UNIT_PHRASES = (
+    # "per 1000", "за 1000 штук", "/ 1K followers", "por 1000 seguidores", "لكل 1000"
+    re.compile(rf"(?:^|[\s(:])(?:{_PER})\s*{_N}(?:\s*{_UNIT_WORDS})?(?=[\s):=\-–—]|$)",
+               re.IGNORECASE),
+    # "1000 adet başına", "1000 takipçi fiyatı", "1000 followers ki keemat", "1000 шт."
+    re.compile(rf"(?:^|[\s(]){_N}\s*(?:{_UNIT_WORDS}\s*)?(?:başına|basina|fiyatı|fiyati|"
+               r"ki\s+keemat|ki\s+kimat|ka\s+daam|ka\s+rate|ke\s+liye)(?=[\s):=\-–—]|$)",
+               re.IGNORECASE),
+    # "/ like", "per follower", "за подписчика", "each": one unit
+    re.compile(rf"(?:^|[\s(])(?:{_PER})\s*(?P<unit>{_UNIT_WORDS})(?=[\s).,;]|$)",
+               re.IGNORECASE),
+    re.compile(r"(?:^|\s)(?P<each>each|apiece|cada\s+uno|за\s+штуку|mỗi\s+cái)(?=[\s).,;]|$)",
+               re.IGNORECASE),
+)
+_UNIT_PRICE_LABEL = re.compile(rf"(?:^|[\s(]){_PRICE_WORDS}(?=[\s:(]|$)", re.IGNORECASE)
+_MAX_UNIT_PRICE_TEXT = 120
+
+
+def unit_price(text: str) -> tuple[str, str] | None:
+    """(price as seen, N) of a price stated per N units, or ``None``: ``"Price per 1000:
+    $2.10"`` -> ``("$2.10", "1000")``, ``"Цена за 1000 штук: 95 руб."`` -> ``("95 руб.",
+    "1000")``, ``"₹ 0.45 / like"`` -> ``("₹ 0.45", "1")``. A price per month ("$9.99 / month")
+    or for a package ("1000 Followers for $12.99") is not a unit price."""
+    cleaned = _clean(text)
+    if not cleaned or len(cleaned) > _MAX_UNIT_PRICE_TEXT:
+        return None
+    found = list(_FIND_PRICE.finditer(cleaned))
+    if len(found) != 1:
+        return None  # no price, or a price list ("1000 for $5, 5000 for $20")
+    price = found[0]
+    rest = f"{cleaned[:price.start()]} {cleaned[price.end():]}"
+    for number, phrase in enumerate(_UNIT_PHRASES):
+        match = phrase.search(rest)
+        if not match:
+            continue
+        if number < 2:
+            if match["n"] is None:
+                continue
+            count = re.sub(r"[.,\s]", "", match["n"]) + ("000" if match["k"] else "")
+            # Without a price word, a bare "/ 1000" needs the unit or "per" spelled out.
+            if not (_UNIT_PRICE_LABEL.search(rest) or number == 1
+                    or not match.group(0).strip().startswith("/")
+                    or re.search(_UNIT_WORDS, match.group(0), re.IGNORECASE)):
+                continue
+            return price.group(0).strip(), count
+        return price.group(0).strip(), "1"
+    return None
+
+
+def _unit_price_nodes(root: Any, texts: _Texts) -> list[Any]:
+    """Smallest elements whose text is a unit price."""
+    matching = [e for e in root.iter() if e in texts.full
+                and len(texts.full[e]) <= _MAX_UNIT_PRICE_TEXT and unit_price(texts.unstruck[e])]
+    chosen = set(matching)
+    return [e for e in matching if not any(d in chosen for d in e.iterdescendants())]
+
+
+# --- page context: what the page sells when a card does not say ----------------------------------
+
+_BREADCRUMB = re.compile(r"breadcrumb", re.IGNORECASE)
+
+
+def page_context(document: Any, root: Any) -> str | None:
+    """The page's first ``<h1>``, breadcrumb and ``<title>``, joined (``"Buy YouTube Views /
+    Home > YouTube > Views / YouTube Views | Shop"``); ``None`` when the page has none."""
+    parts: list[str] = []
+    heading = next((h for h in root.iter("h1")), None)
+    if heading is not None:
+        parts.append(_clean(heading.text_content()))
+    crumbs = next((e for e in root.iter() if isinstance(e.tag, str) and (
+        _BREADCRUMB.search(_classes(e)) or _BREADCRUMB.search(e.get("aria-label") or "")
+        or _BREADCRUMB.search(e.get("id") or ""))), None)
+    if crumbs is not None:
+        parts.append(_clean(" > ".join(t.strip() for t in crumbs.itertext() if t.strip())))
+    title = _page_title(document)
+    if title:
+        parts.append(title)
+    joined = " / ".join(part for part in parts if part)[:300]
+    return joined or None
+
+
+# --- the unit beside the number, the currency beside the price ----------------------------------
+
+_UNIT_TEXT = re.compile(r"^[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,3}$")
+
+
+def _element_siblings(element: Any) -> tuple[Any | None, Any | None]:
+    previous = element.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    following = element.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()
+    return previous, following
+
+
+def with_unit(node: Any, texts: _Texts) -> str:
+    """The size as written, with its unit when the unit sits in the next element or right after
+    it (``<b>250</b> <i>Views</i>`` -> ``"250 Views"``); the size alone otherwise."""
+    text = texts.full.get(node, "")
+    match = _QUANTITY.match(text)
+    if not match or (match["words"] or "").strip():
+        return text
+    tail = _clean(node.tail or "")
+    if tail and _UNIT_TEXT.match(tail) and not _NOT_SIZE_WORDS.match(tail):
+        return f"{text} {tail}"
+    if tail:
+        return text
+    _, following = _element_siblings(node)
+    unit = texts.full.get(following, "") if following is not None else ""
+    if unit and _UNIT_TEXT.match(unit) and not _NOT_SIZE_WORDS.match(unit) and (
+            not is_price_text(unit)):
+        return f"{text} {unit}"
+    return text
+
+
+_CURRENCY_ONLY = re.compile(rf"^(?:{_SYMBOL})$")
+_ISO = re.compile(r"^[A-Z]{3}$")
+
+
+def currency_beside(node: Any, texts: _Texts) -> str | None:
+    """The currency an element next to a bare amount states: its ``content`` /
+    ``data-currency`` attribute (``<span content="EUR">€</span>``), else its text when that is
+    only a symbol or a code (``€``, ``USD``); ``itemprop="priceCurrency"`` in the same parent
+    counts too. ``None`` when nothing beside the amount names a currency."""
+    parent = node.getparent()
+    candidates = [*_element_siblings(node)]
+    if parent is not None:
+        candidates.extend(e for e in parent.iter() if isinstance(e.tag, str)
+                          and (e.get("itemprop") or "").lower() == "pricecurrency")
+    for element in candidates:
+        if element is None:
+            continue
+        for attribute in ("content", "data-currency", "data-currency-code"):
+            value = (element.get(attribute) or "").strip()
+            if _ISO.match(value.upper()) and (
+                    attribute != "content" or _CURRENCY_ONLY.match(texts.full.get(element, "")
+                                                                   or value)
+                    or (element.get("itemprop") or "").lower() == "pricecurrency"):
+                return value.upper()
+        text = texts.full.get(element, "")
+        if text and _CURRENCY_ONLY.match(text):
+            return text
+    return None
