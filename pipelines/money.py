@@ -94,6 +94,7 @@ _SYMBOL_TO_CODE: dict[str, str] = {
     "CL$": "CLP", "CO$": "COP", "RD$": "DOP", "TT$": "TTD", "J$": "JMD", "N$": "NAD",
     "€": "EUR", "euro": "EUR", "eur": "EUR", "£": "GBP", "₹": "INR", "₺": "TRY", "TL": "TRY",
     "Rp": "IDR", "₽": "RUB", "руб": "RUB", "руб.": "RUB", "р.": "RUB", "₫": "VND", "₱": "PHP",
+    "đ": "VND", "Đ": "VND", "VNĐ": "VND", "vnđ": "VND", "VNđ": "VND", "Vnđ": "VND",
     "₩": "KRW", "₦": "NGN", "₴": "UAH", "грн": "UAH", "грн.": "UAH", "৳": "BDT", "฿": "THB",
     "₪": "ILS", "zł": "PLN", "Zł": "PLN", "Kč": "CZK", "₸": "KZT", "₼": "AZN", "₾": "GEL",
     "CN¥": "CNY", "￥": "CNY", "lei": "RON", "лв": "BGN", "лв.": "BGN", "CHF": "CHF",
@@ -216,8 +217,14 @@ def _price_parser_symbols() -> dict[str, str]:
     return {symbol: codes.pop() for symbol, codes in codes_by_symbol.items() if len(codes) == 1}
 
 
+_WRITTEN_SYMBOLS = re.compile(r"(?<![^\W\d_])(VNĐ|VNđ|Vnđ|vnđ)(?![^\W\d_])")
+
+
 def _symbol_in(text: str, default_currency: str | None) -> tuple[str | None, str | None]:
     """(symbol as written, ISO code) of the currency named in ``text``."""
+    written = _WRITTEN_SYMBOLS.search(text)
+    if written:  # "50.000 VNĐ", "25.000 vnđ": price-parser knows neither
+        return written[1], currency_code(written[1], default_currency)
     symbol = Price.fromstring(text).currency
     if not symbol:
         # price-parser knows the common signs only; any other currency sign (Unicode "Sc", e.g.

@@ -208,6 +208,37 @@ def package_quantity_from_name(name: str) -> int | None:
     return sizes.pop() if len(sizes) == 1 else None
 
 
+_ENGAGEMENT_WORD = re.compile(rf"(?<![^\W\d_])(?:{_ENGAGEMENT_NOUNS})(?![^\W\d_])", re.IGNORECASE)
+_LIMIT_BEFORE = re.compile(r"(?:max(?:imum)?|min(?:imum)?|start|speed|up\s+to|limit)\W*$",
+                           re.IGNORECASE)
+
+
+@lru_cache(maxsize=65_536)
+def lone_size_in_name(name: str, offer_id: str | None = None) -> int | None:
+    """The size of a package service whose name states it without a unit word beside it
+    (``"ID:904 Real TikTok Followers [5K] [BRAZIL]"`` -> 5000): the one number left once ids
+    (``ID:904``, the service's own id), prices, speeds, durations, percentages, ratings,
+    measures and limits (``Max 10K``) are set aside, in a name that names an engagement unit.
+    ``None`` when no such number, or several different ones, remain."""
+    masked = mask_non_sizes(ascii_digits(clean_text(name)))
+    if not _ENGAGEMENT_WORD.search(masked):
+        return None
+    sizes = set()
+    for match in _SIZE_NUMBER.finditer(masked):
+        number = re.sub(r"\s", "", match["n"])
+        if offer_id is not None and number == offer_id.strip():
+            continue  # "904 Real TikTok Followers [5K]": the service's id, not its size
+        if _LIMIT_BEFORE.search(masked[:match.start()]):
+            continue
+        try:
+            size = parse_quantity(number + (match["suffix"] or ""))
+        except QuantityError:
+            continue
+        if size:
+            sizes.add(size)
+    return sizes.pop() if len(sizes) == 1 else None
+
+
 def _quantity(value: Any, what: str) -> int | None:
     """``None``/blank -> None; otherwise parse_quantity, errors naming the field."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -369,7 +400,9 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
         and (service_type is None or _is_package_type(service_type)))
     quantity: int | None = None
     if is_package:
-        quantity = stated_quantity or package_quantity_from_name(name)
+        quantity = (stated_quantity or package_quantity_from_name(name)
+                    or lone_size_in_name(name, str(raw.site_offer_id)
+                                         if raw.site_offer_id is not None else None))
         if quantity is None and is_retail:
             return reject(f"quantity not readable: {name!r}")
 

@@ -41,6 +41,15 @@ _NON_SIZES = re.compile(
         r"\b\d+(?:[.,]\d+)?\s*(?:hours?|hrs?|h)\s*(?:\+|plus\b)",
         # Percentages: "100% Real", "+10% bonus".
         r"\d+(?:[.,]\d+)?\s*%",
+        # Measures that are not counts of engagement (issue 13, class 7): a screen's inches
+        # ('Acme 27" Monitor'), lengths, memory, frequencies, weights, resolutions, seconds.
+        r"\b\d+(?:[.,]\d+)?\s*(?:\"|”|″|''|[-‑–]?\s*(?:inch(?:es)?|in|cm|mm|km|ft|feet|foot|"
+        r"meters?|metres?|[kmgt]i?b|bytes?|ghz|mhz|hz|mah|kg|lbs?|oz|ml|litres?|liters?|watts?|"
+        r"w|v|px|fps|mp|megapixels?|seconds?|secs?|sec|p)\b)",
+        # Money: "5 USD", "10 euros", "USD 5", "Rs 99" ("$5" is never read as a size anyway).
+        r"\b\d+(?:[.,]\d+)?\s*(?:usd|eur|gbp|inr|try|rub|idr|brl|dollars?|euros?|rupees?|"
+        r"руб\.?|tl)\b",
+        r"(?:\b(?:usd|eur|gbp|inr|rs|rp)\.?|[$€£₹₺₽])\s*\d+(?:[.,]\d+)?",
         # Audiences and rates of the seller's outlet: "209+ Million Monthly Visitors"; Spotify's
         # "250,000 Monthly Listeners" is the product itself (the metric), not an audience.
         rf"{_NUMBER}\+?\s*(?:million|thousand)?\s*(?:monthly|daily|weekly)\b(?!\s*listeners)",

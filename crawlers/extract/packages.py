@@ -590,6 +590,9 @@ _UNIT_PHRASES = (
 )
 _UNIT_PRICE_LABEL = re.compile(rf"(?:^|[\s(]){_PRICE_WORDS}(?=[\s:(]|$)", re.IGNORECASE)
 _MAX_UNIT_PRICE_TEXT = 120
+_TIME_AFTER = re.compile(r"\s*(?:days?|weeks?|months?|years?|hours?|mins?|minutes?|mo|yr|"
+                         r"дн[ея]й?|месяц\w*|dias?|días|meses|gün|ay|hari|bulan|ngày|tháng)\b",
+                         re.IGNORECASE)
 
 
 def unit_price(text: str) -> tuple[str, str] | None:
@@ -613,10 +616,14 @@ def unit_price(text: str) -> tuple[str, str] | None:
             if match["n"] is None:
                 continue
             count = re.sub(r"[.,\s]", "", match["n"]) + ("000" if match["k"] else "")
-            # Without a price word, a bare "/ 1000" needs the unit or "per" spelled out.
+            # Without a price word, a bare "/ N" needs the unit spelled out or a round N
+            # ("$2.10 / 1K"); "$5 / 2 months" is a subscription.
             if not (_UNIT_PRICE_LABEL.search(rest) or number == 1
                     or not match.group(0).strip().startswith("/")
-                    or re.search(_UNIT_WORDS, match.group(0), re.IGNORECASE)):
+                    or re.search(_UNIT_WORDS, match.group(0), re.IGNORECASE)
+                    or re.fullmatch(r"10+", count) and int(count) >= 100):
+                continue
+            if _TIME_AFTER.match(rest[match.end():]):
                 continue
             return price.group(0).strip(), count
         return price.group(0).strip(), "1"
