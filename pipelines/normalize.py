@@ -239,6 +239,17 @@ def lone_size_in_name(name: str, offer_id: str | None = None) -> int | None:
     return sizes.pop() if len(sizes) == 1 else None
 
 
+def _without_leading_id(name: str, offer_id: str | None) -> str:
+    """The name without the service's own id in front (``"904 Real TikTok Followers [5K]"``
+    of service 904 -> ``"Real TikTok Followers [5K]"``): an id is never a size."""
+    if offer_id and offer_id.isdigit():
+        match = re.match(rf"\s*(?:id\s*[:#.]?\s*)?{offer_id}(?!\d)\s*[-–—:|.)\]]?\s*", name,
+                         re.IGNORECASE)
+        if match and match.end() < len(name):
+            return name[match.end():]
+    return name
+
+
 def _quantity(value: Any, what: str) -> int | None:
     """``None``/blank -> None; otherwise parse_quantity, errors naming the field."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -344,7 +355,9 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
             return reject(f"unknown currency {str(raw.currency).strip()!r}")
     style = decimal_style or _decimal_style(raw)
     is_retail = (raw.source or "").strip().lower() in RETAIL_SOURCES
-    if is_retail and style == "display" and decimal_separator is None:
+    unit_price = raw.price_per_units is not None and bool(str(raw.price_per_units).strip())
+    if is_retail and style == "display" and decimal_separator is None and not unit_price:
+        # (a unit price may well be a fraction of a cent: "$0.002 each")
         decimal_separator = _retail_decimal_separator(raw.price, raw.compare_at_price)
     try:
         money = parse_money(raw.price, stated or site, decimal_style=style,
@@ -359,7 +372,7 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
             return reject(f"bad price: {error}")
         decimal_separator = None
     amount = money.amount
-    if raw.price_per_units is not None and str(raw.price_per_units).strip():
+    if unit_price:
         # "Price per 1000: $2.10", "₹ 0.45 / like": a unit price is a rate, per 1000 here.
         try:
             per_units = parse_quantity(str(raw.price_per_units))
@@ -400,9 +413,10 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
         and (service_type is None or _is_package_type(service_type)))
     quantity: int | None = None
     if is_package:
-        quantity = (stated_quantity or package_quantity_from_name(name)
-                    or lone_size_in_name(name, str(raw.site_offer_id)
-                                         if raw.site_offer_id is not None else None))
+        offer_id = str(raw.site_offer_id).strip() if raw.site_offer_id is not None else None
+        sized_name = _without_leading_id(name, offer_id)
+        quantity = (stated_quantity or package_quantity_from_name(sized_name)
+                    or lone_size_in_name(sized_name, offer_id))
         if quantity is None and is_retail:
             return reject(f"quantity not readable: {name!r}")
 

@@ -39,6 +39,10 @@ _NON_SIZES = re.compile(
         # Plus", "Put video 2h+"). "1000 HOURS Watch Time" is a size and stays.
         r"\b\d+\s*[-‑–]?\s*(?:days?|weeks?|months?|years?|minutes?|mins?|dias?)\b",
         r"\b\d+(?:[.,]\d+)?\s*(?:hours?|hrs?|h)\s*(?:\+|plus\b)",
+        # Time ranges and start times: "[Start: 0-1 Hour]", "0-12 hours", "Start 1 Hour"
+        # ("1000 HOURS Watch Time" has neither a range nor "start" and stays).
+        r"\b\d+(?:[.,]\d+)?\s*[-‑–~]\s*\d+(?:[.,]\d+)?\s*(?:hours?|hrs?|h|days?|mins?|minutes?)\b",
+        r"\bstart(?:\s*time)?\s*:?\s*(?:in\s+)?\d+(?:[.,]\d+)?\s*(?:hours?|hrs?|h|mins?|minutes?)\b",
         # Percentages: "100% Real", "+10% bonus".
         r"\d+(?:[.,]\d+)?\s*%",
         # Measures that are not counts of engagement (issue 13, class 7): a screen's inches

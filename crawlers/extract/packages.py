@@ -418,7 +418,7 @@ def extract_package_cards(document: Any, *, base_url: str | None = None) -> Extr
             raw={"card": texts.full[card.element][:500], "url": base_url,
                  "markup": _describe(card.element)}))
 
-    inline = _inline_offers(root, texts, set(cards), context_for=lambda element: (
+    inline = _inline_offers(root, texts, set(cards) | set(unit_nodes), context_for=lambda element: (
         _nearest_heading(root, element) or fallback_title), base_url=base_url)
     for offer in inline:
         offer.context = around

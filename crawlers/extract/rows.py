@@ -85,15 +85,15 @@ def banner_title(name: str) -> str:
                    or char.isspace()).strip() or name.strip()
 
 
-_NUMBER = r"\d[\d.,\u00a0 ]*?\d|\d"
+_NUMBER = r"(?:\d[\d.,\u00a0 ]*?\d|\d)(?:\s*[kKmM](?![^\W\d_]))?"
 _MIN_MAX = re.compile(
-    rf"^\s*(?:min(?:imum)?\.?\s*:?\s*)?(?P<min>{_NUMBER}\s*[kKmM]?)\s*"
-    r"(?:/|\\|\||[-–—~]|to|à|a|bis|до|-|hingga|sampai|đến|ila|إلى)\s*"
-    rf"(?:max(?:imum)?\.?\s*:?\s*)?(?P<max>{_NUMBER}\s*[kKmM]?|∞|unlimited)\s*$",
+    rf"^\s*(?P<min>{_NUMBER})\s*"
+    r"(?:/|\\|\||[-–—~]|\s(?:to|à|a|bis|до|hingga|sampai|đến|ila|إلى)\s)\s*"
+    rf"(?P<max>{_NUMBER}|∞|unlimited)\s*$",
     re.IGNORECASE)
 _LABELLED = re.compile(
-    rf"min(?:imum)?\.?\s*:?\s*(?P<min>{_NUMBER}\s*[kKmM]?)\W+max(?:imum)?\.?\s*:?\s*"
-    rf"(?P<max>{_NUMBER}\s*[kKmM]?)", re.IGNORECASE)
+    rf"^\W*min(?:imum)?\.?\s*:?\s*(?P<min>{_NUMBER})\W+max(?:imum)?\.?\s*:?\s*"
+    rf"(?P<max>{_NUMBER})\W*$", re.IGNORECASE)
 
 
 def split_min_max(text: str | None) -> tuple[str, str] | None:
@@ -102,7 +102,7 @@ def split_min_max(text: str | None) -> tuple[str, str] | None:
     if not text:
         return None
     cleaned = " ".join(text.replace("\u00a0", " ").split())
-    match = _MIN_MAX.match(cleaned) or _LABELLED.search(cleaned)
+    match = _LABELLED.match(cleaned) or _MIN_MAX.match(cleaned)
     if not match:
         return None
     return match["min"].strip(), match["max"].strip()
