@@ -209,6 +209,7 @@ def package_quantity_from_name(name: str) -> int | None:
 
 
 _ENGAGEMENT_WORD = re.compile(rf"(?<![^\W\d_])(?:{_ENGAGEMENT_NOUNS})(?![^\W\d_])", re.IGNORECASE)
+_RANGE = re.compile(r"\d\s*[kKmM]?\s*(?:[-–~]|\bto\b|\ba\b)\s*\d", re.IGNORECASE)
 _LIMIT_BEFORE = re.compile(r"(?:max(?:imum)?|min(?:imum)?|start|speed|up\s+to|limit)\W*$",
                            re.IGNORECASE)
 
@@ -223,13 +224,19 @@ def lone_size_in_name(name: str, offer_id: str | None = None) -> int | None:
     masked = mask_non_sizes(ascii_digits(clean_text(name)))
     if not _ENGAGEMENT_WORD.search(masked):
         return None
-    sizes = set()
+    if _RANGE.search(masked):
+        return None  # "[10K TO 25K]", "20K-30K": a range of sizes is no package size
+    sizes = set(parse_quantity(number) for number in watch_hours_packages(masked))
     for match in _SIZE_NUMBER.finditer(masked):
         number = re.sub(r"\s", "", match["n"])
         if offer_id is not None and number == offer_id.strip():
             continue  # "904 Real TikTok Followers [5K]": the service's id, not its size
-        if _LIMIT_BEFORE.search(masked[:match.start()]):
-            continue
+        if _LIMIT_BEFORE.search(masked[:match.start()]) or masked[:match.start()].endswith("#"):
+            continue  # "Max 10K", "service #334"
+        if masked[match.end():].startswith("+"):
+            continue  # "1M+ REAL Live Celebrities", "253+ Country": an audience, not a size
+        if re.search(r"\d\s*\+\s*$", masked[:match.start()]):
+            return None  # "[6+13]": a bundle of two counts
         try:
             size = parse_quantity(number + (match["suffix"] or ""))
         except QuantityError:
@@ -416,7 +423,9 @@ def normalize_offer(raw: RawOffer, *, site_currency: str | None, observed_at: da
         offer_id = str(raw.site_offer_id).strip() if raw.site_offer_id is not None else None
         sized_name = _without_leading_id(name, offer_id)
         quantity = (stated_quantity or package_quantity_from_name(sized_name)
-                    or lone_size_in_name(sized_name, offer_id))
+                    or lone_size_in_name(sized_name, offer_id)
+                    # "40 Reddit Upvotes" of service 40: the leading number was the size
+                    or (package_quantity_from_name(name) if sized_name != name else None))
         if quantity is None and is_retail:
             return reject(f"quantity not readable: {name!r}")
 

@@ -343,6 +343,17 @@ def test_class5_cli_reports_skipped_rows_on_stderr(tmp_path):
     ("Instagram Likes Package", "9", None),
     ("TikTok Followers [5K] [10K]", "3", None),
     ("Spotify Plays [4.9 Rating] 100%", "4", None),
+    # real 2020 names (../shared/data/smmpanels)
+    ("Twitch Channel Views [20 000] [PACKAGE] ⭐⭐", "446", 20000),
+    ("Instagram Followers [ADS - REAL- ACTIVE] [50K] - 3-5k/Day", "1264", 50000),
+    ("40 Reddit Upvotes", "40", 40),
+    ("REAL Instagram Followers [FROM ADS - 10K TO 25K - ACTIVE]", "749", None),
+    ("Power IG Premium Likes + Comments 1M+ REAL Live Celebrities Groups", "1401", None),
+    ("Send Us What 253+ Country Of YouTube GEO Views To Add New Service", "3874", None),
+    ("Youtube Views - [ G30 ] [ PACKAGE 4KH + 1K Subs ]", "3153", None),
+    ("ID: 691 - Instagram Comments + Likes [Verified] [6+13] [RANDOM] [12-24h]", "691", None),
+    ("Get Update on Power Like GROUPS [ONLY FOR PEOPLE WHO PURCHASED SERVICE #334]", "747",
+     None),
 ])
 def test_class6_package_size_from_the_right_number(name, service_id, size):
     offer = _normalized(RawOffer(site_offer_id=service_id, name=name, price="$35.00",
