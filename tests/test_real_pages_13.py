@@ -97,6 +97,10 @@ def test_class1_sibling_cards_give_one_offer_each(html, expected, platform_metri
 # --- class 2: the unit word beside the number, page context --------------------------------------
 
 UNIT_BESIDE = [
+    pytest.param(page("<h1>Buy YouTube Views</h1><b>250</b> <i>Views</i> "
+                      "<span class='price'>$2.99</span>"),
+                 ["250 Views"], "youtube", "views", ["platform"],
+                 id="issue-example-whole-page-is-the-card"),
     pytest.param(page("<h1>Buy YouTube Views</h1><h2>Pick a package</h2>"
                       "<div class='pack'><b>250</b> <i>Views</i> <span class='price'>$2.99</span></div>"
                       "<div class='pack'><b>1000</b> <i>Views</i> <span class='price'>$8.99</span></div>"),
