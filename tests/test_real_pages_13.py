@@ -82,6 +82,28 @@ SIBLING_CARDS = [
 ]
 
 
+FEATURE_CARD = ('<div class="col"><div class="card"><h4>{tier}</h4><div class="amount">{amount}'
+                '</div><span>Followers</span><ul><li>24/7 Support</li><li>30 days refill</li>'
+                '<li>100% Real</li><li>Delivery in 1 hour</li></ul><div class="price">{price}'
+                '{old}</div><a class="btn" href="/cart?add-to-cart={id}">Buy</a></div></div>')
+SIBLING_CARDS.append(pytest.param(
+    page("<h1>Buy Instagram Followers</h1><div class='row'>" + "".join(
+        FEATURE_CARD.format(tier=tier, amount=amount, price=price, id=id_,
+                            old=f" <s>{old}</s>" if old else "")
+        for tier, amount, price, old, id_ in [("Basic", "250", "$3.49", "", 11),
+                                              ("Standard", "1,000", "$9.99", "$14.99", 12),
+                                              ("Premium", "5K", "$39.99", "", 13)]) + "</div>"),
+    [(250, "3.49", None), (1000, "9.99", "14.99"), (5000, "39.99", None)],
+    ("instagram", "followers"), id="bootstrap-columns-with-feature-lists"))
+SIBLING_CARDS.append(pytest.param(
+    page("<h1>Buy Instagram Likes</h1><section class='plans'>"
+         "<h3>Starter</h3><p class='qty'>100 Likes</p><p class='price'>$1.99</p>"
+         "<h3>Pro</h3><p class='qty'>500 Likes</p><p class='price'>$5.99</p><del>$7.99</del>"
+         "<h3>Max</h3><p class='qty'>1000 Likes</p><p class='price'>$9.99</p></section>"),
+    [(100, "1.99", None), (500, "5.99", "7.99"), (1000, "9.99", None)],
+    ("instagram", "likes"), id="flat-runs-without-a-wrapper"))
+
+
 @pytest.mark.parametrize(("html", "expected", "platform_metric"), SIBLING_CARDS)
 def test_class1_sibling_cards_give_one_offer_each(html, expected, platform_metric):
     outcome = run(html)
@@ -489,3 +511,12 @@ def test_class9_more_platforms(name, platform, metric):
 @pytest.mark.parametrize("name", ["Blue sky wallpaper", "Bilingual translation", "Okay likes"])
 def test_class9_new_keywords_do_not_fire_on_ordinary_words(name):
     assert load_taxonomy().classify(name, None).platform is None
+
+
+def test_class1_an_ambiguous_flat_run_gives_no_offer_rather_than_a_guess():
+    html = page("<h1>Buy Instagram Likes</h1><section>"
+                "<h3>Starter</h3><p>100 Likes</p><p class='price'>$1.99</p><p>$2.99</p>"
+                "<h3>Pro</h3><p>500 Likes</p><p class='price'>$5.99</p></section>")
+    outcome = run(html)
+    assert not any(o["quantity"] == 100 and o["price"] in ("1.99", "2.99")
+                   for o in outcome.offers)

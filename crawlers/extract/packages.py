@@ -420,6 +420,12 @@ def extract_package_cards(document: Any, *, base_url: str | None = None) -> Extr
 
     inline = _inline_offers(root, texts, set(cards) | set(unit_nodes), context_for=lambda element: (
         _nearest_heading(root, element) or fallback_title), base_url=base_url)
+    flat = _flat_offers(root, texts, quantities, prices, struck, set(cards), context=around,
+                        base_url=base_url)
+    result.offers.extend(flat)
+    if flat:
+        result.notes.append(f"package cards without a wrapper (heading, size, price in a "
+                            f"row): {len(flat)}")
     for offer in inline:
         offer.context = around
     result.offers.extend(inline)
@@ -435,6 +441,61 @@ def extract_package_cards(document: Any, *, base_url: str | None = None) -> Extr
     if inline:
         result.notes.append(f"inline packages (size - price): {len(inline)}")
     return result
+
+
+def _flat_offers(root: Any, texts: _Texts, quantities: list[Any], prices: list[Any],
+                 struck: list[Any], cards: set[Any], *, context: str | None,
+                 base_url: str | None) -> list[RawOffer]:
+    """Cards written without a wrapper: one container whose children run "heading, size,
+    price[, old price]" again and again (``<section><h3>Starter</h3><p>100 Likes</p><p>$1.99
+    </p><h3>Pro</h3>...``). Each run that starts at a heading and holds exactly one size and one
+    price is a package; a container where any run is ambiguous gives none."""
+    inside_cards = {element for card in cards for element in card.iter()}
+    parents: dict[Any, int] = {}
+    for node in quantities:
+        if node in inside_cards:
+            continue
+        parent = node.getparent()
+        if parent is not None:
+            parents[parent] = parents.get(parent, 0) + 1
+    offers: list[RawOffer] = []
+    for container, count in parents.items():
+        if count < 2 or container in inside_cards:
+            continue
+        children = [child for child in container if isinstance(child.tag, str)]
+        if not any(child.tag.lower() in _HEADINGS for child in children):
+            continue
+        runs: list[list[Any]] = []
+        for child in children:
+            if child.tag.lower() in _HEADINGS or not runs:
+                runs.append([])
+            runs[-1].append(child)
+        found: list[RawOffer] = []
+        above = _heading_above(root, container)
+        for run in runs:
+            members = {element for child in run for element in child.iter()}
+            sizes = [node for node in quantities if node in members]
+            current = [node for node in prices if node in members]
+            old = [node for node in struck if node in members]
+            if not sizes and not current:
+                continue
+            if len(sizes) != 1 or len(current) != 1 or len(old) > 1:
+                found = []
+                break
+            heading = texts.full.get(run[0], "") if run[0].tag.lower() in _HEADINGS else ""
+            size = with_unit(sizes[0], texts)
+            found.append(RawOffer(
+                site_offer_id=next((i for i in map(_offer_id, run) if i), None),
+                name=" - ".join(part for part in (above, heading, size) if part),
+                category=heading or None, price=price_text(current[0], texts),
+                pricing="package", quantity=size,
+                compare_at_price=texts.full[old[0]] if old else None, context=context,
+                source=SOURCE,
+                raw={"card": " ".join(texts.full.get(child, "") for child in run)[:500],
+                     "url": base_url, "markup": _describe(container)}))
+        if len(found) >= 2:
+            offers.extend(found)
+    return offers
 
 
 def _settle_bare_amounts(prices: list[Any], texts: _Texts, root: Any
