@@ -506,9 +506,15 @@ def _settle_bare_amounts(prices: list[Any], texts: _Texts, root: Any
     are the package's size, not a second price (a tier card's "500" above "$4.99")."""
     beside: dict[Any, str] = {}
     kept: list[Any] = []
-    named = [node for node in prices if _PRICE.match(price_text(node, texts) or "")]
+    is_named = {node: bool(_PRICE.match(price_text(node, texts) or "")) for node in prices}
+    under: dict[Any, int] = {}  # price nodes below each element
+    named_under: dict[Any, int] = {}  # of them, prices naming a currency
     for node in prices:
-        if _PRICE.match(price_text(node, texts) or ""):
+        for ancestor in _ancestors(node, root):
+            under[ancestor] = under.get(ancestor, 0) + 1
+            named_under[ancestor] = named_under.get(ancestor, 0) + is_named[node]
+    for node in prices:
+        if is_named[node]:
             kept.append(node)
             continue
         currency = currency_beside(node, texts)
@@ -516,11 +522,11 @@ def _settle_bare_amounts(prices: list[Any], texts: _Texts, root: Any
             beside[node] = currency
             kept.append(node)
             continue
+        # The smallest block holding another price: a size there when that one names a currency.
         block = next((ancestor for ancestor in _ancestors(node, root)
-                      if any(other is not node and ancestor in _ancestors(other, root)
-                             for other in prices)), None)
-        if block is not None and is_quantity_text(texts.full.get(node, "")) and any(
-                block in _ancestors(other, root) for other in named):
+                      if under.get(ancestor, 0) >= 2), None)
+        if block is not None and named_under.get(block, 0) and is_quantity_text(
+                texts.full.get(node, "")):
             continue  # the size of the card
         kept.append(node)
     return kept, beside
@@ -531,6 +537,7 @@ def _unit_price_offers(root: Any, texts: _Texts, nodes: list[Any], cards: set[An
     inside_cards = {element for card in cards for element in card.iter()}
     offers: list[RawOffer] = []
     names_seen: dict[str, int] = {}
+    headings = _headings_above(root, set(nodes))
     for node in nodes:
         if node in inside_cards:
             continue  # "($12.99 per 1000)" beside a package price: the package is the offer
@@ -538,7 +545,7 @@ def _unit_price_offers(root: Any, texts: _Texts, nodes: list[Any], cards: set[An
         if found is None:
             continue
         price, per_units = found
-        heading = _heading_above(root, node)
+        heading = headings.get(node, "")
         name = heading or texts.full[node]
         names_seen[name] = names_seen.get(name, 0) + 1
         if names_seen[name] > 1:
@@ -555,17 +562,23 @@ def _unit_price_offers(root: Any, texts: _Texts, nodes: list[Any], cards: set[An
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
-def _heading_above(root: Any, target: Any) -> str:
-    """The last heading (``<h1>``..``<h6>``) before ``target`` in the page."""
+def _headings_above(root: Any, targets: set[Any]) -> dict[Any, str]:
+    """For each target: the last heading (``<h1>``..``<h6>``) before it in the page."""
+    found: dict[Any, str] = {}
     last = ""
     for element in root.iter():
-        if element is target:
-            return last
+        if element in targets:
+            found[element] = last
         if isinstance(element.tag, str) and element.tag.lower() in _HEADINGS:
             text = _clean(element.text_content())
             if text and not is_price_text(text):
                 last = text
-    return last
+    return found
+
+
+def _heading_above(root: Any, target: Any) -> str:
+    """The last heading (``<h1>``..``<h6>``) before ``target`` in the page."""
+    return _headings_above(root, {target}).get(target, "")
 
 
 def _nearest_heading(root: Any, target: Any) -> str:
