@@ -100,3 +100,13 @@ class ExtractError(Exception):
 
     The message is meant for the user and ends up in ``crawl_run.error``.
     """
+
+
+@dataclass(slots=True)
+class ItemBatch:
+    """The items of one listing read at once (an API v2 ``services`` list, a ``/services``
+    table, a products page) travelling together through the item pipelines: one Scrapy item
+    instead of one per offer. Each pipeline handles its items one by one
+    (``pipelines.base.CrawlerPipeline``), in order; the store receives them all."""
+
+    items: list[Any] = field(default_factory=list)
