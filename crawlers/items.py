@@ -102,7 +102,7 @@ class ExtractError(Exception):
     """
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class ItemBatch:
     """The items of one listing read at once (an API v2 ``services`` list, a ``/services``
     table, a products page) travelling together through the item pipelines: one Scrapy item
@@ -110,3 +110,7 @@ class ItemBatch:
     (``pipelines.base.CrawlerPipeline``), in order; the store receives them all."""
 
     items: list[Any] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Scrapy logs every item it scrapes (at DEBUG, formatted all the same): not 2,000 offers.
+        return f"ItemBatch({len(self.items)} items)"

@@ -54,8 +54,17 @@ class RecognizePipeline(CrawlerPipeline):
     def process(self, item: Any) -> Any:
         if not isinstance(item, RawOffer):
             return item
+        try:
+            return self.recognize(item)
+        except Exception:  # never a rejection for a shortcut that failed: normalize in full
+            self.stats.inc_value("offers/recognize_failed")
+            self.spider.logger.exception("recognizing an unchanged listing failed")
+            return item
+
+    def recognize(self, item: RawOffer) -> RawOffer | ConfirmedOffer:
         spider = self.spider
         if self.stored is None:
+            self.stored = {}  # read once: if the read fails, every listing is normalized
             self.stored = repository.offer_fingerprints(self.engine, site_id=spider.site.id)
         if not self.stored:
             return item  # a first crawl: nothing to recognize

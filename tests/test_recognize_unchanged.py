@@ -291,3 +291,24 @@ def test_a_whole_listing_travels_as_one_batch_to_storage(new_engine: Any) -> Non
     assert (run.status, run.offers_new, run.offers_rejected) == ("succeeded", len(OTHERS) + 1, 1)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT value FROM counter_reading")).scalar_one() == 1234
+
+
+def test_when_recognition_fails_every_listing_is_normalized(
+        new_engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage import repository
+
+    engine = new_engine()
+    listing = [BASE, *OTHERS]
+    crawl(engine, listing, observed_at=DAY_1)
+
+    def broken(*_args: Any, **_kwargs: Any) -> dict[str, str]:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(repository, "offer_fingerprints", broken)
+    changed = [dataclasses.replace(BASE, price="2.000"), *OTHERS]
+    stats = crawl(engine, changed, observed_at=DAY_2)
+    assert stats["offers/recognize_failed"] == 1  # read once, failed once
+    assert stats["offers/normalized"] == len(listing)
+    run = last_run(engine)
+    assert (run.status, run.offers_changed, run.offers_unchanged, run.offers_rejected) == (
+        "succeeded", 1, len(OTHERS), 0)
