@@ -81,7 +81,7 @@ def crawl(engine: Engine, listing: list[Any], *, observed_at: datetime,
     """One crawl of SITE whose listing is ``listing`` (one batch); returns the crawl's stats."""
     settings = Settings()
     settings.setmodule("crawlers.settings", priority="project")
-    settings.set("CLICKFARM_DATABASE_URL", str(engine.url))
+    settings.set("CLICKFARM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     settings.set("LOG_ENABLED", False)
     crawler = Crawler(SmmApiSpider, settings)
     crawler.stats = MemoryStatsCollector(crawler)
@@ -158,8 +158,8 @@ def test_a_changed_raw_field_is_normalized_and_stored(field: str, new_engine: An
     assert snapshot(engine) != first  # and the change is visible
 
 
-def test_an_unchanged_listing_only_confirms_its_offers(new_engine: Any) -> None:
-    engine = new_engine()
+def test_an_unchanged_listing_only_confirms_its_offers(db_engine: Engine) -> None:
+    engine = db_engine  # SQLite and PostgreSQL
     listing = [BASE, *OTHERS]
     first_stats = crawl(engine, listing, observed_at=DAY_1)
     assert first_stats.get("offers/recognized", 0) == 0
@@ -175,7 +175,7 @@ def test_an_unchanged_listing_only_confirms_its_offers(new_engine: Any) -> None:
             "SELECT o.last_seen_at, p.last_confirmed_at, p.valid_from FROM offer AS o"
             " JOIN offer_price_period AS p ON p.offer_id = o.id AND p.valid_to IS NULL")).all()
     assert len(moments) == len(listing)
-    for last_seen, confirmed, valid_from in moments:
+    for last_seen, confirmed, valid_from in moments:  # text on SQLite, datetimes on PostgreSQL
         assert DAY_2.isoformat()[:19] in str(last_seen).replace(" ", "T")
         assert DAY_2.isoformat()[:19] in str(confirmed).replace(" ", "T")
         assert DAY_1.isoformat()[:19] in str(valid_from).replace(" ", "T")
