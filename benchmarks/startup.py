@@ -1,8 +1,8 @@
 """What a crawl child process imports before its first request, and what that costs.
 
 Run in fresh interpreters (``python -m benchmarks.startup``): the modules a crawl of one panel
-loads (runner, the family's spider, the project settings, every item pipeline, the storage
-engine), their count, and the best wall time of a few fresh processes. Figures only: start-up
+loads (runner, the sites loader, the family's spider, the project settings, every item pipeline,
+the storage engine), their count, and the best wall time of a few fresh processes. Figures only: start-up
 is part of the crawl benchmark's ratios; this says where it goes (``-X importtime`` for detail).
 """
 
@@ -18,6 +18,7 @@ CHILD_IMPORTS = """
 import sys, time
 started = time.perf_counter()
 import crawlers.runner
+from crawlers.discovery.sites import crawl_targets
 from core.families import spider_class
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.misc import load_object
