@@ -73,10 +73,14 @@ class NormalizedOffer:
     audit can tell a stated value from an inferred one."""
     page_context: str | None = None
     """The page text (heading, title, breadcrumb) the inferred fields were read from."""
+    raw_fingerprint: str | None = None
+    """Fingerprint of the raw record it was normalized from (``pipelines.fingerprint``), stored
+    so that the next crawl recognizes the same record; ``None`` outside a crawl."""
 
     def to_json_dict(self) -> dict[str, Any]:
         """The `extract` contract: flat JSON-ready dict (Decimals as strings, dates ISO)."""
         flat = asdict(self)
+        flat.pop("raw_fingerprint")  # bookkeeping of the store, not a value of the offer
         attributes = flat.pop("attributes")
         flat.update(attributes)
         flat["inferred"] = list(self.inferred)
@@ -86,6 +90,19 @@ class NormalizedOffer:
             elif isinstance(value, (date, datetime)):
                 flat[key] = value.isoformat()
         return flat
+
+
+@dataclass(slots=True, kw_only=True)
+class ConfirmedOffer:
+    """A listing whose raw record has the fingerprint of the stored offer: it is not normalized
+    again, the store only confirms it (``last_confirmed_at``, ``last_seen_at``)."""
+
+    site_offer_id: str
+    raw_fingerprint: str
+    raw: Any = None
+    """The ``RawOffer`` as seen: normalized in full if the stored offer changed meanwhile."""
+    site_currency: str | None = None
+    """The site currency the fingerprint was taken with (needed to normalize ``raw``)."""
 
 
 @dataclass(slots=True, kw_only=True)

@@ -24,6 +24,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
@@ -70,6 +71,14 @@ def _forms(secret: str) -> Iterable[str]:
         if len(form) >= MIN_SECRET_LENGTH)
 
 
+@lru_cache(maxsize=64)
+def _all_forms(secrets: frozenset[str]) -> tuple[str, ...]:
+    """Every form of every secret, longest secret first (a key that contains another key is
+    hidden whole); cached, since every log record of a crawl is redacted."""
+    return tuple(form for secret in sorted(secrets, key=lambda s: (-len(s), s))
+                 for form in _forms(secret))
+
+
 def redact_text(text: str, secrets: Iterable[str] | None = None) -> str:
     """``text`` without the known secret values, secret ``name=value`` pairs and URL
     passwords (each replaced by ``***``)."""
@@ -78,11 +87,9 @@ def redact_text(text: str, secrets: Iterable[str] | None = None) -> str:
     values = set(known_secrets())
     if secrets is not None:
         values.update(s for s in secrets if s and len(s.strip()) >= MIN_SECRET_LENGTH)
-    # Longest first: a key that contains another key is hidden whole.
-    for secret in sorted(values, key=len, reverse=True):
-        for form in _forms(secret):
-            if form in text:
-                text = text.replace(form, MASK)
+    for form in _all_forms(frozenset(values)):
+        if form in text:
+            text = text.replace(form, MASK)
     text = _SECRET_PAIR.sub(lambda m: m["name"] + MASK if m["value"] != MASK else m[0], text)
     return mask_url_passwords(text)
 

@@ -108,3 +108,17 @@ class ExtractError(Exception):
 
     The message is meant for the user and ends up in ``crawl_run.error``.
     """
+
+
+@dataclass(slots=True, repr=False)
+class ItemBatch:
+    """The items of one listing read at once (an API v2 ``services`` list, a ``/services``
+    table, a products page) travelling together through the item pipelines: one Scrapy item
+    instead of one per offer. Each pipeline handles its items one by one
+    (``pipelines.base.CrawlerPipeline``), in order; the store receives them all."""
+
+    items: list[Any] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Scrapy logs every item it scrapes (at DEBUG, formatted all the same): not 2,000 offers.
+        return f"ItemBatch({len(self.items)} items)"

@@ -45,6 +45,8 @@ DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {
+    # A listing whose raw record is the stored one only confirms its offer (not normalized).
+    "pipelines.recognize_pipeline.RecognizePipeline": 200,
     "pipelines.normalize_pipeline.NormalizePipeline": 300,
     "pipelines.validate_pipeline.ValidatePipeline": 500,
     "pipelines.coverage_pipeline.FieldCoveragePipeline": 800,

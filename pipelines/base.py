@@ -8,12 +8,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from core.offers import Rejection
+from crawlers.items import ItemBatch
 
 
 class CrawlerPipeline:
     """Keeps the crawler (for its spider, settings and stats), the Scrapy 2.13+ way.
 
-    Subclasses implement :meth:`process`. An exception inside it never drops the item (Scrapy
+    Subclasses implement :meth:`process`, called for each item, and for each item of an
+    :class:`~crawlers.items.ItemBatch` (a whole listing read at once). An exception inside it never drops the item (Scrapy
     would log it and carry on, and the run would look complete while the offer vanished, to
     be marked removed): the item becomes a :class:`Rejection` saying which stage failed and why,
     so it is stored as rejected, counted, and still counts as seen on the seller's list."""
@@ -37,6 +39,18 @@ class CrawlerPipeline:
         return item
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, ItemBatch):  # a whole listing: each item as if it came alone
+            kept = []
+            for one in item.items:
+                try:
+                    kept.append(self.process_one(one))
+                except DropItem:
+                    continue
+            item.items = kept
+            return item
+        return self.process_one(item)
+
+    def process_one(self, item: Any) -> Any:
         try:
             return self.process(item)
         except DropItem:

@@ -1,4 +1,7 @@
-"""Raw items as seen -> normalized offers, counters and rejections (priority 300)."""
+"""Raw items as seen -> normalized offers, counters and rejections (priority 300).
+
+Listings recognized as unchanged (``pipelines.recognize_pipeline``) arrive as
+``ConfirmedOffer`` and pass untouched."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 from core.offers import Rejection
 from crawlers.items import RawCounter, RawOffer, RawRejection
 from pipelines.base import CrawlerPipeline
+from pipelines.fingerprint import raw_fingerprint
 from pipelines.normalize import normalize_counter, normalize_offer, usd_gap_reason
 
 
@@ -23,6 +27,8 @@ class NormalizePipeline(CrawlerPipeline):
             if isinstance(result, Rejection):
                 self.stats.inc_value("offers/rejected/normalize")
             else:
+                # Stored with the offer: the next crawl recognizes the same record.
+                result.raw_fingerprint = raw_fingerprint(item, site_currency=site_currency)
                 gap = usd_gap_reason(result)
                 if gap:  # kept, but without a USD value: counted, never silent
                     self.stats.inc_value(gap)

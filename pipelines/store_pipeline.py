@@ -26,7 +26,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from core.offers import CounterValue, NormalizedOffer, Rejection
+from core.offers import ConfirmedOffer, CounterValue, NormalizedOffer, Rejection
 from pipelines.base import CrawlerPipeline
 from storage import repository
 from storage.db import get_engine
@@ -36,7 +36,7 @@ STATS_KEPT = ("downloader/request_count", "downloader/response_count", "offers/e
               "offers/rejected/validate", "listing/errors", "secondary/errors",
               "retry/count", "retry/max_reached", "elapsed_time_seconds",
               "listing/incomplete", "offsite/redirects_refused", "offsite/filtered",
-              "offers/over_limit")
+              "offers/over_limit", "offers/recognized", "offers/confirmation_stale")
 # Prefixes of stats kept whole: field coverage, USD conversion, and the block signals the health
 # checks read (``blocked/http_403``, ``blocked/http_429``, ``blocked/captcha``,
 # ``retry_after/...``, see crawlers.middlewares), and the spa family's browser costs
@@ -47,7 +47,8 @@ STATS_PREFIXES_KEPT = ("field/", "usd/", "blocked/", "retry_after/", "browser/",
 class StorePipeline(CrawlerPipeline):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.offers: list[NormalizedOffer] = []
+        # Normalized offers and confirmed ones (recognized unchanged), in listing order.
+        self.offers: list[NormalizedOffer | ConfirmedOffer] = []
         self.rejections: list[Rejection] = []
         self.counters: list[CounterValue] = []
         self.run_id: int | None = None
@@ -80,7 +81,7 @@ class StorePipeline(CrawlerPipeline):
     stage = "storage batching"
 
     def process(self, item: Any) -> Any:
-        if isinstance(item, NormalizedOffer):
+        if isinstance(item, (NormalizedOffer, ConfirmedOffer)):
             self.offers.append(item)
         elif isinstance(item, Rejection):
             self.rejections.append(item)
@@ -124,17 +125,40 @@ class StorePipeline(CrawlerPipeline):
                 incomplete = list(getattr(outcome, "incomplete", []))
                 problems = incomplete + outcome.other_errors
                 status = "partial" if problems else "succeeded"
-                repository.complete_run(
-                    self.engine, run_id=self.run_id, site_id=spider.site.id,
-                    observed_at=spider.observed_at, offers=self.offers,
-                    rejections=self.rejections, counters=self.counters, status=status,
-                    pages=outcome.pages, error="; ".join(problems) or None,
-                    stats=stats, complete_listing=not incomplete, finished_at=finished_at)
+                options = dict(run_id=self.run_id, site_id=spider.site.id,
+                               observed_at=spider.observed_at, counters=self.counters,
+                               status=status, pages=outcome.pages,
+                               error="; ".join(problems) or None, stats=stats,
+                               complete_listing=not incomplete, finished_at=finished_at)
+                try:
+                    repository.complete_run(self.engine, offers=self.offers,
+                                            rejections=self.rejections, **options)
+                except repository.StaleConfirmation as stale:
+                    # Confirmed against an offer another crawl changed since: normalize those.
+                    self.stats.inc_value("offers/confirmation_stale", len(stale.site_offer_ids))
+                    stats["offers/confirmation_stale"] = len(stale.site_offer_ids)
+                    self._normalize_stale(stale.site_offer_ids)
+                    repository.complete_run(self.engine, offers=self.offers,
+                                            rejections=self.rejections, **options)
         except Exception as error:  # the batch was rolled back: say why on the run
             spider.logger.exception("storing the crawl of %s failed", spider.site.id)
             repository.fail_run(self.engine, run_id=self.run_id, finished_at=finished_at,
                                 error=f"storage failed, nothing stored: {error}",
                                 stats=stats)
+
+    def _normalize_stale(self, site_offer_ids: frozenset[str]) -> None:
+        from pipelines.recognize_pipeline import normalize_in_full
+
+        offers: list[NormalizedOffer | ConfirmedOffer] = []
+        for offer in self.offers:
+            if isinstance(offer, ConfirmedOffer) and offer.site_offer_id in site_offer_ids:
+                result = normalize_in_full(offer, observed_at=self.spider.observed_at)
+                if isinstance(result, Rejection):
+                    self.rejections.append(result)
+                    continue
+                offer = result
+            offers.append(offer)
+        self.offers = offers
 
     def _had_offers_before(self, site_id: str) -> bool:
         self._previous_count = repository.last_successful_offer_count(self.engine,

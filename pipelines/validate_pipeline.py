@@ -15,11 +15,19 @@ class ValidatePipeline(CrawlerPipeline):
     def process(self, item: Any) -> Any:
         if not isinstance(item, NormalizedOffer):
             return item
-        reason = validate_offer(item)
-        if reason is None:
+        rejection = rejection_if_invalid(item)
+        if rejection is None:
             return item
         self.stats.inc_value("offers/rejected/validate")
-        return Rejection(site_offer_id=item.site_offer_id, reason=reason,
-                         raw={"name": item.name_raw, "price": item.price_raw,
-                              "currency": item.currency, "min": item.min_quantity,
-                              "max": item.max_quantity})
+        return rejection
+
+
+def rejection_if_invalid(offer: NormalizedOffer) -> Rejection | None:
+    """The rejection a normalized offer becomes when it fails validation, else ``None``."""
+    reason = validate_offer(offer)
+    if reason is None:
+        return None
+    return Rejection(site_offer_id=offer.site_offer_id, reason=reason,
+                     raw={"name": offer.name_raw, "price": offer.price_raw,
+                          "currency": offer.currency, "min": offer.min_quantity,
+                          "max": offer.max_quantity})

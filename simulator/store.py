@@ -6,7 +6,8 @@ takes the real code path everywhere but the network: the simulator renders each 
 payload (``simulator.api``, ``simulator.themes``, ``simulator.shop_pages``,
 ``simulator.directories``), the real spiders (``crawlers.spiders``, the discovery spider) parse
 it with their extractors and ask for their next pages, and every item goes through the real
-pipelines (normalize, validate, field coverage, store: ``crawlers.settings.ITEM_PIPELINES``)
+pipelines (recognize, normalize, validate, field coverage, store:
+``crawlers.settings.ITEM_PIPELINES``)
 into the database; discovery goes through :func:`crawlers.discovery.discover.resolve` and
 :func:`~crawlers.discovery.discover.record`. Only Scrapy's engine is replaced, by a loop that
 answers each request from the simulator (:class:`SimulatedSite`).
@@ -214,6 +215,21 @@ def _api_keys(market: Market) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def item_pipelines(crawler: Crawler, engine: Any) -> list[Any]:
+    """The item pipelines of a real crawl (``ITEM_PIPELINES``: recognize, normalize, validate,
+    field coverage, store), in their order, on ``engine``; ``crawler.spider`` must be set."""
+    from scrapy.utils.misc import load_object
+
+    ordered = sorted(crawler.settings.getdict("ITEM_PIPELINES").items(),
+                     key=lambda entry: entry[1])
+    pipelines = [load_object(path)(crawler) for path, _priority in ordered]
+    for pipeline in pipelines:
+        if hasattr(pipeline, "engine"):
+            pipeline.engine.dispose()
+            pipeline.engine = engine
+    return pipelines
+
+
 def crawl_site(source: SimulatedSite, site: Any, *, engine: Any, settings: Settings,
                observed_at: datetime, crawler: Crawler | None = None) -> str:
     """One crawl of one site through the family's spider and the real item pipelines; returns
@@ -222,10 +238,7 @@ def crawl_site(source: SimulatedSite, site: Any, *, engine: Any, settings: Setti
     stats are replaced, so every run keeps its own."""
     from crawlers.spiders import SPIDER_BY_FAMILY
     from crawlers.spiders.spa import SpaSpider
-    from pipelines.coverage_pipeline import FieldCoveragePipeline
-    from pipelines.normalize_pipeline import NormalizePipeline
     from pipelines.store_pipeline import StorePipeline
-    from pipelines.validate_pipeline import ValidatePipeline
 
     spider_class = SPIDER_BY_FAMILY[site.family]
     if crawler is None or crawler.spidercls is not spider_class:
@@ -233,15 +246,12 @@ def crawl_site(source: SimulatedSite, site: Any, *, engine: Any, settings: Setti
     crawler.stats = MemoryStatsCollector(crawler)
     spider = spider_class.from_crawler(crawler, site=site, observed_at=observed_at)
     crawler.spider = spider
-    store = StorePipeline(crawler)
-    store.engine.dispose()
-    store.engine = engine  # one engine for the whole build
-    normalize, validate = NormalizePipeline(crawler), ValidatePipeline(crawler)
-    coverage = FieldCoveragePipeline(crawler)
+    pipelines = item_pipelines(crawler, engine)
+    store = next(p for p in pipelines if isinstance(p, StorePipeline))
 
     def on_item(item: Any) -> None:
-        store.process_item(coverage.process_item(validate.process_item(
-            normalize.process_item(item))))
+        for pipeline in pipelines:
+            item = pipeline.process_item(item)
 
     store.open_spider()
     if isinstance(spider, SpaSpider):

@@ -19,18 +19,17 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 from storage.types import dumps_json
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +179,12 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def alembic_config() -> Config:
-    """The Alembic configuration of ``storage/migrations``, built in code (no ini file needed)."""
+    """The Alembic configuration of ``storage/migrations``, built in code (no ini file needed).
+
+    Alembic is imported here, not at the top: a crawl process never migrates (its parent did),
+    and importing Alembic costs a tenth of a second of every crawl's start-up."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -192,6 +196,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     Safe to call from several processes at once: SQLite serializes them with ``BEGIN IMMEDIATE``,
     PostgreSQL with an advisory lock; the late comers find the schema up to date.
     """
+    from alembic import command
+
     config = alembic_config()
     with write_transaction(engine) as connection:
         if connection.dialect.name == "postgresql":
@@ -202,12 +208,16 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None`` for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:
     """The latest revision in ``storage/migrations``."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -222,6 +232,8 @@ def require_current_schema(engine: Engine) -> None:
     if current is None:
         raise DatabaseUnavailable(
             f"the database {where} has no schema yet: run `clickfarm db migrate`")
+    from alembic.script import ScriptDirectory
+
     known = {script.revision for script in
              ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if current in known:

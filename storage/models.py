@@ -200,6 +200,9 @@ class Offer(SQLModel, table=True):
     is_active: bool = Field(
         default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true"))
     )
+    raw_fingerprint: str | None = _text()
+    """Hash of the raw record the offer was last normalized from, with the normalizer's version
+    (``pipelines.fingerprint``): a re-crawl showing the same one only confirms the offer."""
 
 
 class OfferPricePeriod(SQLModel, table=True):

@@ -37,7 +37,7 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError
 
-from core.offers import CounterValue, NormalizedOffer, Rejection
+from core.offers import ConfirmedOffer, CounterValue, NormalizedOffer, Rejection
 from core.processes import process_alive
 from core.redact import drop_secret_keys, redact_json, redact_text
 from storage.db import write_transaction
@@ -121,6 +121,31 @@ class StoreResult:
     events_added: int
     metadata_updated: int = 0
     """Offers whose name, category, platform, metric or attributes were updated."""
+
+
+class StaleConfirmation(Exception):
+    """Confirmed listings (``ConfirmedOffer``) whose stored offer is no longer the one they were
+    recognized against (its fingerprint changed, it was removed, its period closed): nothing was
+    stored; normalize them in full and store again."""
+
+    def __init__(self, site_offer_ids: frozenset[str]) -> None:
+        super().__init__(f"{len(site_offer_ids)} confirmed offers changed in storage meanwhile")
+        self.site_offer_ids = site_offer_ids
+
+
+def offer_fingerprints(engine: Engine, *, site_id: str) -> dict[str, str]:
+    """``site_offer_id`` -> raw fingerprint of the site's active offers with an open price
+    period: the listings a crawl may only confirm (``pipelines.recognize_pipeline``)."""
+    with engine.connect() as connection:
+        rows = connection.execute(text(_FINGERPRINT_SQL), {"site_id": site_id}).all()
+    return {site_offer_id: fingerprint for site_offer_id, fingerprint in rows}
+
+
+_FINGERPRINT_SQL = (
+    "SELECT o.site_offer_id, o.raw_fingerprint FROM offer AS o"
+    " JOIN offer_price_period AS p ON p.offer_id = o.id AND p.valid_to IS NULL"
+    " WHERE o.site_id = :site_id AND o.is_active AND o.raw_fingerprint IS NOT NULL"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,7 +383,7 @@ def complete_run(
     run_id: int,
     site_id: str,
     observed_at: datetime,
-    offers: Sequence[NormalizedOffer],
+    offers: Sequence[NormalizedOffer | ConfirmedOffer],
     rejections: Sequence[Rejection],
     counters: Sequence[CounterValue],
     status: str = "succeeded",
@@ -380,7 +405,11 @@ def complete_run(
       a ``price_up`` / ``price_down`` event (``change_pct`` = (new − old) / old × 100, 2 dp) or a
       ``limits_changed`` event records it (a retail package whose compare-at price or
       availability alone changed is a ``limits_changed`` with the values in ``details``);
-    - removed earlier and seen again: a ``reinstated`` event and a new period.
+    - removed earlier and seen again: a ``reinstated`` event and a new period;
+    - a :class:`~core.offers.ConfirmedOffer` (its raw record has the stored fingerprint): only
+      ``last_confirmed_at`` and ``last_seen_at`` move; if the stored offer is no longer the one
+      it was recognized against, :class:`StaleConfirmation` is raised before anything is
+      written (normalize those offers and call again).
 
     Name, category, platform, metric and attributes are updated when they differ. When
     ``complete_listing`` is true, active offers missing from the batch are ``removed`` (event,
@@ -568,6 +597,7 @@ _OFFER_INSERT_COLUMNS = (
     "last_seen_at",
     "removed_at",
     "is_active",
+    "raw_fingerprint",
 )
 _PERIOD_INSERT_COLUMNS = (
     "offer_id",
@@ -609,7 +639,7 @@ _EXISTING_SQL = (
     "SELECT o.id, o.site_offer_id, o.is_active, "
     + ", ".join(f"o.{name}" for name in _METADATA_FIELDS)
     + ", p.id, p.price, p.currency, p.quantity, p.min_quantity, p.max_quantity, p.usd_per_1000"
-    ", p.compare_at_price, p.available"
+    ", p.compare_at_price, p.available, o.raw_fingerprint"
     " FROM offer AS o"
     " LEFT JOIN offer_price_period AS p ON p.offer_id = o.id AND p.valid_to IS NULL"
     " WHERE o.site_id = :site_id"
@@ -623,6 +653,7 @@ _R_PERIOD = _R_META_END
 _R_PRICE, _R_CURRENCY, _R_QUANTITY, _R_MIN, _R_MAX, _R_USD, _R_COMPARE_AT, _R_AVAILABLE = range(
     _R_PERIOD + 1, _R_PERIOD + 9
 )
+_R_FINGERPRINT = _R_PERIOD + 9
 
 
 def _existing_rows(connection: Any, site_id: str) -> list[Any]:
@@ -644,6 +675,7 @@ class _Plan:
 
     new: list[NormalizedOffer] = field(default_factory=list)
     unchanged_period_ids: list[int] = field(default_factory=list)
+    fingerprint_updates: list[dict[str, Any]] = field(default_factory=list)
     changed: list[tuple[NormalizedOffer, Any]] = field(default_factory=list)
     reinstated: list[tuple[NormalizedOffer, Any]] = field(default_factory=list)
     reopened: list[tuple[NormalizedOffer, Any]] = field(default_factory=list)
@@ -655,9 +687,9 @@ class _Plan:
 
 
 def _deduplicate(
-    offers: Sequence[NormalizedOffer],
-) -> tuple[list[NormalizedOffer], list[Rejection]]:
-    unique: dict[str, NormalizedOffer] = {}
+    offers: Sequence[NormalizedOffer | ConfirmedOffer],
+) -> tuple[list[NormalizedOffer | ConfirmedOffer], list[Rejection]]:
+    unique: dict[str, NormalizedOffer | ConfirmedOffer] = {}
     rejections: list[Rejection] = []
     for offer in offers:
         site_offer_id = offer.site_offer_id
@@ -680,19 +712,31 @@ def _plan(
     connection: Any,
     *,
     site_id: str,
-    offers: list[NormalizedOffer],
+    offers: list[NormalizedOffer | ConfirmedOffer],
     complete_listing: bool,
     rejected_site_offer_ids: frozenset[str] = frozenset(),
 ) -> _Plan:
     """Read the site's offers and current periods in one query; sort the batch into kinds."""
     existing = {row[_R_SITE_OFFER_ID]: row for row in _existing_rows(connection, site_id)}
     plan = _Plan()
+    stale: set[str] = set()
     for offer in offers:
         row = existing.get(offer.site_offer_id)
+        if isinstance(offer, ConfirmedOffer):
+            if (row is None or not row[_R_ACTIVE] or row[_R_PERIOD] is None
+                    or row[_R_FINGERPRINT] != offer.raw_fingerprint):
+                stale.add(offer.site_offer_id)
+            else:
+                plan.seen_offer_ids.append(row[_R_ID])
+                plan.unchanged_period_ids.append(row[_R_PERIOD])
+            continue
         if row is None:
             plan.new.append(offer)
             continue
         plan.seen_offer_ids.append(row[_R_ID])
+        if offer.raw_fingerprint != row[_R_FINGERPRINT]:
+            plan.fingerprint_updates.append(
+                {"b_id": row[_R_ID], "raw_fingerprint": offer.raw_fingerprint})
         metadata = _metadata(offer)
         stored_metadata = tuple(row[_R_META:_R_META_END])
         if stored_metadata[_R_START_TIME - _R_META] is not None:  # SQLite returns the text
@@ -719,6 +763,8 @@ def _plan(
             plan.unchanged_period_ids.append(row[_R_PERIOD])
         else:
             plan.changed.append((offer, row))
+    if stale:
+        raise StaleConfirmation(frozenset(stale))
     if complete_listing:
         seen = set(plan.seen_offer_ids)
         # A listing rejected today (a bad value) is still on the seller's list: not removed.
@@ -843,6 +889,13 @@ def _write(
             .values({name: bindparam(name) for name in _METADATA_FIELDS}),
             plan.metadata_updates,
         )
+    if plan.fingerprint_updates:
+        connection.execute(
+            update(offer_table)
+            .where(offer_table.c.id == bindparam("b_id"))
+            .values(raw_fingerprint=bindparam("raw_fingerprint")),
+            plan.fingerprint_updates,
+        )
     _insert_rows(connection, period_table, _PERIOD_INSERT_COLUMNS, periods)
     _insert_rows(connection, event_table, _EVENT_INSERT_COLUMNS, events)
     return len(periods), len(events)
@@ -886,7 +939,7 @@ def _new_offer_row(offer: NormalizedOffer, site_id: str, codec: _Codec) -> tuple
     # The only Decimal among the descriptive fields: stored through the money codec.
     metadata[_START_TIME_INDEX] = codec.money(metadata[_START_TIME_INDEX])
     now = codec.observed_at
-    return (site_id, offer.site_offer_id, *metadata, now, now, None, True)
+    return (site_id, offer.site_offer_id, *metadata, now, now, None, True, offer.raw_fingerprint)
 
 
 def _period_row(
@@ -1093,7 +1146,10 @@ def raw_json(raw: Any) -> str:
     return json.dumps(raw, default=fallback, ensure_ascii=False, sort_keys=True)
 
 
-def _offer_json(offer: NormalizedOffer) -> dict[str, Any]:
+def _offer_json(offer: NormalizedOffer | ConfirmedOffer) -> dict[str, Any]:
+    if isinstance(offer, ConfirmedOffer):
+        raw = getattr(offer.raw, "raw", None)
+        return dict(raw) if raw else {"site_offer_id": offer.site_offer_id}
     try:
         return offer.to_json_dict()
     except Exception:  # a malformed offer must still become a readable rejection

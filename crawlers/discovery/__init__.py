@@ -10,7 +10,24 @@
 - :mod:`~crawlers.discovery.sites`: :func:`crawl_targets`, the config sites plus the promoted ones.
 """
 
-from crawlers.discovery.fingerprint import Detection, detect_family
-from crawlers.discovery.sites import crawl_targets
+
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["Detection", "crawl_targets", "detect_family"]
+
+# Imported on first use: a crawl process needs only ``crawl_targets`` (from .sites), not the
+# fingerprint detectors and the HTML parsers they load.
+_LAZY = {"Detection": "crawlers.discovery.fingerprint", "detect_family":
+         "crawlers.discovery.fingerprint", "crawl_targets": "crawlers.discovery.sites"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -51,7 +51,7 @@ from twisted.python.failure import Failure
 
 from core.config import SiteConfig
 from crawlers.extract import landing
-from crawlers.items import ExtractError, ExtractResult, RawOffer, RawRejection
+from crawlers.items import ExtractError, ExtractResult, ItemBatch, RawOffer, RawRejection
 
 
 @dataclass
@@ -139,7 +139,8 @@ class SellerSpider(scrapy.Spider):
         if result.currency and not self.outcome.stated_currency:
             self.outcome.stated_currency = result.currency
         self.crawler.stats.inc_value("offers/extracted", len(result.offers))
-        yield from result.rejected
+        # One batch for the whole listing read: the pipelines take it as one Scrapy item.
+        batch = ItemBatch(items=list(result.rejected))
         offers = result.offers
         room = max(0, self.offer_limit - self.outcome.offers_emitted)
         if len(offers) > room:
@@ -154,11 +155,14 @@ class SellerSpider(scrapy.Spider):
         for offer in offers:
             kept = self.post_process_offer(offer, response)
             if kept is None:
-                yield RawRejection(reason="dropped by the site's post_process_offer hook",
-                                   raw=offer.raw, site_offer_id=offer.site_offer_id)
+                batch.items.append(RawRejection(
+                    reason="dropped by the site's post_process_offer hook", raw=offer.raw,
+                    site_offer_id=offer.site_offer_id))
             else:
-                yield kept
-        yield from result.counters
+                batch.items.append(kept)
+        batch.items.extend(result.counters)
+        if batch.items:
+            yield batch
 
     def listing_failed(self, message: str) -> None:
         self.outcome.listing_errors.append(message)
