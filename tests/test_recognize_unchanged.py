@@ -62,6 +62,11 @@ CHANGES: dict[str, tuple[dict[str, Any], Any]] = {
     "description": ({}, "Slow start"),
     "average_time": ({}, "2 hours"),
     "source": ({}, "storefront"),  # display style: "1.500" is 1500
+    # a unit price: "1.500 per 100" is 15 per 1000, "per 1000" is 1.5
+    "price_per_units": ({"price_per_units": "1000"}, "100"),
+    # the page around the offer names the platform when name and category do not
+    "context": ({"name": "Followers [Refill: 30D]", "category": "Followers",
+                 "context": "Buy Instagram Followers"}, "Buy TikTok Followers"),
 }
 
 SNAPSHOT_SQL = """
