@@ -85,6 +85,7 @@ REQUIRED = {
     "sites promote": ["no-such-site"],
     # A later --from / --to on the row replaces these (click keeps the last value).
     "report market-size": ["--from", "2026-09-01", "--to", "2026-09-30"],
+    "report html": ["--from", "2026-09-01", "--to", "2026-09-30", "-o", "{folder}/report.html"],
 }
 
 DATE_VALUES = ["0001-01-01", "9999-12-31", "2026-13-01", "2026-01-01' OR 1=1", "",
@@ -127,6 +128,12 @@ COMMAND_ROWS: dict[str, list[tuple[list[str], int | None]]] = {
     "report market-size": [(["--from", "2026-09-10", "--to", "2026-09-01"], USAGE),
                            (["--platform", "[/]"], None)],
     "report resellers": [(["--min-confidence", "2"], USAGE), (["--at", "2026-01-01"], None)],
+    # the good database holds no prices: nothing to report, said in one line
+    "report html": [(["--from", "2026-09-10", "--to", "2026-09-01"], USAGE),
+                    (["--from", "2000-01-01", "--to", "2026-01-01"], USAGE),
+                    (["-o", "{folder}"], USAGE), (["-o", "{folder}/missing/report.html"], USAGE),
+                    (["-o", ""], USAGE), (["--output", "{not_a_database}/x.html"], USAGE),
+                    ([], RUNTIME)],
     "db migrate": [(["--database-url", "sqlite:///{not_a_database}"], RUNTIME)],
     "db counts": [(["--database-url", "sqlite:///{not_a_database}"], RUNTIME)],
     "alerts list": [(["--kind", "bogus"], USAGE)],
