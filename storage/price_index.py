@@ -42,18 +42,18 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    and_,
+    bindparam,
     delete,
     func,
     insert,
     literal_column,
-    or_,
     select,
     tuple_,
+    update,
 )
 
 from storage.db import write_transaction
-from storage.models import offer_table, period_table, price_index_table
+from storage.models import offer_table, period_table, price_index_part_table, price_index_table
 from storage.types import decimal_from_db
 
 USD_QUANTUM = Decimal("0.000001")
@@ -139,7 +139,7 @@ def _positive(connection: Connection) -> Any:
 
 
 def alive_periods(connection: Connection, *, start: date, end: date,
-                  cells: Iterable[Cell] | None = None,
+                  cells: Iterable[Cell] | None = None, site_id: str | None = None,
                   platform: str | None = None, metric: str | None = None,
                   pricing: str | None = None) -> Iterator[AlivePeriod]:
     """Every counted price period alive on at least one day of ``start .. end``, with its alive
@@ -157,6 +157,8 @@ def alive_periods(connection: Connection, *, start: date, end: date,
                periods.c.usd_per_1000.is_not(None), _positive(connection),
                offers.c.platform.is_not(None), offers.c.metric.is_not(None))
     )
+    if site_id is not None:
+        query = query.where(offers.c.site_id == site_id)
     if platform is not None:
         query = query.where(offers.c.platform == platform)
     if metric is not None:
@@ -224,47 +226,97 @@ def _segments(periods: Iterable[AlivePeriod]) -> Iterator[tuple[AlivePeriod, dat
             covered.append((period.first_day, period.last_day))
 
 
-def daily_cells(periods: Iterable[AlivePeriod], *, start: date, end: date,
-                days: set[date] | None = None) -> Iterator[tuple[date, Cell, CellStats]]:
-    """The statistics of every (day, cell) with at least one offer, days ``start .. end`` (or
-    only ``days``): one sweep per cell, a sorted list updated as periods start and end."""
-    starts: dict[Cell, dict[date, list[tuple[Decimal, str]]]] = defaultdict(
-        lambda: defaultdict(list))
-    ends: dict[Cell, dict[date, list[tuple[Decimal, str]]]] = defaultdict(
+# --------------------------------------------------------------------------------------------
+# the sellers' parts: what one seller adds to one cell, over a run of days
+
+
+def prices_text(values: Iterable[Decimal]) -> str:
+    """A seller's values in one cell as stored in ``price_index_part.prices``: exact decimal
+    text, sorted by value, space-separated (one value per offer)."""
+    return " ".join(format(value, "f") for value in sorted(values))
+
+
+def _values(text: str) -> list[Decimal]:
+    return [Decimal(value) for value in text.split()]
+
+
+@dataclass(slots=True)
+class _Part:
+    id: int | None
+    cell: Cell
+    first_day: date
+    last_day: date
+    prices: str
+
+
+def site_contributions(periods: Iterable[AlivePeriod], *, start: date, end: date
+                       ) -> dict[str, dict[Cell, list[tuple[date, date, str]]]]:
+    """Per seller and cell, the maximal runs of days on which the seller's values are the same:
+    ``(first_day, last_day, prices_text)`` in day order (days without a value have no run)."""
+    events: dict[tuple[str, Cell], dict[date, list[tuple[int, Decimal]]]] = defaultdict(
         lambda: defaultdict(list))
     for period, first, last in _segments(periods):
         first, last = max(first, start), min(last, end)
         if first > last:
             continue
-        entry = (period.usd, period.site_id)
-        starts[period.cell][first].append(entry)
-        ends[period.cell][last + ONE_DAY].append(entry)
-    for cell in sorted(starts):
-        cell_starts, cell_ends = starts[cell], ends[cell]
-        event_days = sorted(set(cell_starts) | set(cell_ends))
-        values: list[Decimal] = []
-        sellers: Counter[str] = Counter()
-        for index, event_day in enumerate(event_days):
-            for usd, site_id in cell_ends.get(event_day, ()):
-                del values[bisect.bisect_left(values, usd)]
-                sellers[site_id] -= 1
-                if not sellers[site_id]:
-                    del sellers[site_id]
-            for usd, site_id in cell_starts.get(event_day, ()):
-                bisect.insort(values, usd)
-                sellers[site_id] += 1
-            if not values:
+        key = (period.site_id, period.cell)
+        events[key][first].append((1, period.usd))
+        events[key][last + ONE_DAY].append((-1, period.usd))
+    result: dict[str, dict[Cell, list[tuple[date, date, str]]]] = defaultdict(dict)
+    for (site_id, cell), by_day in events.items():
+        values: Counter[Decimal] = Counter()
+        runs: list[tuple[date, date, str]] = []
+        days = sorted(by_day)
+        for index, day in enumerate(days):
+            for sign, usd in by_day[day]:
+                values[usd] += sign
+                if not values[usd]:
+                    del values[usd]
+            if not values or index + 1 == len(days):
                 continue
-            stats = stats_of(values, len(sellers))
-            following = event_days[index + 1] if index + 1 < len(event_days) else end + ONE_DAY
-            day = event_day
-            while day < following:
-                if days is None or day in days:
-                    yield day, cell, stats
-                day += ONE_DAY
+            text = prices_text(values.elements())
+            last = days[index + 1] - ONE_DAY
+            if runs and runs[-1][2] == text and runs[-1][1] + ONE_DAY == day:
+                runs[-1] = (runs[-1][0], last, text)
+            else:
+                runs.append((day, last, text))
+        if runs:
+            result[site_id][cell] = runs
+    return result
 
 
-def _write_cells(connection: Connection, rows: Iterable[tuple[date, Cell, CellStats]]) -> int:
+def _cells_from_parts(parts: Iterable[tuple[Cell, date, date, str]], *, start: date, end: date
+                      ) -> Iterator[tuple[date, Cell, CellStats]]:
+    """The statistics of every (day, cell) from the sellers' parts (one sweep per cell)."""
+    by_cell: dict[Cell, dict[date, list[tuple[int, str]]]] = defaultdict(lambda: defaultdict(list))
+    for cell, first, last, text in parts:
+        first, last = max(first, start), min(last, end)
+        if first <= last:
+            by_cell[cell][first].append((1, text))
+            by_cell[cell][last + ONE_DAY].append((-1, text))
+    for cell in sorted(by_cell):
+        changes = by_cell[cell]
+        days = sorted(changes)
+        values: list[Decimal] = []
+        sellers = 0
+        for index, day in enumerate(days):
+            for sign, text in changes[day]:
+                for usd in _values(text):
+                    if sign > 0:
+                        bisect.insort(values, usd)
+                    else:
+                        del values[bisect.bisect_left(values, usd)]
+                sellers += sign
+            if not values or index + 1 == len(days):
+                continue
+            stats = stats_of(values, sellers)
+            current = day
+            while current < days[index + 1]:
+                yield current, cell, stats
+                current += ONE_DAY
+
+
+def _insert_cells(connection: Connection, rows: Iterable[tuple[date, Cell, CellStats]]) -> int:
     batch: list[dict[str, Any]] = []
     written = 0
     for day, (platform, metric, pricing), stats in rows:
@@ -282,50 +334,210 @@ def _write_cells(connection: Connection, rows: Iterable[tuple[date, Cell, CellSt
     return written
 
 
-def refresh_cells(connection: Connection, touched: dict[date, set[Cell]]) -> int:
-    """Recompute the given (day, cell) pairs from the price history, in the caller's
-    transaction; returns the rows written. A cell with no offer left loses its row."""
-    written = 0
-    table = price_index_table
-    for day in sorted(touched):
-        cells = touched[day]
-        if not cells:
+def _cell_filter(table: Any, cells: set[Cell]) -> Any:
+    return tuple_(table.c.platform, table.c.metric, table.c.pricing).in_(sorted(cells))
+
+
+def _recompute_cells(connection: Connection, day: date, cells: set[Cell]) -> None:
+    """The rows of ``price_index`` for ``day`` and ``cells`` from the sellers' parts."""
+    table, parts = price_index_table, price_index_part_table
+    cell_list = sorted(cells)
+    for index in range(0, len(cell_list), 300):
+        chunk = set(cell_list[index:index + 300])
+        connection.execute(delete(table).where(table.c.day == day, _cell_filter(table, chunk)))
+        rows = connection.execute(
+            select(parts.c.platform, parts.c.metric, parts.c.pricing, parts.c.prices)
+            .where(parts.c.last_day >= day, parts.c.first_day <= day, _cell_filter(parts, chunk)))
+        merged: dict[Cell, list[Decimal]] = defaultdict(list)
+        sellers: Counter[Cell] = Counter()
+        for platform, metric, pricing, text in rows:
+            merged[(platform, metric, pricing)].extend(_values(text))
+            sellers[(platform, metric, pricing)] += 1
+        _insert_cells(connection, ((day, cell, stats_of(sorted(values), sellers[cell]))
+                                   for cell, values in sorted(merged.items())))
+
+
+def _apply_day(connection: Connection, site_id: str, day: date,
+               contributions: dict[Cell, str]) -> set[Cell]:
+    """Make the seller's parts say ``contributions`` on ``day`` (an unchanged value carries the
+    part of the day before forward); returns the cells whose values changed."""
+    parts = price_index_part_table
+    rows = connection.execute(
+        select(parts.c.id, parts.c.platform, parts.c.metric, parts.c.pricing, parts.c.first_day,
+               parts.c.last_day, parts.c.prices)
+        .where(parts.c.site_id == site_id, parts.c.last_day >= day - ONE_DAY,
+               parts.c.first_day <= day + ONE_DAY)).all()
+    covering: dict[Cell, _Part] = {}
+    before: dict[Cell, _Part] = {}
+    after: dict[Cell, _Part] = {}
+    for row in rows:
+        part = _Part(row.id, (row.platform, row.metric, row.pricing), row.first_day,
+                     row.last_day, row.prices)
+        if part.first_day <= day <= part.last_day:
+            covering[part.cell] = part
+        elif part.last_day == day - ONE_DAY:
+            before[part.cell] = part
+        elif part.first_day == day + ONE_DAY:
+            after[part.cell] = part
+    changed: set[Cell] = set()
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    deletes: list[int] = []
+
+    def insert_part(cell: Cell, first: date, last: date, text: str) -> None:
+        inserts.append({"site_id": site_id, "platform": cell[0], "metric": cell[1],
+                        "pricing": cell[2], "first_day": first, "last_day": last,
+                        "offers": len(text.split()), "prices": text})
+
+    for cell in sorted(set(covering) | set(contributions)):
+        text = contributions.get(cell)
+        old = covering.get(cell)
+        if old is not None and old.prices == text:
             continue
-        connection.execute(delete(table).where(
-            table.c.day == day,
-            or_(*(and_(table.c.platform == p, table.c.metric == m, table.c.pricing == c)
-                  for p, m, c in sorted(cells))) if len(cells) <= 200 else
-            tuple_(table.c.platform, table.c.metric, table.c.pricing).in_(sorted(cells))))
-        periods = alive_periods(connection, start=day, end=day, cells=cells)
-        written += _write_cells(connection, daily_cells(periods, start=day, end=day))
-    return written
+        changed.add(cell)
+        if old is not None:
+            if old.first_day == day and old.last_day == day:
+                deletes.append(_id(old))
+            elif old.first_day == day:
+                updates.append({"b_id": old.id, "b_first": day + ONE_DAY, "b_last": old.last_day})
+            elif old.last_day == day:
+                updates.append({"b_id": old.id, "b_first": old.first_day, "b_last": day - ONE_DAY})
+            else:
+                updates.append({"b_id": old.id, "b_first": old.first_day, "b_last": day - ONE_DAY})
+                insert_part(cell, day + ONE_DAY, old.last_day, old.prices)
+        if not text:
+            continue
+        previous = before.get(cell)
+        following = after.get(cell)
+        previous = previous if previous is not None and previous.prices == text else None
+        following = following if following is not None and following.prices == text else None
+        if previous is not None and following is not None:
+            updates.append({"b_id": previous.id, "b_first": previous.first_day,
+                            "b_last": following.last_day})
+            deletes.append(_id(following))
+        elif previous is not None:  # carried forward: the same values as the day before
+            updates.append({"b_id": previous.id, "b_first": previous.first_day, "b_last": day})
+        elif following is not None:
+            updates.append({"b_id": following.id, "b_first": day, "b_last": following.last_day})
+        else:
+            insert_part(cell, day, day, text)
+    if deletes:
+        connection.execute(delete(parts).where(parts.c.id.in_(deletes)))
+    if updates:
+        connection.execute(update(parts).where(parts.c.id == bindparam("b_id"))
+                           .values(first_day=bindparam("b_first"), last_day=bindparam("b_last")),
+                           updates)
+    if inserts:
+        connection.execute(insert(parts), inserts)
+    return changed
+
+
+def _id(part: _Part) -> int:
+    assert part.id is not None
+    return part.id
+
+
+@dataclass(slots=True)
+class SiteChange:
+    """What a run changed in one seller's part of the index.
+
+    ``known``: the seller's complete values per day and cell, known from the run itself (the
+    crawl day when nothing else of the seller was alive on it); ``recompute``: days whose values
+    are read back from the price history (a second crawl the same day, the days between two
+    crawls, an offer that moved to another class, a crawl older than the stored history).
+    """
+
+    site_id: str
+    known: dict[date, dict[Cell, list[Decimal]]]
+    recompute: tuple[date, date] | None = None
+
+
+def refresh_after_run(connection: Connection, change: SiteChange) -> None:
+    """Bring the index up to date after one run of one seller, in the caller's transaction
+    (called by :func:`storage.repository.complete_run`): the seller's parts of the days the run
+    touched, then the cells of those days whose values changed."""
+    by_day: dict[date, dict[Cell, str]] = {
+        day: {cell: prices_text(values) for cell, values in cells.items() if values}
+        for day, cells in change.known.items()}
+    if change.recompute is not None:
+        first, last = change.recompute
+        periods = alive_periods(connection, start=first, end=last, site_id=change.site_id)
+        runs = site_contributions(periods, start=first, end=last).get(change.site_id, {})
+        day = first
+        while day <= last:
+            by_day[day] = {}  # read back whole: what the run knew is in the history too
+            day += ONE_DAY
+        for cell, cell_runs in runs.items():
+            for run_first, run_last, text in cell_runs:
+                day = run_first
+                while day <= run_last:
+                    by_day[day][cell] = text
+                    day += ONE_DAY
+    for day in sorted(by_day):
+        changed = _apply_day(connection, change.site_id, day, by_day[day])
+        if changed:
+            _recompute_cells(connection, day, changed)
 
 
 def rebuild(engine: Engine, *, start: date | None = None, end: date | None = None) -> int:
     """Recompute the whole index (or the days ``start .. end``) in one transaction; returns the
-    rows written."""
+    rows of ``price_index`` written."""
     with write_transaction(engine) as connection:
         return rebuild_in(connection, start=start, end=end)
 
 
 def rebuild_in(connection: Connection, *, start: date | None = None,
                end: date | None = None) -> int:
-    """:func:`rebuild` inside the caller's transaction (the migration's backfill)."""
-    if start is None or end is None:
-        bounds = connection.execute(select(
-            func.min(period_table.c.valid_from), func.max(period_table.c.last_confirmed_at))).one()
-        if bounds[0] is None:
-            connection.execute(delete(price_index_table))
-            return 0
-        parse = _day_parser()
-        low = _as_day(bounds[0], parse)
-        high = _as_day(bounds[1], parse)
-        start = start or low
-        end = end or high
-    table = price_index_table
-    connection.execute(delete(table).where(table.c.day >= start, table.c.day <= end))
-    periods = alive_periods(connection, start=start, end=end)
-    return _write_cells(connection, daily_cells(periods, start=start, end=end))
+    """:func:`rebuild` inside the caller's transaction (the migration's backfill): one read of
+    the price history, the sellers' parts and the daily cells computed in one sweep."""
+    table, parts = price_index_table, price_index_part_table
+    bounds = connection.execute(select(
+        func.min(period_table.c.valid_from), func.max(period_table.c.last_confirmed_at))).one()
+    if bounds[0] is None:
+        connection.execute(delete(table))
+        connection.execute(delete(parts))
+        return 0
+    parse = _day_parser()
+    low, high = _as_day(bounds[0], parse), _as_day(bounds[1], parse)
+    whole = start is None and end is None
+    start = start or low
+    end = end or high
+    if whole:
+        connection.execute(delete(table))
+        connection.execute(delete(parts))
+    else:
+        connection.execute(delete(table).where(table.c.day >= start, table.c.day <= end))
+        # Parts reaching outside the range keep their outside days.
+        outside = connection.execute(
+            select(parts).where(parts.c.last_day >= start, parts.c.first_day <= end)).all()
+        connection.execute(delete(parts).where(parts.c.last_day >= start,
+                                               parts.c.first_day <= end))
+        kept = []
+        for row in outside:
+            values = {name: getattr(row, name) for name in
+                      ("site_id", "platform", "metric", "pricing", "offers", "prices")}
+            if row.first_day < start:
+                kept.append({**values, "first_day": row.first_day, "last_day": start - ONE_DAY})
+            if row.last_day > end:
+                kept.append({**values, "first_day": end + ONE_DAY, "last_day": row.last_day})
+        if kept:
+            connection.execute(insert(parts), kept)
+    runs = site_contributions(alive_periods(connection, start=start, end=end),
+                              start=start, end=end)
+    part_rows = [{"site_id": site_id, "platform": cell[0], "metric": cell[1],
+                  "pricing": cell[2], "first_day": first, "last_day": last,
+                  "offers": len(text.split()), "prices": text}
+                 for site_id, cells in runs.items() for cell, cell_runs in cells.items()
+                 for first, last, text in cell_runs]
+    for index in range(0, len(part_rows), 5_000):
+        connection.execute(insert(parts), part_rows[index:index + 5_000])
+    return _insert_cells(connection, _cells_from_parts(
+        ((cast_cell(row), row["first_day"], row["last_day"], row["prices"]) for row in part_rows),
+        start=start, end=end))
+
+
+def cast_cell(row: dict[str, Any]) -> Cell:
+    return (row["platform"], row["metric"], row["pricing"])
 
 
 def _as_day(value: Any, parse: Any) -> date:
@@ -336,20 +548,16 @@ def _as_day(value: Any, parse: Any) -> date:
     return parse(str(value)[:10])
 
 
-def refresh_after_run(connection: Connection, touched: dict[date, set[Cell]]) -> int:
-    """Called by :func:`storage.repository.complete_run` with the cells its run touched."""
-    return refresh_cells(connection, touched)
-
-
 __all__ = [
     "AlivePeriod",
     "Cell",
     "CellStats",
     "alive_periods",
-    "daily_cells",
     "quantile",
+    "SiteChange",
+    "prices_text",
     "rebuild",
     "refresh_after_run",
-    "refresh_cells",
+    "site_contributions",
     "stats_of",
 ]
