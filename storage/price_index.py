@@ -1,0 +1,563 @@
+"""The stored daily price index: one row per day × platform × metric × pricing.
+
+``price_index`` holds, for every day and class (platform, metric, pricing), the median, first and
+third quartiles, min and max of USD per 1000 over the offers *alive* that day, with the number of
+offers and of distinct sellers. Long ranges then read a few rows per day instead of the price
+history.
+
+Definitions (the same as ``clickfarm report prices`` over a one-day range):
+
+- a price period is **alive on day D** (UTC) when it was first seen on or before D and last
+  confirmed on or after D: ``valid_from < D + 1`` and ``last_confirmed_at >= D``. A crawl that
+  sees the same values moves ``last_confirmed_at``, so a period is alive from the day it was
+  first seen to the day a crawl last saw it. Days after the last crawl that saw it (a removed
+  offer, a seller no longer crawled, a failed run) do not count: the price is not known there;
+  between two crawls that saw the same values (a weekly crawl) it counts every day;
+- each offer counts once per day: its alive period with the latest ``valid_from`` (a price
+  changed by a second crawl the same day counts at its new value);
+- only offers with a platform, a metric and a USD value above zero (free services listed at 0
+  are no price); ``pricing`` keeps panel rates (``per_1000``) and retail packages (``package``)
+  apart;
+- median and quartiles by linear interpolation between order statistics, quantized to 6
+  decimals like the stored ``usd_per_1000``.
+
+Maintenance: :func:`refresh_after_run` runs inside :func:`storage.repository.complete_run` (the
+same transaction) for the cells the run can have changed — the days on which its offers became
+alive (the crawl day; the days between two crawls when a period was confirmed after a gap) and
+the classes of those offers. A removal or a price change never changes an earlier day (the old
+period keeps its ``last_confirmed_at``). :func:`rebuild` recomputes everything in one sweep of the
+history (``clickfarm db refresh-price-index``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
+
+from storage.db import write_transaction
+from storage.models import offer_table, period_table, price_index_part_table, price_index_table
+from storage.types import decimal_from_db
+
+USD_QUANTUM = Decimal("0.000001")
+_HALF, _QUARTER, _THREE_QUARTERS = Decimal("0.5"), Decimal("0.25"), Decimal("0.75")
+ONE_DAY = timedelta(days=1)
+
+Cell = tuple[str, str, str]
+"""(platform, metric, pricing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CellStats:
+    median: Decimal
+    q1: Decimal
+    q3: Decimal
+    min: Decimal
+    max: Decimal
+    offers: int
+    sellers: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlivePeriod:
+    """A price period that may count in the index, with the days it is alive on (inclusive)."""
+
+    platform: str
+    metric: str
+    pricing: str
+    site_id: str
+    offer_id: int
+    period_id: int
+    valid_from: Any
+    """Raw, only compared (text on SQLite, datetime on PostgreSQL)."""
+    first_day: date
+    last_day: date
+    usd: Decimal
+
+    @property
+    def cell(self) -> Cell:
+        return (self.platform, self.metric, self.pricing)
+
+
+def quantile(sorted_values: list[Decimal], fraction: Decimal) -> Decimal:
+    """Linear interpolation between order statistics (the 'inclusive' method), in Decimal."""
+    if not sorted_values:
+        raise ValueError("no values")
+    position = (len(sorted_values) - 1) * fraction
+    lower = int(position)
+    upper = min(lower + 1, len(sorted_values) - 1)
+    weight = position - lower
+    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * weight
+
+
+def stats_of(sorted_values: list[Decimal], sellers: int) -> CellStats:
+    """The statistics of one cell from its sorted USD values."""
+    return CellStats(
+        median=quantile(sorted_values, _HALF).quantize(USD_QUANTUM),
+        q1=quantile(sorted_values, _QUARTER).quantize(USD_QUANTUM),
+        q3=quantile(sorted_values, _THREE_QUARTERS).quantize(USD_QUANTUM),
+        min=sorted_values[0].quantize(USD_QUANTUM),
+        max=sorted_values[-1].quantize(USD_QUANTUM),
+        offers=len(sorted_values),
+        sellers=sellers,
+    )
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+def _day_expression(connection: Connection, column: Any) -> Any:
+    """The UTC day of a timestamp column: ISO text on SQLite, a date on PostgreSQL."""
+    if connection.dialect.name == "sqlite":
+        return literal_column(f"substr({column.table.name}.{column.name}, 1, 10)")
+    return literal_column(f"CAST(({column.table.name}.{column.name} AT TIME ZONE 'UTC') AS DATE)")
+
+
+def _positive(connection: Connection) -> Any:
+    # SQLite keeps money as text: "usd_per_1000 > 0" would compare text ('0.000000' > '0').
+    if connection.dialect.name == "sqlite":
+        return literal_column("CAST(offer_price_period.usd_per_1000 AS REAL) > 0")
+    return period_table.c.usd_per_1000 > 0
+
+
+def alive_periods(connection: Connection, *, start: date, end: date,
+                  cells: Iterable[Cell] | None = None, site_id: str | None = None,
+                  platform: str | None = None, metric: str | None = None,
+                  pricing: str | None = None) -> Iterator[AlivePeriod]:
+    """Every counted price period alive on at least one day of ``start .. end``, with its alive
+    days clipped to that range (one query; ``cells`` restricts the classes)."""
+    offers, periods = offer_table, period_table
+    query = (
+        select(offers.c.platform, offers.c.metric, offers.c.pricing, offers.c.site_id,
+               periods.c.offer_id, periods.c.id, periods.c.valid_from,
+               _day_expression(connection, periods.c.valid_from).label("first_day"),
+               _day_expression(connection, periods.c.last_confirmed_at).label("last_day"),
+               periods.c.usd_per_1000)
+        .select_from(periods.join(offers, offers.c.id == periods.c.offer_id))
+        .where(periods.c.last_confirmed_at >= day_start(start),
+               periods.c.valid_from < day_start(end + ONE_DAY),
+               periods.c.usd_per_1000.is_not(None), _positive(connection),
+               offers.c.platform.is_not(None), offers.c.metric.is_not(None))
+    )
+    if site_id is not None:
+        query = query.where(offers.c.site_id == site_id)
+    if platform is not None:
+        query = query.where(offers.c.platform == platform)
+    if metric is not None:
+        query = query.where(offers.c.metric == metric)
+    if pricing is not None:
+        query = query.where(offers.c.pricing == pricing)
+    wanted = set(cells) if cells is not None else None
+    if wanted is not None:
+        if not wanted:
+            return
+        if len(wanted) <= 200:
+            query = query.where(tuple_(offers.c.platform, offers.c.metric, offers.c.pricing)
+                                .in_(sorted(wanted)))
+    parse_day = _day_parser()
+    # valid_from raw (no type processing): only compared, and parsing it costs.
+    result = connection.execute(query.execution_options(yield_per=20_000))
+    for row in result:
+        cell = (row[0], row[1], row[2])
+        if wanted is not None and cell not in wanted:
+            continue
+        first, last = parse_day(row[7]), parse_day(row[8])
+        yield AlivePeriod(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                          max(first, start), min(last, end), decimal_from_db(row[9]) or Decimal(0))
+
+
+def _day_parser() -> Any:
+    cache: dict[Any, date] = {}
+
+    def parse(value: Any) -> date:
+        if isinstance(value, date):
+            return value
+        day = cache.get(value)
+        if day is None:
+            day = cache[value] = date.fromisoformat(value)
+        return day
+
+    return parse
+
+
+def _segments(periods: Iterable[AlivePeriod]) -> Iterator[tuple[AlivePeriod, date, date]]:
+    """Per offer, the days each period counts on: where two alive periods of one offer share a
+    day, the later ``valid_from`` wins it."""
+    by_offer: dict[int, list[AlivePeriod]] = defaultdict(list)
+    for period in periods:
+        by_offer[period.offer_id].append(period)
+    for offer_periods in by_offer.values():
+        if len(offer_periods) == 1:
+            only = offer_periods[0]
+            if only.first_day <= only.last_day:
+                yield only, only.first_day, only.last_day
+            continue
+        offer_periods.sort(key=lambda p: (p.valid_from, p.period_id), reverse=True)
+        covered: list[tuple[date, date]] = []
+        for period in offer_periods:
+            first, last = period.first_day, period.last_day
+            # A later period wins every day it covers; remove those days from this one.
+            for other_first, other_last in covered:
+                if other_first <= last and other_last >= first:
+                    if other_first <= first:
+                        first = max(first, other_last + ONE_DAY)
+                    else:
+                        last = min(last, other_first - ONE_DAY)
+            if first <= last:
+                yield period, first, last
+            covered.append((period.first_day, period.last_day))
+
+
+# --------------------------------------------------------------------------------------------
+# the sellers' parts: what one seller adds to one cell, over a run of days
+
+
+def prices_text(values: Iterable[Decimal]) -> str:
+    """A seller's values in one cell as stored in ``price_index_part.prices``: exact decimal
+    text, sorted by value, space-separated (one value per offer)."""
+    return " ".join(format(value, "f") for value in sorted(values))
+
+
+def _values(text: str) -> list[Decimal]:
+    return [Decimal(value) for value in text.split()]
+
+
+@dataclass(slots=True)
+class _Part:
+    id: int | None
+    cell: Cell
+    first_day: date
+    last_day: date
+    prices: str
+
+
+def site_contributions(periods: Iterable[AlivePeriod], *, start: date, end: date
+                       ) -> dict[str, dict[Cell, list[tuple[date, date, str]]]]:
+    """Per seller and cell, the maximal runs of days on which the seller's values are the same:
+    ``(first_day, last_day, prices_text)`` in day order (days without a value have no run)."""
+    events: dict[tuple[str, Cell], dict[date, list[tuple[int, Decimal]]]] = defaultdict(
+        lambda: defaultdict(list))
+    for period, first, last in _segments(periods):
+        first, last = max(first, start), min(last, end)
+        if first > last:
+            continue
+        key = (period.site_id, period.cell)
+        events[key][first].append((1, period.usd))
+        events[key][last + ONE_DAY].append((-1, period.usd))
+    result: dict[str, dict[Cell, list[tuple[date, date, str]]]] = defaultdict(dict)
+    for (site_id, cell), by_day in events.items():
+        values: Counter[Decimal] = Counter()
+        runs: list[tuple[date, date, str]] = []
+        days = sorted(by_day)
+        for index, day in enumerate(days):
+            for sign, usd in by_day[day]:
+                values[usd] += sign
+                if not values[usd]:
+                    del values[usd]
+            if not values or index + 1 == len(days):
+                continue
+            text = prices_text(values.elements())
+            last = days[index + 1] - ONE_DAY
+            if runs and runs[-1][2] == text and runs[-1][1] + ONE_DAY == day:
+                runs[-1] = (runs[-1][0], last, text)
+            else:
+                runs.append((day, last, text))
+        if runs:
+            result[site_id][cell] = runs
+    return result
+
+
+def _cells_from_parts(parts: Iterable[tuple[Cell, date, date, str]], *, start: date, end: date
+                      ) -> Iterator[tuple[date, Cell, CellStats]]:
+    """The statistics of every (day, cell) from the sellers' parts (one sweep per cell)."""
+    by_cell: dict[Cell, dict[date, list[tuple[int, str]]]] = defaultdict(lambda: defaultdict(list))
+    for cell, first, last, text in parts:
+        first, last = max(first, start), min(last, end)
+        if first <= last:
+            by_cell[cell][first].append((1, text))
+            by_cell[cell][last + ONE_DAY].append((-1, text))
+    for cell in sorted(by_cell):
+        changes = by_cell[cell]
+        days = sorted(changes)
+        values: list[Decimal] = []
+        sellers = 0
+        for index, day in enumerate(days):
+            for sign, text in changes[day]:
+                for usd in _values(text):
+                    if sign > 0:
+                        bisect.insort(values, usd)
+                    else:
+                        del values[bisect.bisect_left(values, usd)]
+                sellers += sign
+            if not values or index + 1 == len(days):
+                continue
+            stats = stats_of(values, sellers)
+            current = day
+            while current < days[index + 1]:
+                yield current, cell, stats
+                current += ONE_DAY
+
+
+def _insert_cells(connection: Connection, rows: Iterable[tuple[date, Cell, CellStats]]) -> int:
+    batch: list[dict[str, Any]] = []
+    written = 0
+    for day, (platform, metric, pricing), stats in rows:
+        batch.append({"day": day, "platform": platform, "metric": metric, "pricing": pricing,
+                      "median": stats.median, "q1": stats.q1, "q3": stats.q3,
+                      "min": stats.min, "max": stats.max, "offers": stats.offers,
+                      "sellers": stats.sellers})
+        if len(batch) >= 5_000:
+            connection.execute(insert(price_index_table), batch)
+            written += len(batch)
+            batch = []
+    if batch:
+        connection.execute(insert(price_index_table), batch)
+        written += len(batch)
+    return written
+
+
+def _cell_filter(table: Any, cells: set[Cell]) -> Any:
+    return tuple_(table.c.platform, table.c.metric, table.c.pricing).in_(sorted(cells))
+
+
+def _recompute_cells(connection: Connection, day: date, cells: set[Cell]) -> None:
+    """The rows of ``price_index`` for ``day`` and ``cells`` from the sellers' parts."""
+    table, parts = price_index_table, price_index_part_table
+    cell_list = sorted(cells)
+    for index in range(0, len(cell_list), 300):
+        chunk = set(cell_list[index:index + 300])
+        connection.execute(delete(table).where(table.c.day == day, _cell_filter(table, chunk)))
+        rows = connection.execute(
+            select(parts.c.platform, parts.c.metric, parts.c.pricing, parts.c.prices)
+            .where(parts.c.last_day >= day, parts.c.first_day <= day, _cell_filter(parts, chunk)))
+        merged: dict[Cell, list[Decimal]] = defaultdict(list)
+        sellers: Counter[Cell] = Counter()
+        for platform, metric, pricing, text in rows:
+            merged[(platform, metric, pricing)].extend(_values(text))
+            sellers[(platform, metric, pricing)] += 1
+        _insert_cells(connection, ((day, cell, stats_of(sorted(values), sellers[cell]))
+                                   for cell, values in sorted(merged.items())))
+
+
+def _apply_day(connection: Connection, site_id: str, day: date,
+               contributions: dict[Cell, str]) -> set[Cell]:
+    """Make the seller's parts say ``contributions`` on ``day`` (an unchanged value carries the
+    part of the day before forward); returns the cells whose values changed."""
+    parts = price_index_part_table
+    rows = connection.execute(
+        select(parts.c.id, parts.c.platform, parts.c.metric, parts.c.pricing, parts.c.first_day,
+               parts.c.last_day, parts.c.prices)
+        .where(parts.c.site_id == site_id, parts.c.last_day >= day - ONE_DAY,
+               parts.c.first_day <= day + ONE_DAY)).all()
+    covering: dict[Cell, _Part] = {}
+    before: dict[Cell, _Part] = {}
+    after: dict[Cell, _Part] = {}
+    for row in rows:
+        part = _Part(row.id, (row.platform, row.metric, row.pricing), row.first_day,
+                     row.last_day, row.prices)
+        if part.first_day <= day <= part.last_day:
+            covering[part.cell] = part
+        elif part.last_day == day - ONE_DAY:
+            before[part.cell] = part
+        elif part.first_day == day + ONE_DAY:
+            after[part.cell] = part
+    changed: set[Cell] = set()
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    deletes: list[int] = []
+
+    def insert_part(cell: Cell, first: date, last: date, text: str) -> None:
+        inserts.append({"site_id": site_id, "platform": cell[0], "metric": cell[1],
+                        "pricing": cell[2], "first_day": first, "last_day": last,
+                        "offers": len(text.split()), "prices": text})
+
+    for cell in sorted(set(covering) | set(contributions)):
+        text = contributions.get(cell)
+        old = covering.get(cell)
+        if old is not None and old.prices == text:
+            continue
+        changed.add(cell)
+        if old is not None:
+            if old.first_day == day and old.last_day == day:
+                deletes.append(_id(old))
+            elif old.first_day == day:
+                updates.append({"b_id": old.id, "b_first": day + ONE_DAY, "b_last": old.last_day})
+            elif old.last_day == day:
+                updates.append({"b_id": old.id, "b_first": old.first_day, "b_last": day - ONE_DAY})
+            else:
+                updates.append({"b_id": old.id, "b_first": old.first_day, "b_last": day - ONE_DAY})
+                insert_part(cell, day + ONE_DAY, old.last_day, old.prices)
+        if not text:
+            continue
+        previous = before.get(cell)
+        following = after.get(cell)
+        previous = previous if previous is not None and previous.prices == text else None
+        following = following if following is not None and following.prices == text else None
+        if previous is not None and following is not None:
+            updates.append({"b_id": previous.id, "b_first": previous.first_day,
+                            "b_last": following.last_day})
+            deletes.append(_id(following))
+        elif previous is not None:  # carried forward: the same values as the day before
+            updates.append({"b_id": previous.id, "b_first": previous.first_day, "b_last": day})
+        elif following is not None:
+            updates.append({"b_id": following.id, "b_first": day, "b_last": following.last_day})
+        else:
+            insert_part(cell, day, day, text)
+    if deletes:
+        connection.execute(delete(parts).where(parts.c.id.in_(deletes)))
+    if updates:
+        connection.execute(update(parts).where(parts.c.id == bindparam("b_id"))
+                           .values(first_day=bindparam("b_first"), last_day=bindparam("b_last")),
+                           updates)
+    if inserts:
+        connection.execute(insert(parts), inserts)
+    return changed
+
+
+def _id(part: _Part) -> int:
+    assert part.id is not None
+    return part.id
+
+
+@dataclass(slots=True)
+class SiteChange:
+    """What a run changed in one seller's part of the index.
+
+    ``known``: the seller's complete values per day and cell, known from the run itself (the
+    crawl day when nothing else of the seller was alive on it); ``recompute``: days whose values
+    are read back from the price history (a second crawl the same day, the days between two
+    crawls, an offer that moved to another class, a crawl older than the stored history).
+    """
+
+    site_id: str
+    known: dict[date, dict[Cell, list[Decimal]]]
+    recompute: tuple[date, date] | None = None
+
+
+def refresh_after_run(connection: Connection, change: SiteChange) -> None:
+    """Bring the index up to date after one run of one seller, in the caller's transaction
+    (called by :func:`storage.repository.complete_run`): the seller's parts of the days the run
+    touched, then the cells of those days whose values changed."""
+    by_day: dict[date, dict[Cell, str]] = {
+        day: {cell: prices_text(values) for cell, values in cells.items() if values}
+        for day, cells in change.known.items()}
+    if change.recompute is not None:
+        first, last = change.recompute
+        periods = alive_periods(connection, start=first, end=last, site_id=change.site_id)
+        runs = site_contributions(periods, start=first, end=last).get(change.site_id, {})
+        day = first
+        while day <= last:
+            by_day[day] = {}  # read back whole: what the run knew is in the history too
+            day += ONE_DAY
+        for cell, cell_runs in runs.items():
+            for run_first, run_last, text in cell_runs:
+                day = run_first
+                while day <= run_last:
+                    by_day[day][cell] = text
+                    day += ONE_DAY
+    for day in sorted(by_day):
+        changed = _apply_day(connection, change.site_id, day, by_day[day])
+        if changed:
+            _recompute_cells(connection, day, changed)
+
+
+def rebuild(engine: Engine, *, start: date | None = None, end: date | None = None) -> int:
+    """Recompute the whole index (or the days ``start .. end``) in one transaction; returns the
+    rows of ``price_index`` written."""
+    with write_transaction(engine) as connection:
+        return rebuild_in(connection, start=start, end=end)
+
+
+def rebuild_in(connection: Connection, *, start: date | None = None,
+               end: date | None = None) -> int:
+    """:func:`rebuild` inside the caller's transaction (the migration's backfill): one read of
+    the price history, the sellers' parts and the daily cells computed in one sweep."""
+    table, parts = price_index_table, price_index_part_table
+    bounds = connection.execute(select(
+        func.min(period_table.c.valid_from), func.max(period_table.c.last_confirmed_at))).one()
+    if bounds[0] is None:
+        connection.execute(delete(table))
+        connection.execute(delete(parts))
+        return 0
+    parse = _day_parser()
+    low, high = _as_day(bounds[0], parse), _as_day(bounds[1], parse)
+    whole = start is None and end is None
+    start = start or low
+    end = end or high
+    if whole:
+        connection.execute(delete(table))
+        connection.execute(delete(parts))
+    else:
+        connection.execute(delete(table).where(table.c.day >= start, table.c.day <= end))
+        # Parts reaching outside the range keep their outside days.
+        outside = connection.execute(
+            select(parts).where(parts.c.last_day >= start, parts.c.first_day <= end)).all()
+        connection.execute(delete(parts).where(parts.c.last_day >= start,
+                                               parts.c.first_day <= end))
+        kept = []
+        for row in outside:
+            values = {name: getattr(row, name) for name in
+                      ("site_id", "platform", "metric", "pricing", "offers", "prices")}
+            if row.first_day < start:
+                kept.append({**values, "first_day": row.first_day, "last_day": start - ONE_DAY})
+            if row.last_day > end:
+                kept.append({**values, "first_day": end + ONE_DAY, "last_day": row.last_day})
+        if kept:
+            connection.execute(insert(parts), kept)
+    runs = site_contributions(alive_periods(connection, start=start, end=end),
+                              start=start, end=end)
+    part_rows = [{"site_id": site_id, "platform": cell[0], "metric": cell[1],
+                  "pricing": cell[2], "first_day": first, "last_day": last,
+                  "offers": len(text.split()), "prices": text}
+                 for site_id, cells in runs.items() for cell, cell_runs in cells.items()
+                 for first, last, text in cell_runs]
+    for index in range(0, len(part_rows), 5_000):
+        connection.execute(insert(parts), part_rows[index:index + 5_000])
+    return _insert_cells(connection, _cells_from_parts(
+        ((cast_cell(row), row["first_day"], row["last_day"], row["prices"]) for row in part_rows),
+        start=start, end=end))
+
+
+def cast_cell(row: dict[str, Any]) -> Cell:
+    return (row["platform"], row["metric"], row["pricing"])
+
+
+def _as_day(value: Any, parse: Any) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date()
+    if isinstance(value, date):
+        return value
+    return parse(str(value)[:10])
+
+
+__all__ = [
+    "AlivePeriod",
+    "Cell",
+    "CellStats",
+    "alive_periods",
+    "quantile",
+    "SiteChange",
+    "prices_text",
+    "rebuild",
+    "refresh_after_run",
+    "site_contributions",
+    "stats_of",
+]
