@@ -39,8 +39,12 @@ from sqlalchemy import Engine, func, select
 from reports import charts
 from reports.changes import METHOD as CHANGES_METHOD
 from reports.changes import offer_changes, summarize_changes
+from reports.price_index import METHOD as SERIES_METHOD
+from reports.price_index import METHOD_TAIL as SERIES_METHOD_TAIL
+from reports.price_index import PriceIndexRow, price_index_series
 from reports.prices import METHOD as PRICES_METHOD
-from reports.prices import PriceIndexRow, day_bounds, price_index
+from reports.prices import PriceIndexRow as PricesRow
+from reports.prices import day_bounds, price_index
 from reports.render import money
 from storage.models import GOOD_RUN_STATUSES, alert_table, run_table, site_table
 
@@ -134,23 +138,6 @@ def _pct(old: Decimal, new: Decimal) -> str:
 
 # -- 1. price index over time ---------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class SeriesRow:
-    """One point of the price index over time (the fields of ``reports.price_index``)."""
-
-    period_start: date
-    platform: str
-    metric: str
-    pricing: str
-    median: Decimal
-    q1: Decimal
-    q3: Decimal
-    min: Decimal
-    max: Decimal
-    offers: int
-    sellers: int
-
-
 def series_step(start: date, end: date) -> str:
     """``day`` up to a quarter, ``week`` up to two years, ``month`` beyond."""
     days = (end - start).days + 1
@@ -175,16 +162,11 @@ def _buckets(start: date, end: date, by: str) -> list[tuple[date, date]]:
 
 
 def price_series(engine: Engine, *, start: date, end: date, by: str = "day",
-                 pricing: str = "per_1000") -> list[SeriesRow]:
-    """The price index per period (day, week or month) of the range: each period's index is
-    :func:`reports.prices.price_index` over that period (the price of each offer in force at the
-    period's end). The one place the report reads the series from."""
-    rows = []
-    for first, last in _buckets(start, end, by):
-        for row in price_index(engine, start=first, end=last, pricing=pricing):
-            rows.append(SeriesRow(first, row.platform, row.metric, pricing, row.median, row.q1,
-                                  row.q3, row.minimum, row.maximum, row.offers, row.sellers))
-    return rows
+                 pricing: str = "per_1000") -> list[PriceIndexRow]:
+    """The price index per day, week or month of the range (:mod:`reports.price_index`: the
+    stored daily index, or the price history for weeks and months). The one place the report
+    reads the series from."""
+    return price_index_series(engine, start=start, end=end, by=by, pricing=pricing)
 
 
 def price_section(engine: Engine, start: date, end: date, ids: _Ids) -> Section:
@@ -198,13 +180,14 @@ def price_section(engine: Engine, start: date, end: date, ids: _Ids) -> Section:
         return section
     by = series_step(start, end)
     main = [(row.platform, row.metric) for row in latest[:MAIN_CLASSES]]
-    series: dict[tuple[str, str], list[SeriesRow]] = defaultdict(list)
+    series: dict[tuple[str, str], list[PriceIndexRow]] = defaultdict(list)
     for point in price_series(engine, start=start, end=end, by=by):
         if (point.platform, point.metric) in main:
             series[(point.platform, point.metric)].append(point)
-    method = (f"one point per {by}: the price index of that {by} ({PRICES_METHOD}); "
+    method = (f"reports.price_index, one point {SERIES_METHOD[by]}{SERIES_METHOD_TAIL}; "
               "line = median, band = first to third quartile")
-    inputs = (f"tables offer and offer_price_period, pricing per_1000, {_range_text(start, end)}")
+    inputs = (f"table price_index (by day; kept after every crawl) or offer and "
+              f"offer_price_period (by week, month); pricing per_1000; {_range_text(start, end)}")
     rows = []
     for platform, metric in main:
         points = sorted(series[(platform, metric)], key=lambda p: p.period_start)
@@ -498,7 +481,7 @@ def budget_section(engine: Engine, start: date, end: date, ids: _Ids) -> Section
                       "at the cheapest panel rate, the median panel rate and the median retail "
                       "shop price.")
     panels = price_index(engine, start=start, end=end)[:BUDGET_CLASSES]
-    shops: dict[tuple[str, str], PriceIndexRow] = {
+    shops: dict[tuple[str, str], PricesRow] = {
         (row.platform, row.metric): row
         for row in price_index(engine, start=start, end=end, pricing="package")}
     if not panels:

@@ -44,11 +44,17 @@ HOSTILE_ERROR = "<img src=x onerror=alert(5)> \"quoted\" & 'single' </td></table
 HOSTILE_OFFERS = ("<script>alert(3)</script> Instagram Followers",
                   "</td></tr></table><img src=x onerror=alert(4)> Likes",
                   "{{ 7*7 }} {% raw %} ${7*7} Views")
-SITE_COLUMNS = {"crawl_run": ["site_id"], "market_daily_estimate": ["site_id"],
-                "offer": ["site_id"], "site_discovery": ["site_id"], "alert": ["site_id"],
-                "counter_reading": ["site_id"], "offer_event": ["site_id"],
-                "rejected_offer": ["site_id"],
-                "reseller_link": ["reseller_site_id", "upstream_site_id"]}
+
+
+def site_columns() -> list[tuple[str, str]]:
+    """(table, column) of every column that refers to a seller (``site.id``)."""
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401  (the tables)
+
+    return [(table.name, column.name) for table in SQLModel.metadata.sorted_tables
+            for column in table.columns
+            if any(key.target_fullname == "site.id" for key in column.foreign_keys)]
 
 
 @dataclass
@@ -68,10 +74,9 @@ def rename_site(engine: Engine, old: str, new: str) -> None:
         connection.execute(text("PRAGMA defer_foreign_keys = ON"))
         connection.execute(text("UPDATE site SET id = :new WHERE id = :old"),
                            {"new": new, "old": old})
-        for table, columns in SITE_COLUMNS.items():
-            for column in columns:
-                connection.execute(text(f"UPDATE {table} SET {column} = :new "
-                                        f"WHERE {column} = :old"), {"new": new, "old": old})
+        for table, column in site_columns():
+            connection.execute(text(f"UPDATE {table} SET {column} = :new WHERE {column} = :old"),
+                               {"new": new, "old": old})
 
 
 @pytest.fixture(scope="module")
