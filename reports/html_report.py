@@ -186,8 +186,9 @@ def price_section(engine: Engine, start: date, end: date, ids: _Ids) -> Section:
             series[(point.platform, point.metric)].append(point)
     method = (f"reports.price_index, one point {SERIES_METHOD[by]}{SERIES_METHOD_TAIL}; "
               "line = median, band = first to third quartile")
-    inputs = (f"table price_index (by day; kept after every crawl) or offer and "
-              f"offer_price_period (by week, month); pricing per_1000; {_range_text(start, end)}")
+    source = ("table price_index (the daily index kept after every crawl)" if by == "day"
+              else "tables offer and offer_price_period (the price history)")
+    inputs = f"{source}, pricing per_1000, {_range_text(start, end)}"
     rows = []
     for platform, metric in main:
         points = sorted(series[(platform, metric)], key=lambda p: p.period_start)
