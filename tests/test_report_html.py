@@ -325,3 +325,36 @@ def test_the_command_writes_the_file(built: Built, tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.partial"))
     # the folder the report sits in holds only the report: nothing to ship beside it
     assert [path.name for path in tmp_path.iterdir()] == ["short.html"]
+
+
+# -- other ranges and databases -------------------------------------------------------------
+
+def test_a_range_without_data_says_so_in_every_section(built: Built, tmp_path: Path) -> None:
+    report = write_report(built.engine, tmp_path / "empty.html", start=date(2020, 1, 1),
+                          end=date(2020, 1, 31))
+    assert report.chart_count == 0
+    sections = {section.key: section for section in report.sections}
+    for key in ("prices", "market", "budget", "health"):
+        assert sections[key].notes, key
+    assert "no estimate" in sections["market"].notes[0]
+    page = (tmp_path / "empty.html").read_text("utf-8")
+    assert "No per-1000 panel prices were observed from 2020-01-01 to 2020-01-31." in page
+
+
+@pytest.mark.postgres
+def test_the_report_reads_postgresql_too(postgres_url: str, tmp_path: Path) -> None:
+    start = date(2026, 8, 30)
+    market = Market(seed=3, n_panels=5, n_shops=1, start_date=start, catalogue_scale=0.2)
+    build_store(market, postgres_url, days=3)
+    engine = get_engine(postgres_url)
+    try:
+        report = write_report(engine, tmp_path / "pg.html", start=start,
+                              end=start + timedelta(days=3))
+    finally:
+        engine.dispose()
+    sections = {section.key: section for section in report.sections}
+    assert len(sections["prices"].charts) == 6
+    assert sections["budget"].tables[0].rows and sections["health"].charts
+    assert [row[1] for row in sections["health"].tables[0].rows] == ["4"] * 6
+    assert sections["changes"].tables[1].rows  # new offers at least
+    charts.checked_svg(sections["prices"].charts[0].svg)
