@@ -1,6 +1,6 @@
 """Charts of the HTML report as inline SVG strings, drawn by matplotlib.
 
-Why matplotlib: it draws a static SVG on the server (the Agg backend, no display), with every
+Why matplotlib: it draws a static SVG on the server (no display, no pyplot state), with every
 glyph written as a path (``svg.fonttype = "path"``), so the page needs no JavaScript, no font and
 no file from anywhere: it opens offline, and a strict Content-Security-Policy
 (``default-src 'none'``) holds. Text is never parsed as math (``text.parse_math = False``): a
@@ -22,13 +22,9 @@ from datetime import date
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")  # before pyplot: no display, no GUI toolkit
-
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker as mticker  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.ticker as mticker
+from matplotlib.figure import Figure
 
 STYLE: Any = {  # matplotlib rcParams (typed as literal keys there)
     "svg.fonttype": "path",  # glyphs as paths: no font is needed where the page is opened
@@ -68,17 +64,16 @@ class UnsafeSvg(ValueError):
 
 
 def _figure(width: float, height: float) -> Figure:
-    return plt.figure(figsize=(width, height))
+    """A figure outside pyplot: no global figure list, no GUI backend (saving to SVG uses
+    matplotlib's SVG canvas, like the Agg backend on a server)."""
+    return Figure(figsize=(width, height))
 
 
 def to_svg(figure: Figure, prefix: str) -> str:
     """The figure as an SVG element for inlining in HTML (no XML prolog), checked and with ids
-    prefixed by ``prefix``; the figure is closed."""
+    prefixed by ``prefix``."""
     buffer = io.StringIO()
-    try:
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    finally:
-        plt.close(figure)
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
     # The RDF metadata names vocabularies by URL: nothing a reader needs, so nothing kept.
@@ -131,7 +126,7 @@ def checked_svg(svg: str) -> str:
 def band_chart(prefix: str, title: str, days: Sequence[date], median: Sequence[float],
                q1: Sequence[float], q3: Sequence[float], *, ylabel: str) -> str:
     """A median line over the interquartile band (one platform x metric over time)."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         figure = _figure(4.2, 2.4)
         axes = figure.add_subplot()
         xs = mdates.date2num(list(days))
@@ -154,7 +149,7 @@ def interval_bars(prefix: str, title: str, groups: Sequence[str], series: Sequen
                   high: Sequence[Sequence[float]], *, ylabel: str, log: bool = False) -> str:
     """Grouped bars (``groups`` on x, one bar per ``series``) with low-high error bars;
     ``central[s][g]`` is the value of series ``s`` in group ``g``; ``log``: a log y axis."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         figure = _figure(max(4.2, 0.9 * len(groups) * max(1, len(series)) / 3 + 2.5), 2.8)
         axes = figure.add_subplot()
         width = 0.8 / max(1, len(series))
@@ -183,7 +178,7 @@ def horizontal_bars(prefix: str, title: str, labels: Sequence[str], series: Sequ
                     values: Sequence[Sequence[float | None]], *, xlabel: str,
                     log: bool = False) -> str:
     """Horizontal grouped bars: one row per label, one bar per series (``None``: no bar)."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         figure = _figure(6.4, 0.9 + 0.14 * len(labels) * max(1, len(series)))
         axes = figure.add_subplot()
         height = 0.8 / max(1, len(series))
@@ -208,7 +203,7 @@ def stacked_bars(prefix: str, title: str, days: Sequence[date], series: Sequence
                  values: Sequence[Sequence[int]], colours: Sequence[str], *,
                  ylabel: str) -> str:
     """Bars stacked per day (run statuses over time)."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         figure = _figure(6.4, 2.4)
         axes = figure.add_subplot()
         bottoms = [0] * len(days)
