@@ -307,11 +307,14 @@ def market_section(engine: Engine, start: date, end: date, ids: _Ids) -> Section
             [[float(e.sellers.seen) for _, e in estimates.values()],
              [e.sellers.estimate.high for _, e in estimates.values()]],
             ylabel="sellers"),
-        method=seller_method, inputs="tables site and site_discovery, " + inputs))
+        method=seller_method,
+        inputs=("tables site and site_discovery (which sources list each seller); one estimate "
+                f"per calendar month of {_range_text(start, end)} (cut to the range)")))
     section.tables.append(Table(
         title="Sellers seen and estimated", text_columns=2,
         columns=("month", "days", "seen", "low", "central", "high", "model"),
-        rows=seller_rows, method=seller_method, inputs="tables site and site_discovery",
+        rows=seller_rows, method=seller_method,
+        inputs="tables site and site_discovery (which sources list each seller)",
         also_text=(6,)))
     section.notes += [f"Assumption: {text}" for text in any_estimate.assumptions]
     return section
