@@ -482,7 +482,7 @@ class PriceIndexPart(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("first_day <= last_day", name="ck_price_index_part_days"),
         Index("ix_price_index_part_site_last_day", "site_id", "last_day"),
-        Index("ix_price_index_part_cell_last_day", "platform", "metric", "pricing", "last_day"),
+        Index("ix_price_index_part_last_day", "last_day", "first_day"),
     )
 
     id: int | None = _id_column()

@@ -42,14 +42,12 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    bindparam,
     delete,
     func,
     insert,
     literal_column,
     select,
     tuple_,
-    update,
 )
 
 from storage.db import write_transaction
@@ -230,10 +228,13 @@ def _segments(periods: Iterable[AlivePeriod]) -> Iterator[tuple[AlivePeriod, dat
 # the sellers' parts: what one seller adds to one cell, over a run of days
 
 
-def prices_text(values: Iterable[Decimal]) -> str:
+def prices_text(values: Iterable[Decimal | str]) -> str:
     """A seller's values in one cell as stored in ``price_index_part.prices``: exact decimal
-    text, sorted by value, space-separated (one value per offer)."""
-    return " ".join(format(value, "f") for value in sorted(values))
+    text (a ``str`` is taken as SQLite stores money: already that text), sorted by value,
+    space-separated (one value per offer)."""
+    texts = [value if isinstance(value, str) else format(value, "f") for value in values]
+    texts.sort(key=float)
+    return " ".join(texts)
 
 
 def _values(text: str) -> list[Decimal]:
@@ -316,63 +317,130 @@ def _cells_from_parts(parts: Iterable[tuple[Cell, date, date, str]], *, start: d
                 current += ONE_DAY
 
 
+class _Raw:
+    """Plain driver statements for the refresh after each run (no statement compilation, no
+    type processing per value: it runs inside every crawl's transaction). Dates and money are
+    passed as each backend stores them: ISO and exact decimal text on SQLite, ``date`` and
+    ``Decimal`` on PostgreSQL."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.sqlite = connection.dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", self.mark)
+
+    def day(self, value: date) -> Any:
+        return value.isoformat() if self.sqlite else value
+
+    def money(self, value: Decimal) -> Any:
+        return format(value, "f") if self.sqlite else value
+
+    def execute(self, statement: str, parameters: Any = ()) -> None:
+        self.connection.exec_driver_sql(self.sql(statement), parameters)
+
+    def rows(self, statement: str, parameters: Any = ()) -> list[Any]:
+        """All rows as the driver's tuples, on the DBAPI cursor of the same transaction."""
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(self.sql(statement), parameters)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def execute_many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.connection.exec_driver_sql(self.sql(statement), rows)
+
+
+def _read_day(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+_INSERT_CELL = ("INSERT INTO price_index (day, platform, metric, pricing, median, q1, q3, min,"
+                " max, offers, sellers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_PART = ("INSERT INTO price_index_part (site_id, platform, metric, pricing, first_day,"
+                " last_day, offers, prices) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
 def _insert_cells(connection: Connection, rows: Iterable[tuple[date, Cell, CellStats]]) -> int:
-    batch: list[dict[str, Any]] = []
+    raw = _Raw(connection)
+    day, money = raw.day, raw.money
+    batch: list[tuple[Any, ...]] = []
     written = 0
-    for day, (platform, metric, pricing), stats in rows:
-        batch.append({"day": day, "platform": platform, "metric": metric, "pricing": pricing,
-                      "median": stats.median, "q1": stats.q1, "q3": stats.q3,
-                      "min": stats.min, "max": stats.max, "offers": stats.offers,
-                      "sellers": stats.sellers})
+    for when, (platform, metric, pricing), stats in rows:
+        batch.append((day(when), platform, metric, pricing, money(stats.median),
+                      money(stats.q1), money(stats.q3), money(stats.min), money(stats.max),
+                      stats.offers, stats.sellers))
         if len(batch) >= 5_000:
-            connection.execute(insert(price_index_table), batch)
+            raw.execute_many(_INSERT_CELL, batch)
             written += len(batch)
             batch = []
-    if batch:
-        connection.execute(insert(price_index_table), batch)
-        written += len(batch)
-    return written
+    raw.execute_many(_INSERT_CELL, batch)
+    return written + len(batch)
 
 
-def _cell_filter(table: Any, cells: set[Cell]) -> Any:
-    return tuple_(table.c.platform, table.c.metric, table.c.pricing).in_(sorted(cells))
+def stats_of_texts(texts: list[str], sellers: int) -> CellStats:
+    """:func:`stats_of` from the values as text: sorted by their float value (distinct for
+    the 6-decimal USD values), only the order statistics used are read as exact Decimals."""
+    texts.sort(key=float)
+    count = len(texts)
+
+    def exact(index: int) -> Decimal:
+        return Decimal(texts[index])
+
+    def at(fraction: Decimal) -> Decimal:
+        position = (count - 1) * fraction
+        lower = int(position)
+        upper = min(lower + 1, count - 1)
+        low = exact(lower)
+        return low + (exact(upper) - low) * (position - lower)
+
+    return CellStats(
+        median=at(_HALF).quantize(USD_QUANTUM), q1=at(_QUARTER).quantize(USD_QUANTUM),
+        q3=at(_THREE_QUARTERS).quantize(USD_QUANTUM), min=exact(0).quantize(USD_QUANTUM),
+        max=exact(count - 1).quantize(USD_QUANTUM), offers=count, sellers=sellers)
 
 
 def _recompute_cells(connection: Connection, day: date, cells: set[Cell]) -> None:
-    """The rows of ``price_index`` for ``day`` and ``cells`` from the sellers' parts."""
-    table, parts = price_index_table, price_index_part_table
-    cell_list = sorted(cells)
-    for index in range(0, len(cell_list), 300):
-        chunk = set(cell_list[index:index + 300])
-        connection.execute(delete(table).where(table.c.day == day, _cell_filter(table, chunk)))
-        rows = connection.execute(
-            select(parts.c.platform, parts.c.metric, parts.c.pricing, parts.c.prices)
-            .where(parts.c.last_day >= day, parts.c.first_day <= day, _cell_filter(parts, chunk)))
-        merged: dict[Cell, list[Decimal]] = defaultdict(list)
-        sellers: Counter[Cell] = Counter()
-        for platform, metric, pricing, text in rows:
-            merged[(platform, metric, pricing)].extend(_values(text))
-            sellers[(platform, metric, pricing)] += 1
-        _insert_cells(connection, ((day, cell, stats_of(sorted(values), sellers[cell]))
-                                   for cell, values in sorted(merged.items())))
+    """The rows of ``price_index`` for ``day`` and ``cells`` from the sellers' parts covering
+    the day (three plain statements)."""
+    raw = _Raw(connection)
+    when = raw.day(day)
+    old = [row[0] for row in raw.rows(
+        "SELECT id, platform, metric, pricing FROM price_index WHERE day = ?", (when,))
+        if (row[1], row[2], row[3]) in cells]
+    if old:
+        raw.execute("DELETE FROM price_index WHERE id IN ("
+                    + ",".join(str(int(row_id)) for row_id in old) + ")")
+    merged: dict[Cell, list[str]] = defaultdict(list)
+    sellers: Counter[Cell] = Counter()
+    for platform, metric, pricing, text in raw.rows(
+            "SELECT platform, metric, pricing, prices FROM price_index_part"
+            " WHERE last_day >= ? AND first_day <= ?", (when, when)):
+        cell = (platform, metric, pricing)
+        if cell in cells:
+            merged[cell].extend(text.split())
+            sellers[cell] += 1
+    _insert_cells(connection, ((day, cell, stats_of_texts(texts, sellers[cell]))
+                               for cell, texts in sorted(merged.items())))
 
 
 def _apply_day(connection: Connection, site_id: str, day: date,
                contributions: dict[Cell, str]) -> set[Cell]:
     """Make the seller's parts say ``contributions`` on ``day`` (an unchanged value carries the
     part of the day before forward); returns the cells whose values changed."""
-    parts = price_index_part_table
-    rows = connection.execute(
-        select(parts.c.id, parts.c.platform, parts.c.metric, parts.c.pricing, parts.c.first_day,
-               parts.c.last_day, parts.c.prices)
-        .where(parts.c.site_id == site_id, parts.c.last_day >= day - ONE_DAY,
-               parts.c.first_day <= day + ONE_DAY)).all()
+    raw = _Raw(connection)
     covering: dict[Cell, _Part] = {}
     before: dict[Cell, _Part] = {}
     after: dict[Cell, _Part] = {}
-    for row in rows:
-        part = _Part(row.id, (row.platform, row.metric, row.pricing), row.first_day,
-                     row.last_day, row.prices)
+    for part_id, platform, metric, pricing, first_raw, last_raw, prices in raw.rows(
+            "SELECT id, platform, metric, pricing, first_day, last_day, prices"
+            " FROM price_index_part WHERE site_id = ? AND last_day >= ? AND first_day <= ?",
+            (site_id, raw.day(day - ONE_DAY), raw.day(day + ONE_DAY))):
+        part = _Part(part_id, (platform, metric, pricing), _read_day(first_raw),
+                     _read_day(last_raw), prices)
         if part.first_day <= day <= part.last_day:
             covering[part.cell] = part
         elif part.last_day == day - ONE_DAY:
@@ -380,14 +448,16 @@ def _apply_day(connection: Connection, site_id: str, day: date,
         elif part.first_day == day + ONE_DAY:
             after[part.cell] = part
     changed: set[Cell] = set()
-    updates: list[dict[str, Any]] = []
-    inserts: list[dict[str, Any]] = []
+    updates: list[tuple[Any, ...]] = []
+    inserts: list[tuple[Any, ...]] = []
     deletes: list[int] = []
 
+    def set_days(part: _Part, first: date, last: date) -> None:
+        updates.append((raw.day(first), raw.day(last), _id(part)))
+
     def insert_part(cell: Cell, first: date, last: date, text: str) -> None:
-        inserts.append({"site_id": site_id, "platform": cell[0], "metric": cell[1],
-                        "pricing": cell[2], "first_day": first, "last_day": last,
-                        "offers": len(text.split()), "prices": text})
+        inserts.append((site_id, *cell, raw.day(first), raw.day(last), text.count(" ") + 1,
+                        text))
 
     for cell in sorted(set(covering) | set(contributions)):
         text = contributions.get(cell)
@@ -399,11 +469,11 @@ def _apply_day(connection: Connection, site_id: str, day: date,
             if old.first_day == day and old.last_day == day:
                 deletes.append(_id(old))
             elif old.first_day == day:
-                updates.append({"b_id": old.id, "b_first": day + ONE_DAY, "b_last": old.last_day})
+                set_days(old, day + ONE_DAY, old.last_day)
             elif old.last_day == day:
-                updates.append({"b_id": old.id, "b_first": old.first_day, "b_last": day - ONE_DAY})
+                set_days(old, old.first_day, day - ONE_DAY)
             else:
-                updates.append({"b_id": old.id, "b_first": old.first_day, "b_last": day - ONE_DAY})
+                set_days(old, old.first_day, day - ONE_DAY)
                 insert_part(cell, day + ONE_DAY, old.last_day, old.prices)
         if not text:
             continue
@@ -412,23 +482,20 @@ def _apply_day(connection: Connection, site_id: str, day: date,
         previous = previous if previous is not None and previous.prices == text else None
         following = following if following is not None and following.prices == text else None
         if previous is not None and following is not None:
-            updates.append({"b_id": previous.id, "b_first": previous.first_day,
-                            "b_last": following.last_day})
+            set_days(previous, previous.first_day, following.last_day)
             deletes.append(_id(following))
         elif previous is not None:  # carried forward: the same values as the day before
-            updates.append({"b_id": previous.id, "b_first": previous.first_day, "b_last": day})
+            set_days(previous, previous.first_day, day)
         elif following is not None:
-            updates.append({"b_id": following.id, "b_first": day, "b_last": following.last_day})
+            set_days(following, day, following.last_day)
         else:
             insert_part(cell, day, day, text)
     if deletes:
-        connection.execute(delete(parts).where(parts.c.id.in_(deletes)))
-    if updates:
-        connection.execute(update(parts).where(parts.c.id == bindparam("b_id"))
-                           .values(first_day=bindparam("b_first"), last_day=bindparam("b_last")),
-                           updates)
-    if inserts:
-        connection.execute(insert(parts), inserts)
+        raw.execute("DELETE FROM price_index_part WHERE id IN ("
+                    + ",".join(str(int(part_id)) for part_id in deletes) + ")")
+    raw.execute_many("UPDATE price_index_part SET first_day = ?, last_day = ? WHERE id = ?",
+                     updates)
+    raw.execute_many(_INSERT_PART, inserts)
     return changed
 
 
@@ -448,7 +515,8 @@ class SiteChange:
     """
 
     site_id: str
-    known: dict[date, dict[Cell, list[Decimal]]]
+    known: dict[date, dict[Cell, list[Any]]]
+    """Decimals, or money text as SQLite stores it."""
     recompute: tuple[date, date] | None = None
 
 
@@ -524,20 +592,20 @@ def rebuild_in(connection: Connection, *, start: date | None = None,
             connection.execute(insert(parts), kept)
     runs = site_contributions(alive_periods(connection, start=start, end=end),
                               start=start, end=end)
-    part_rows = [{"site_id": site_id, "platform": cell[0], "metric": cell[1],
-                  "pricing": cell[2], "first_day": first, "last_day": last,
-                  "offers": len(text.split()), "prices": text}
+    raw = _Raw(connection)
+    part_rows = [(site_id, *cell, first, last, text)
                  for site_id, cells in runs.items() for cell, cell_runs in cells.items()
                  for first, last, text in cell_runs]
     for index in range(0, len(part_rows), 5_000):
-        connection.execute(insert(parts), part_rows[index:index + 5_000])
+        raw.execute_many(_INSERT_PART, [
+            (site_id, platform, metric, pricing, raw.day(first), raw.day(last),
+             text.count(" ") + 1, text)
+            for site_id, platform, metric, pricing, first, last, text
+            in part_rows[index:index + 5_000]])
     return _insert_cells(connection, _cells_from_parts(
-        ((cast_cell(row), row["first_day"], row["last_day"], row["prices"]) for row in part_rows),
+        (((platform, metric, pricing), first, last, text)
+         for _site, platform, metric, pricing, first, last, text in part_rows),
         start=start, end=end))
-
-
-def cast_cell(row: dict[str, Any]) -> Cell:
-    return (row["platform"], row["metric"], row["pricing"])
 
 
 def _as_day(value: Any, parse: Any) -> date:

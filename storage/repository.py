@@ -881,7 +881,7 @@ def _index_change(connection: Any, plan: _Plan, site_id: str, observed_at: datet
     stored ones, and every day of an offer moved to another platform, metric or pricing.
     """
     today = observed_at.astimezone(UTC).date()
-    known: dict[tuple[str, str, str], list[Decimal]] = defaultdict(list)
+    known: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     low: date | None = None
     high: date | None = None
 
@@ -897,13 +897,20 @@ def _index_change(connection: Any, plan: _Plan, site_id: str, observed_at: datet
         if offer.platform and offer.metric and usd is not None and usd > 0:
             known[(offer.platform, offer.metric, offer.pricing)].append(usd)
     yesterday = today - _ONE_DAY
+    # Raw values as the driver returns them (SQLite text, PostgreSQL Decimal and datetime):
+    # compared and copied, not converted, for the thousands of confirmed offers.
+    sqlite = connection.dialect.name == "sqlite"
+    gap_before: Any = (yesterday.isoformat() if sqlite
+                       else datetime.combine(yesterday, datetime.min.time(), UTC))
     for row in plan.unchanged_rows:
-        platform, metric, pricing = (row[index] for index in _R_CELL)
-        usd = decimal_from_db(row[_R_USD])
-        if platform and metric and usd is not None and usd > 0:
+        platform, metric, pricing = row[_R_CELL[0]], row[_R_CELL[1]], row[_R_CELL[2]]
+        usd = row[_R_USD]
+        if platform and metric and usd is not None and (float(usd) if sqlite else usd) > 0:
             known[(platform, metric, pricing)].append(usd)
-        previous = _utc_day(row[_R_CONFIRMED])
-        if previous is not None and previous < yesterday:
+        confirmed = row[_R_CONFIRMED]
+        if confirmed is not None and confirmed < gap_before:
+            previous = _utc_day(confirmed)
+            assert previous is not None
             widen(previous + _ONE_DAY, yesterday)
     if plan.latest_seen is not None and plan.latest_seen >= today:
         widen(today, plan.latest_seen)

@@ -72,8 +72,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_price_index_part_site_last_day", "price_index_part",
                     ["site_id", "last_day"])
-    op.create_index("ix_price_index_part_cell_last_day", "price_index_part",
-                    ["platform", "metric", "pricing", "last_day"])
+    op.create_index("ix_price_index_part_last_day", "price_index_part",
+                    ["last_day", "first_day"])
     from storage.price_index import rebuild_in
 
     rebuild_in(op.get_bind())
