@@ -3,9 +3,10 @@ already uses (crawlers/browser.py).
 
 One store for the module, built straight from the simulator (simulator.store.build_store: real
 spiders and pipelines, no HTTP) over a month boundary, with hostile strings put where crawled
-text lives: two sellers renamed ``<script>alert(1)</script>`` (an upstream of a reseller chain)
-and ``<img src=x onerror=alert(2)>`` (which then vanishes, its last crawls failing with a hostile
-error), and service names with markup and template syntax. One report is written and opened in
+text lives: sellers renamed ``<script>alert(1)</script>`` (an upstream of a reseller chain),
+``<img src=x onerror=alert(2)>`` (which then vanishes, its last crawls failing with a hostile
+error) and one with quotes and markup (new: its first crawls found nothing), and service names
+with markup and template syntax. One report is written and opened in
 one browser; the checks: no request leaves the page, no dialog and no script, every chart has a
 size, every hostile string reads as text, every chart and table names its method and inputs.
 The full-page screenshot is kept as ``var/test-artifacts/report-html.png``.
@@ -40,6 +41,7 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 SCRIPT_SELLER = "<script>alert(1)</script>"
 IMG_SELLER = "<img src=x onerror=alert(2)>"
+NEW_SELLER = "Seller's \"shop\" & <b>bold</b>"
 HOSTILE_ERROR = "<img src=x onerror=alert(5)> \"quoted\" & 'single' </td></table>"
 HOSTILE_OFFERS = ("<script>alert(3)</script> Instagram Followers",
                   "</td></tr></table><img src=x onerror=alert(4)> Likes",
@@ -95,14 +97,22 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     upstream = links[0].upstream_site_id
     other = next(site for site in (f"panel-0{n}" for n in range(1, 9))
                  if site not in {upstream, links[0].reseller_site_id})
+    late = next(site for site in (f"panel-{n:02d}" for n in range(1, 11))
+                if site not in {upstream, links[0].reseller_site_id, other})
     rename_site(engine, upstream, SCRIPT_SELLER)
     rename_site(engine, other, IMG_SELLER)
+    rename_site(engine, late, NEW_SELLER)
     with engine.begin() as connection:
         # the second seller vanishes: its crawls of the last four days fail, with a hostile error
         connection.execute(update(run_table).where(
             run_table.c.site_id == IMG_SELLER,
             run_table.c.started_at >= datetime.combine(end - timedelta(days=3), time.min, UTC))
             .values(status="failed", offers_seen=0, error=HOSTILE_ERROR))
+        # the third seller is new: its crawls of the first three days found nothing
+        connection.execute(update(run_table).where(
+            run_table.c.site_id == NEW_SELLER,
+            run_table.c.started_at < datetime.combine(start + timedelta(days=3), time.min, UTC))
+            .values(status="failed", offers_seen=0, error="connection refused"))
         # services with markup in their names, among those whose price moved
         moved = connection.execute(text(
             "SELECT offer_id FROM offer_event WHERE kind IN ('price_up', 'price_down') "
@@ -176,7 +186,7 @@ def test_the_file_holds_no_script_no_handler_and_no_link_out(built: Built) -> No
 def test_every_hostile_string_is_text(built: Built) -> None:
     document = lxml.html.document_fromstring(built.page_html)
     shown = document.text_content()
-    for hostile in (SCRIPT_SELLER, IMG_SELLER, HOSTILE_ERROR, *HOSTILE_OFFERS):
+    for hostile in (SCRIPT_SELLER, IMG_SELLER, NEW_SELLER, HOSTILE_ERROR, *HOSTILE_OFFERS):
         assert hostile in shown, hostile
         assert hostile not in built.page_html or "<" not in hostile, hostile  # escaped in the file
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in built.page_html
@@ -215,7 +225,8 @@ def test_the_sections_hold_what_the_store_holds(built: Built) -> None:
     new, vanished = sections["changes"].tables[2], sections["changes"].tables[3]
     assert [row[0] for row in vanished.rows] == [IMG_SELLER]
     assert vanished.rows[0][4:] == ("failed", HOSTILE_ERROR)
-    assert new.rows == []
+    assert [(row[0], row[3]) for row in new.rows] == [
+        (NEW_SELLER, (built.start + timedelta(days=3)).isoformat())]
     moves = {row[2] for row in sections["changes"].tables[0].rows}
     assert set(HOSTILE_OFFERS) <= moves
     budget = sections["budget"].tables[0].rows
