@@ -48,6 +48,7 @@ from sqlalchemy import (
     literal_column,
     select,
     tuple_,
+    update,
 )
 
 from storage.db import write_transaction
@@ -602,10 +603,28 @@ def rebuild_in(connection: Connection, *, start: date | None = None,
              text.count(" ") + 1, text)
             for site_id, platform, metric, pricing, first, last, text
             in part_rows[index:index + 5_000]])
+    if not whole:
+        _join_at(connection, start)
+        _join_at(connection, end + ONE_DAY)
     return _insert_cells(connection, _cells_from_parts(
         (((platform, metric, pricing), first, last, text)
          for _site, platform, metric, pricing, first, last, text in part_rows),
         start=start, end=end))
+
+
+def _join_at(connection: Connection, day: date) -> None:
+    """Join the parts that end the day before ``day`` to the same values starting on ``day``
+    (a range rebuild cut them there): one part per run of equal values."""
+    parts = price_index_part_table
+    ending = {(row.site_id, row.platform, row.metric, row.pricing, row.prices): row
+              for row in connection.execute(
+                  select(parts).where(parts.c.last_day == day - ONE_DAY))}
+    for row in connection.execute(select(parts).where(parts.c.first_day == day)).all():
+        before = ending.get((row.site_id, row.platform, row.metric, row.pricing, row.prices))
+        if before is not None:
+            connection.execute(update(parts).where(parts.c.id == before.id)
+                               .values(last_day=row.last_day))
+            connection.execute(delete(parts).where(parts.c.id == row.id))
 
 
 def _as_day(value: Any, parse: Any) -> date:
