@@ -201,7 +201,9 @@ def price_section(engine: Engine, start: date, end: date, ids: _Ids) -> Section:
                                   [float(p.median) for p in points],
                                   [float(p.q1) for p in points], [float(p.q3) for p in points],
                                   ylabel="USD per 1000"),
-            method=method, inputs=inputs))
+            method=f"reports.price_index by {by}: line = median, band = first to third quartile "
+                   "(in full under the table below)",
+            inputs=inputs, details=method))
         first, last = points[0], points[-1]
         rows.append((platform, metric, money(first.median), money(last.median),
                      _pct(first.median, last.median), f"{money(last.q1)} - {money(last.q3)}",
