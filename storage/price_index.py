@@ -358,7 +358,7 @@ class _Raw:
         cursor = self.connection.connection.cursor()
         try:
             cursor.execute(self.sql(statement), parameters)
-            return cursor.fetchall()
+            return list(cursor.fetchall())
         finally:
             cursor.close()
 
