@@ -12,7 +12,14 @@ code and a baseline doing equivalent work back to back, and reports the ratio:
 3. idempotency: rows added by an unchanged re-crawl (goal 0);
 4. JavaScript shops (``benchmarks/js_pages.py``): pages per second of the ``spa`` family against
    a plain-HTTP family in the same run, and Chromium's peak memory over 100 rendered pages
-   (figures, no goal).
+   (figures, no goal);
+5. price index (``benchmarks/price_index.py``): a year-long daily series report against one full
+   scan of the price history table, on a generated store of about 1,000,000 price periods
+   (goal <= 3);
+6. import-csv (``benchmarks/import_csv.py``): the 2020 price lists imported, against the storage
+   benchmark's baseline (figures), and a second import adds no row.
+
+``--only NAME`` (repeatable) runs some of them: storage, crawl, js_pages, price_index, import_csv.
 """
 
 from __future__ import annotations
@@ -211,7 +218,7 @@ def _bench_storage_once(workdir: Path, *, count: int) -> dict[str, Any]:
             "recrawl_seconds": recrawl_seconds, "unchanged_recrawl_rows_added": added}
 
 
-BENCHMARKS = ("storage", "crawl", "js_pages")
+BENCHMARKS = ("storage", "crawl", "js_pages", "price_index", "import_csv")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=BENCHMARKS, action="append",
                         help="run only this benchmark (repeatable); default: all")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--lists", type=Path, default=None,
+                        help="price lists for the import benchmark (default "
+                             "../shared/data/smmpanels/raw; skipped when missing)")
     args = parser.parse_args(argv)
     selected = args.only or list(BENCHMARKS)
     results: dict[str, Any] = {}
@@ -244,6 +254,25 @@ def main(argv: list[str] | None = None) -> int:
             with console.status("JavaScript pages benchmark (Chromium)..."):
                 results["js_pages"] = bench_js_pages(workdir / "js", rounds=args.rounds)
             console.print_json(data=results["js_pages"])
+        # 5. The price index over a year against one scan of the price history.
+        if "price_index" in selected:
+            from benchmarks.price_index import bench_price_index
+
+            (workdir / "index").mkdir()
+            with console.status("price index benchmark (1,000,000 price periods)..."):
+                results["price_index"] = bench_price_index(workdir / "index")
+            console.print_json(data=results["price_index"])
+        # 6. import-csv over the 2020 price lists, against the storage baseline.
+        if "import_csv" in selected:
+            from benchmarks.import_csv import DEFAULT_LISTS, bench_import
+
+            lists = args.lists or DEFAULT_LISTS
+            if lists.is_dir():
+                with console.status("import benchmark (the 2020 price lists)..."):
+                    results["import_csv"] = bench_import(workdir / "import", lists=lists)
+                console.print_json(data=results["import_csv"])
+            else:
+                console.print(f"import benchmark skipped: no price lists at {lists}")
     verdicts: dict[str, bool] = {}
     if "crawl" in results:
         verdicts["first crawl throughput ratio >= 0.3"] = (
@@ -254,6 +283,12 @@ def main(argv: list[str] | None = None) -> int:
         verdicts["storage ratio >= 0.5"] = results["storage"]["ratio"] >= 0.5
         verdicts["unchanged re-crawl adds 0 price/event rows"] = not results["storage"][
             "unchanged_recrawl_rows_added"]
+    if "import_csv" in results:
+        verdicts["a second import of the price lists adds no row"] = not results["import_csv"][
+            "second_import_rows_added"]
+    if "price_index" in results:
+        verdicts["year-long daily price index <= 3x one scan of the price history"] = (
+            results["price_index"]["day_ratio"] <= 3)
     for name, ok in verdicts.items():
         console.print(f"{'[green]met[/green]' if ok else '[red]missed[/red]'}  {name}")
     if args.json:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -47,10 +48,11 @@ def _links(engine: Engine, min_confidence: float) -> list[tuple[str, int, str, i
                 if float(row.confidence) >= min_confidence]
 
 
-def site_chains(engine: Engine, *, min_confidence: float = 0.5) -> list[SiteChain]:
-    """Upstream site → reseller site with link counts and markups, most links first."""
+def summarize_links(links: Iterable[tuple[str, str, Decimal, Decimal]]) -> list[SiteChain]:
+    """``(upstream site, reseller site, price ratio, confidence)`` per link → one row per site
+    pair with link counts and markups, most links first."""
     by_pair: dict[tuple[str, str], list[tuple[Decimal, Decimal]]] = defaultdict(list)
-    for reseller_site, _, upstream_site, _, ratio, confidence in _links(engine, min_confidence):
+    for upstream_site, reseller_site, ratio, confidence in links:
         by_pair[(upstream_site, reseller_site)].append((Decimal(ratio), Decimal(confidence)))
     rows = []
     for (upstream_site, reseller_site), values in by_pair.items():
@@ -63,6 +65,14 @@ def site_chains(engine: Engine, *, min_confidence: float = 0.5) -> list[SiteChai
                              / len(values)).quantize(_CONFIDENCE)))
     rows.sort(key=lambda row: (row.upstream_site_id, -row.links, row.reseller_site_id))
     return rows
+
+
+def site_chains(engine: Engine, *, min_confidence: float = 0.5) -> list[SiteChain]:
+    """Upstream site → reseller site with link counts and markups, most links first (the
+    stored links)."""
+    return summarize_links((upstream_site, reseller_site, ratio, confidence)
+                           for reseller_site, _, upstream_site, _, ratio, confidence
+                           in _links(engine, min_confidence))
 
 
 def root_offers(engine: Engine, *, min_confidence: float = 0.5) -> dict[int, int]:

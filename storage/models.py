@@ -448,6 +448,57 @@ class SchedulerHeartbeat(SQLModel, table=True):
     """Set when the service stopped cleanly; ``NULL`` while it runs (or after it died)."""
 
 
+class PriceIndexDay(SQLModel, table=True):
+    """The daily price index: USD per 1000 over the offers alive on ``day``, per platform ×
+    metric × pricing (see :mod:`storage.price_index` for the definitions). Kept up to date by
+    ``complete_run`` for the cells a run touched; ``clickfarm db refresh-price-index`` rebuilds
+    it."""
+
+    __tablename__ = "price_index"
+    __table_args__ = (
+        UniqueConstraint("day", "platform", "metric", "pricing", name="uq_price_index_cell"),
+        CheckConstraint(_in("pricing", PRICINGS), name="ck_price_index_pricing"),
+        Index("ix_price_index_cell_day", "platform", "metric", "pricing", "day"),
+    )
+
+    id: int | None = _id_column()
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    platform: str = _text(nullable=False)
+    metric: str = _text(nullable=False)
+    pricing: str = _text(nullable=False)
+    median: Decimal = _money(nullable=False)
+    q1: Decimal = _money(nullable=False)
+    q3: Decimal = _money(nullable=False)
+    min: Decimal = _money(nullable=False)
+    max: Decimal = _money(nullable=False)
+    offers: int = _int(nullable=False)
+    sellers: int = _int(nullable=False)
+
+
+class PriceIndexPart(SQLModel, table=True):
+    """What one seller adds to one cell of the daily price index over a run of days: its
+    offers' USD per 1000 values (exact decimal text, sorted, space-separated), the same on every
+    day from ``first_day`` to ``last_day``. A crawl that finds the same values extends the part
+    (carried forward); a cell of ``price_index`` is the merge of the parts covering its day."""
+
+    __tablename__ = "price_index_part"
+    __table_args__ = (
+        CheckConstraint("first_day <= last_day", name="ck_price_index_part_days"),
+        Index("ix_price_index_part_site_last_day", "site_id", "last_day"),
+        Index("ix_price_index_part_last_day", "last_day", "first_day"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _fk("site.id", type_=Text)
+    platform: str = _text(nullable=False)
+    metric: str = _text(nullable=False)
+    pricing: str = _text(nullable=False)
+    first_day: date = Field(sa_column=Column(Date, nullable=False))
+    last_day: date = Field(sa_column=Column(Date, nullable=False))
+    offers: int = _int(nullable=False)
+    prices: str = _text(nullable=False)
+
+
 def _table_of(model: type[SQLModel]) -> Table:
     # Read through the mapper: SQLModel's classes do not declare __table__ to type checkers.
     table = inspect(model).local_table
@@ -468,6 +519,8 @@ alert_table = _table_of(Alert)
 reseller_link_table = _table_of(ResellerLink)
 market_daily_table = _table_of(MarketDailyEstimate)
 heartbeat_table = _table_of(SchedulerHeartbeat)
+price_index_table = _table_of(PriceIndexDay)
+price_index_part_table = _table_of(PriceIndexPart)
 
 TABLE_NAMES = (
     "site",
@@ -482,6 +535,8 @@ TABLE_NAMES = (
     "reseller_link",
     "market_daily_estimate",
     "scheduler_heartbeat",
+    "price_index",
+    "price_index_part",
 )
 VIEW_NAMES = (
     "v_offer_current",

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -54,6 +55,8 @@ from storage.models import (
     run_table,
     site_table,
 )
+from storage.price_index import SiteChange
+from storage.price_index import refresh_after_run as refresh_price_index
 from storage.types import (
     checked_decimal,
     datetime_to_text,
@@ -462,6 +465,8 @@ def complete_run(
             site_id=site_id,
             observed_at=observed_at,
         )
+        # The daily price index cells this run can have changed, in the same transaction.
+        refresh_price_index(connection, _index_change(connection, plan, site_id, observed_at))
         _insert_rejections(
             connection, codec=codec, run_id=run_id, site_id=site_id, rejections=all_rejections
         )
@@ -639,7 +644,7 @@ _EXISTING_SQL = (
     "SELECT o.id, o.site_offer_id, o.is_active, "
     + ", ".join(f"o.{name}" for name in _METADATA_FIELDS)
     + ", p.id, p.price, p.currency, p.quantity, p.min_quantity, p.max_quantity, p.usd_per_1000"
-    ", p.compare_at_price, p.available, o.raw_fingerprint"
+    ", p.compare_at_price, p.available, o.raw_fingerprint, p.last_confirmed_at, o.removed_at"
     " FROM offer AS o"
     " LEFT JOIN offer_price_period AS p ON p.offer_id = o.id AND p.valid_to IS NULL"
     " WHERE o.site_id = :site_id"
@@ -653,7 +658,8 @@ _R_PERIOD = _R_META_END
 _R_PRICE, _R_CURRENCY, _R_QUANTITY, _R_MIN, _R_MAX, _R_USD, _R_COMPARE_AT, _R_AVAILABLE = range(
     _R_PERIOD + 1, _R_PERIOD + 9
 )
-_R_FINGERPRINT = _R_PERIOD + 9
+_R_FINGERPRINT, _R_CONFIRMED, _R_REMOVED = _R_PERIOD + 9, _R_PERIOD + 10, _R_PERIOD + 11
+_R_CELL = tuple(_R_META + _METADATA_FIELDS.index(name) for name in ("platform", "metric", "pricing"))
 
 
 def _existing_rows(connection: Any, site_id: str) -> list[Any]:
@@ -684,6 +690,12 @@ class _Plan:
     """Active offers a complete listing no longer shows."""
     metadata_updates: list[dict[str, Any]] = field(default_factory=list)
     seen_offer_ids: list[int] = field(default_factory=list)
+    unchanged_rows: list[Any] = field(default_factory=list)
+    """The stored rows of ``unchanged_period_ids`` (their previous confirmation)."""
+    cells_before: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    latest_seen: date | None = None
+    """The last day any stored period or removal of the seller was seen (price index)."""
+    """Offer id -> stored (platform, metric, pricing), for the offers whose metadata changed."""
 
 
 def _deduplicate(
@@ -729,6 +741,7 @@ def _plan(
             else:
                 plan.seen_offer_ids.append(row[_R_ID])
                 plan.unchanged_period_ids.append(row[_R_PERIOD])
+                plan.unchanged_rows.append(row)
             continue
         if row is None:
             plan.new.append(offer)
@@ -746,6 +759,7 @@ def _plan(
             update_row = dict(zip(_METADATA_FIELDS, metadata, strict=True))
             update_row["b_id"] = row[_R_ID]
             plan.metadata_updates.append(update_row)
+            plan.cells_before[row[_R_ID]] = tuple(row[index] for index in _R_CELL)
         if not row[_R_ACTIVE]:
             plan.reinstated.append((offer, row))
         elif row[_R_PERIOD] is None:
@@ -761,10 +775,15 @@ def _plan(
             and offer.available == row[_R_AVAILABLE]
         ):
             plan.unchanged_period_ids.append(row[_R_PERIOD])
+            plan.unchanged_rows.append(row)
         else:
             plan.changed.append((offer, row))
     if stale:
         raise StaleConfirmation(frozenset(stale))
+    latest = max((value for row in existing.values()
+                  for value in (row[_R_CONFIRMED], row[_R_REMOVED]) if value is not None),
+                 default=None)
+    plan.latest_seen = _utc_day(latest)
     if complete_listing:
         seen = set(plan.seen_offer_ids)
         # A listing rejected today (a bad value) is still on the seller's list: not removed.
@@ -899,6 +918,93 @@ def _write(
     _insert_rows(connection, period_table, _PERIOD_INSERT_COLUMNS, periods)
     _insert_rows(connection, event_table, _EVENT_INSERT_COLUMNS, events)
     return len(periods), len(events)
+
+
+def _index_change(connection: Any, plan: _Plan, site_id: str, observed_at: datetime
+                  ) -> SiteChange:
+    """What the run changed in its seller's part of the daily price index.
+
+    A period is alive on the days from its ``valid_from`` to its ``last_confirmed_at``
+    (:mod:`storage.price_index`). On the usual path (the seller's first crawl of the day, the day
+    after the previous one) the seller's values on the crawl day are exactly the batch's: new,
+    changed, reinstated and confirmed offers at their current USD value, read from memory.
+    Removals and closed periods keep their ``last_confirmed_at``: no earlier day changes. Read
+    back from the history instead: the days between a confirmation and the previous one, a
+    second crawl the same day (an earlier crawl's values are alive too), a crawl older than the
+    stored ones, and every day of an offer moved to another platform, metric or pricing.
+    """
+    today = observed_at.astimezone(UTC).date()
+    known: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    low: date | None = None
+    high: date | None = None
+
+    def widen(first: date, last: date) -> None:
+        nonlocal low, high
+        low = first if low is None else min(low, first)
+        high = last if high is None else max(high, last)
+
+    for offer in (*plan.new, *(offer for offer, _row in plan.changed),
+                  *(offer for offer, _row in plan.reopened),
+                  *(offer for offer, _row in plan.reinstated)):
+        usd = offer.usd_per_1000
+        if offer.platform and offer.metric and usd is not None and usd > 0:
+            known[(offer.platform, offer.metric, offer.pricing)].append(usd)
+    yesterday = today - _ONE_DAY
+    # Raw values as the driver returns them (SQLite text, PostgreSQL Decimal and datetime):
+    # compared and copied, not converted, for the thousands of confirmed offers.
+    sqlite = connection.dialect.name == "sqlite"
+    gap_before: Any = (yesterday.isoformat() if sqlite
+                       else datetime.combine(yesterday, datetime.min.time(), UTC))
+    for row in plan.unchanged_rows:
+        platform, metric, pricing = row[_R_CELL[0]], row[_R_CELL[1]], row[_R_CELL[2]]
+        usd = row[_R_USD]
+        if platform and metric and usd is not None and (float(usd) if sqlite else usd) > 0:
+            known[(platform, metric, pricing)].append(usd)
+        confirmed = row[_R_CONFIRMED]
+        if confirmed is not None and confirmed < gap_before:
+            previous = _utc_day(confirmed)
+            assert previous is not None
+            widen(previous + _ONE_DAY, yesterday)
+    if plan.latest_seen is not None and plan.latest_seen >= today:
+        widen(today, plan.latest_seen)
+    moved = [update_row["b_id"] for update_row in plan.metadata_updates
+             if tuple(update_row[name] for name in ("platform", "metric", "pricing"))
+             != plan.cells_before.get(update_row["b_id"])]
+    if moved:
+        first, last = _history_days(connection, moved)
+        if first is not None and last is not None:
+            widen(first, max(last, today))
+    return SiteChange(site_id=site_id, known={today: dict(known)},
+                      recompute=(low, high) if low is not None and high is not None else None)
+
+
+def _history_days(connection: Any, offer_ids: list[int]) -> tuple[date | None, date | None]:
+    """The first and last day of the price history of these offers."""
+    first: date | None = None
+    last: date | None = None
+    for chunk in _chunks(offer_ids):
+        low, high = connection.execute(
+            select(func.min(period_table.c.valid_from),
+                   func.max(period_table.c.last_confirmed_at))
+            .where(period_table.c.offer_id.in_(chunk))).one()
+        low_day, high_day = _utc_day(low), _utc_day(high)
+        if low_day is not None:
+            first = low_day if first is None else min(first, low_day)
+        if high_day is not None:
+            last = high_day if last is None else max(last, high_day)
+    return first, last
+
+
+def _utc_day(value: Any) -> date | None:
+    """The UTC day of a raw timestamp (SQLite text, PostgreSQL datetime)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date()
+    return date.fromisoformat(str(value)[:10])
+
+
+_ONE_DAY = timedelta(days=1)
 
 
 def _metadata(offer: NormalizedOffer) -> tuple[Any, ...]:
