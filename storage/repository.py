@@ -179,7 +179,7 @@ def upsert_site(
         connection.execute(statement)
 
 
-RUN_TRIGGERS = ("manual", "schedule", "demo")
+RUN_TRIGGERS = ("manual", "schedule", "demo", "import")
 
 
 def start_run(
@@ -193,7 +193,8 @@ def start_run(
 ) -> int:
     """Record a crawl of ``site_id`` as ``running`` and return its id.
 
-    ``trigger`` says what started it (``manual``, ``schedule``, ``demo``); ``planned_at`` is
+    ``trigger`` says what started it (``manual``, ``schedule``, ``demo``, ``import``: a
+    published price list, ``clickfarm import-csv``); ``planned_at`` is
     when the scheduler planned it (``started_at - planned_at`` is the start delay).
     """
     _require_aware("started_at", started_at)
