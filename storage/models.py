@@ -217,6 +217,8 @@ class OfferPricePeriod(SQLModel, table=True):
             postgresql_where=text("valid_to IS NULL"),
         ),
         Index("ix_offer_price_period_run", "run_id"),
+        # The price index refresh: the periods confirmed on or after a day (0007).
+        Index("ix_offer_price_period_confirmed", "last_confirmed_at"),
     )
 
     id: int | None = _id_column()
@@ -445,6 +447,33 @@ class SchedulerHeartbeat(SQLModel, table=True):
     """Set when the service stopped cleanly; ``NULL`` while it runs (or after it died)."""
 
 
+class PriceIndexDay(SQLModel, table=True):
+    """The daily price index: USD per 1000 over the offers alive on ``day``, per platform ×
+    metric × pricing (see :mod:`storage.price_index` for the definitions). Kept up to date by
+    ``complete_run`` for the cells a run touched; ``clickfarm db refresh-price-index`` rebuilds
+    it."""
+
+    __tablename__ = "price_index"
+    __table_args__ = (
+        UniqueConstraint("day", "platform", "metric", "pricing", name="uq_price_index_cell"),
+        CheckConstraint(_in("pricing", PRICINGS), name="ck_price_index_pricing"),
+        Index("ix_price_index_cell_day", "platform", "metric", "pricing", "day"),
+    )
+
+    id: int | None = _id_column()
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    platform: str = _text(nullable=False)
+    metric: str = _text(nullable=False)
+    pricing: str = _text(nullable=False)
+    median: Decimal = _money(nullable=False)
+    q1: Decimal = _money(nullable=False)
+    q3: Decimal = _money(nullable=False)
+    min: Decimal = _money(nullable=False)
+    max: Decimal = _money(nullable=False)
+    offers: int = _int(nullable=False)
+    sellers: int = _int(nullable=False)
+
+
 def _table_of(model: type[SQLModel]) -> Table:
     # Read through the mapper: SQLModel's classes do not declare __table__ to type checkers.
     table = inspect(model).local_table
@@ -465,6 +494,7 @@ alert_table = _table_of(Alert)
 reseller_link_table = _table_of(ResellerLink)
 market_daily_table = _table_of(MarketDailyEstimate)
 heartbeat_table = _table_of(SchedulerHeartbeat)
+price_index_table = _table_of(PriceIndexDay)
 
 TABLE_NAMES = (
     "site",
@@ -479,6 +509,7 @@ TABLE_NAMES = (
     "reseller_link",
     "market_daily_estimate",
     "scheduler_heartbeat",
+    "price_index",
 )
 VIEW_NAMES = (
     "v_offer_current",

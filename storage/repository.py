@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -54,6 +55,7 @@ from storage.models import (
     run_table,
     site_table,
 )
+from storage.price_index import refresh_after_run as refresh_price_index
 from storage.types import (
     checked_decimal,
     datetime_to_text,
@@ -434,6 +436,8 @@ def complete_run(
             site_id=site_id,
             observed_at=observed_at,
         )
+        # The daily price index cells this run can have changed, in the same transaction.
+        refresh_price_index(connection, _touched_cells(connection, plan, observed_at))
         _insert_rejections(
             connection, codec=codec, run_id=run_id, site_id=site_id, rejections=all_rejections
         )
@@ -610,7 +614,7 @@ _EXISTING_SQL = (
     "SELECT o.id, o.site_offer_id, o.is_active, "
     + ", ".join(f"o.{name}" for name in _METADATA_FIELDS)
     + ", p.id, p.price, p.currency, p.quantity, p.min_quantity, p.max_quantity, p.usd_per_1000"
-    ", p.compare_at_price, p.available"
+    ", p.compare_at_price, p.available, p.last_confirmed_at"
     " FROM offer AS o"
     " LEFT JOIN offer_price_period AS p ON p.offer_id = o.id AND p.valid_to IS NULL"
     " WHERE o.site_id = :site_id"
@@ -624,6 +628,8 @@ _R_PERIOD = _R_META_END
 _R_PRICE, _R_CURRENCY, _R_QUANTITY, _R_MIN, _R_MAX, _R_USD, _R_COMPARE_AT, _R_AVAILABLE = range(
     _R_PERIOD + 1, _R_PERIOD + 9
 )
+_R_CONFIRMED = _R_PERIOD + 9
+_R_CELL = tuple(_R_META + _METADATA_FIELDS.index(name) for name in ("platform", "metric", "pricing"))
 
 
 def _existing_rows(connection: Any, site_id: str) -> list[Any]:
@@ -653,6 +659,10 @@ class _Plan:
     """Active offers a complete listing no longer shows."""
     metadata_updates: list[dict[str, Any]] = field(default_factory=list)
     seen_offer_ids: list[int] = field(default_factory=list)
+    unchanged_rows: list[Any] = field(default_factory=list)
+    """The stored rows of ``unchanged_period_ids`` (their previous confirmation)."""
+    cells_before: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    """Offer id -> stored (platform, metric, pricing), for the offers whose metadata changed."""
 
 
 def _deduplicate(
@@ -703,6 +713,7 @@ def _plan(
             update_row = dict(zip(_METADATA_FIELDS, metadata, strict=True))
             update_row["b_id"] = row[_R_ID]
             plan.metadata_updates.append(update_row)
+            plan.cells_before[row[_R_ID]] = tuple(row[index] for index in _R_CELL)
         if not row[_R_ACTIVE]:
             plan.reinstated.append((offer, row))
         elif row[_R_PERIOD] is None:
@@ -718,6 +729,7 @@ def _plan(
             and offer.available == row[_R_AVAILABLE]
         ):
             plan.unchanged_period_ids.append(row[_R_PERIOD])
+            plan.unchanged_rows.append(row)
         else:
             plan.changed.append((offer, row))
     if complete_listing:
@@ -847,6 +859,85 @@ def _write(
     _insert_rows(connection, period_table, _PERIOD_INSERT_COLUMNS, periods)
     _insert_rows(connection, event_table, _EVENT_INSERT_COLUMNS, events)
     return len(periods), len(events)
+
+
+def _touched_cells(connection: Any, plan: _Plan, observed_at: datetime
+                   ) -> dict[date, set[tuple[str, str, str]]]:
+    """The (day, platform × metric × pricing) cells of the price index the plan changed.
+
+    A period is alive on the days from its ``valid_from`` to its ``last_confirmed_at``
+    (:mod:`storage.price_index`): new, changed, reinstated and reopened offers open a period
+    alive on the crawl day; a confirmed period becomes alive on the days from the one after its
+    previous confirmation to the crawl day. Removals and closed periods keep their
+    ``last_confirmed_at``: no earlier day changes. An offer moved to another platform, metric or
+    pricing changes both classes on every day of its history.
+    """
+    today = observed_at.astimezone(UTC).date()
+    touched: dict[date, set[tuple[str, str, str]]] = defaultdict(set)
+    on_day = touched[today]
+    for offer in plan.new:
+        if offer.platform and offer.metric:
+            on_day.add((offer.platform, offer.metric, offer.pricing))
+    for offer, _row in (*plan.changed, *plan.reopened, *plan.reinstated):
+        if offer.platform and offer.metric:
+            on_day.add((offer.platform, offer.metric, offer.pricing))
+    if plan.unchanged_period_ids:
+        confirmed = plan.unchanged_rows
+        for row in confirmed:
+            platform, metric, pricing = (row[index] for index in _R_CELL)
+            if not (platform and metric):
+                continue
+            cell = (platform, metric, pricing)
+            previous = _utc_day(row[_R_CONFIRMED])
+            if previous is None or previous == today or previous == today - _ONE_DAY:
+                on_day.add(cell)
+                continue
+            low, high = min(previous + _ONE_DAY, today), max(previous, today)
+            day = low
+            while day <= high:
+                touched[day].add(cell)
+                day += _ONE_DAY
+    moved = [update_row["b_id"] for update_row in plan.metadata_updates
+             if tuple(update_row[name] for name in ("platform", "metric", "pricing"))
+             != plan.cells_before.get(update_row["b_id"])]
+    if moved:
+        _touch_history(connection, touched, moved, plan)
+    return {day: cells for day, cells in touched.items() if cells}
+
+
+def _touch_history(connection: Any, touched: dict[date, set[tuple[str, str, str]]],
+                   offer_ids: list[int], plan: _Plan) -> None:
+    """Every day of the history of reclassified offers, in their old and new class."""
+    new_cells = {row["b_id"]: (row["platform"], row["metric"], row["pricing"])
+                 for row in plan.metadata_updates}
+    for chunk in _chunks(offer_ids):
+        rows = connection.execute(
+            select(period_table.c.offer_id, func.min(period_table.c.valid_from),
+                   func.max(period_table.c.last_confirmed_at))
+            .where(period_table.c.offer_id.in_(chunk))
+            .group_by(period_table.c.offer_id))
+        for offer_id, first, last in rows:
+            first_day, last_day = _utc_day(first), _utc_day(last)
+            if first_day is None or last_day is None:
+                continue
+            cells = {cell for cell in (plan.cells_before.get(offer_id), new_cells.get(offer_id))
+                     if cell and cell[0] and cell[1]}
+            day = first_day
+            while day <= last_day:
+                touched[day].update(cells)
+                day += _ONE_DAY
+
+
+def _utc_day(value: Any) -> date | None:
+    """The UTC day of a raw timestamp (SQLite text, PostgreSQL datetime)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date()
+    return date.fromisoformat(str(value)[:10])
+
+
+_ONE_DAY = timedelta(days=1)
 
 
 def _metadata(offer: NormalizedOffer) -> tuple[Any, ...]:

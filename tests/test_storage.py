@@ -179,7 +179,7 @@ def test_migrations_create_every_table_and_view_and_can_be_rerun(empty_database_
         assert current_revision(engine) is None
         migrate(engine)
         migrate(engine)  # a second run finds the schema up to date
-        assert current_revision(engine) == head_revision() == "0006"
+        assert current_revision(engine) == head_revision() is not None
         inspector = inspect(engine)
         assert set(TABLE_NAMES) <= set(inspector.get_table_names())
         assert set(VIEW_NAMES) == set(inspector.get_view_names())
@@ -894,6 +894,7 @@ def test_table_counts_lists_every_table(engine: Engine) -> None:
         "reseller_link": 0,
         "market_daily_estimate": 0,
         "scheduler_heartbeat": 0,
+        "price_index": 0,
     }
 
 
