@@ -12,6 +12,7 @@ The layout is that of the 2020 smmpanels dataset: ``DIR/<Panel>/<YYYY_MM_DD>.csv
   date, attributes), :func:`pipelines.validate.validate_offer`, then
   :func:`storage.repository.complete_run`: change-only periods, events, removals, in one
   transaction per file; rows that cannot be read are ``rejected_offer`` rows with the reason;
+  the stored daily price index of the days imported is rebuilt once at the end;
 - a file that cannot be read at all is a ``failed`` run with the reason; so is a file whose
   every row is rejected, and an empty list where the panel had offers (as for a crawl);
 - a file whose run exists (same site, trigger ``import``, same observation time) is skipped: a
@@ -41,6 +42,7 @@ from pipelines.normalize import normalize_offer, usd_gap_reason
 from pipelines.validate import validate_offer
 from storage import repository
 from storage.models import run_table, site_table
+from storage.price_index import rebuild as rebuild_price_index
 
 TRIGGER = "import"
 FAMILY = "smm_html"
@@ -83,6 +85,8 @@ class ImportSummary:
     problems: list[str] = field(default_factory=list)
     """Files found but not importable (no date in the name, a second file for one date)."""
     seconds: float = 0.0
+    index_rows: int = 0
+    """Rows of the daily price index rebuilt for the days imported."""
 
     def count(self, status: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
@@ -285,7 +289,8 @@ def import_file(engine: Engine, file: PriceListFile, *, currency: str | None,
         return outcome
     stored = repository.complete_run(
         engine, run_id=run_id, site_id=file.site_id, observed_at=observed_at, offers=offers,
-        rejections=rejections, counters=[], pages=1, stats=run_stats, finished_at=finished())
+        rejections=rejections, counters=[], pages=1, stats=run_stats, finished_at=finished(),
+        refresh_index=False)
     runs[-1] = _RunRow(run_id, observed_at, TRIGGER, "succeeded")
     duplicates = stored.rejected - len(rejections)
     return FileOutcome(file, "imported", run_id=run_id, offers=len(offers) - duplicates,
@@ -309,6 +314,21 @@ def import_price_lists(engine: Engine, directory: Path, files: list[PriceListFil
     ``on_file`` hears about each file when it is done (the progress bar)."""
     started = time.monotonic()
     summary = ImportSummary()
+    try:
+        _import_all(engine, directory, files, currency, on_file, summary)
+    finally:
+        # The daily price index of the days imported, in one sweep (per file it would
+        # recompute the days between two weekly lists again and again).
+        days = [o.file.day for o in summary.outcomes if o.status == "imported"]
+        if days:
+            summary.index_rows = rebuild_price_index(engine, start=min(days), end=max(days))
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _import_all(engine: Engine, directory: Path, files: list[PriceListFile],
+                currency: str | None, on_file: Callable[[FileOutcome], None] | None,
+                summary: ImportSummary) -> None:
     runs_by_site: dict[str, list[Any]] = {}
     refused: dict[str, str] = {}
     for file in files:
@@ -326,8 +346,6 @@ def import_price_lists(engine: Engine, directory: Path, files: list[PriceListFil
         summary.outcomes.append(outcome)
         if on_file is not None:
             on_file(outcome)
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
 def _aware(moment: datetime) -> datetime:

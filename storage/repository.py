@@ -370,8 +370,12 @@ def complete_run(
     stats: dict[str, Any] | None = None,
     complete_listing: bool = True,
     finished_at: datetime | None = None,
+    refresh_index: bool = True,
 ) -> StoreResult:
     """Store one crawl of one site and close its run, in ONE transaction.
+
+    ``refresh_index=False`` leaves the stored daily price index alone: a bulk import
+    (``clickfarm import-csv``) rebuilds the days it covered once at its end instead.
 
     For each offer (identity: ``site_id`` + ``site_offer_id``; a repeated id in the batch keeps
     the first and rejects the rest as ``duplicate site_offer_id``):
@@ -437,7 +441,8 @@ def complete_run(
             observed_at=observed_at,
         )
         # The daily price index cells this run can have changed, in the same transaction.
-        refresh_price_index(connection, _touched_cells(connection, plan, observed_at))
+        if refresh_index:
+            refresh_price_index(connection, _touched_cells(connection, plan, observed_at))
         _insert_rejections(
             connection, codec=codec, run_id=run_id, site_id=site_id, rejections=all_rejections
         )

@@ -15,7 +15,8 @@ The real files are not tidy, and each quirk is read, not guessed:
 - A currency in the price header (``Rate per 1000(₹)``, ``Price ($) Per 1 000``) is the
   currency of every row; a symbol in the cell (``"$0.65"``) is kept in the text.
 - The first, unnamed column is the scraper's row index: ignored. A row one cell short whose
-  header starts with it (FollowersKart writes some rows without the index) is read without it.
+  header starts with it (FollowersKart writes some rows without the index) is read without it;
+  two cells short, without the index and the description when that is the last column.
 - Rows of another width, rows that are not UTF-8 and rows the csv module cannot parse become
   :class:`~crawlers.items.RawRejection` with the line and the reason; blank rows are skipped.
 - The file as a whole is refused (:class:`~crawlers.items.ExtractError`) when it is not
@@ -135,8 +136,8 @@ def _read_rows(text: str) -> ExtractResult:
             result.rejected.append(RawRejection(reason=f"line {line}: not readable CSV: {error}",
                                                 raw={"line": line}))
             continue
-        if not any(cell.strip() for cell in row):
-            continue
+        if not any(cell.strip() for cell in row[1 if index_column else 0:]):
+            continue  # a blank row (perhaps with its row index): nothing to read
         if any(_SURROGATE.search(cell) for cell in row):
             result.rejected.append(RawRejection(
                 reason=f"line {line}: not UTF-8 text",
@@ -146,6 +147,8 @@ def _read_rows(text: str) -> ExtractResult:
             cells = row
         elif len(row) == width - 1 and index_column:
             cells = ["", *row]  # the row index column left out
+        elif len(row) == width - 2 and index_column and fields[-1] == DESCRIPTION:
+            cells = ["", *row, ""]  # the row index and the (last) description left out
         else:
             result.rejected.append(RawRejection(
                 reason=f"line {line}: {len(row)} cells where the header has {width}",
