@@ -3,7 +3,7 @@
 On a terminal it is a Rich progress bar (a spinner when the total is unknown) that disappears
 or stays as Rich decides; when the output is piped or captured (cron, CI, ``| tee``) it is
 plain lines, one per step that crosses a tenth of the total, one at least every
-:data:`PLAIN_EVERY_SECONDS` otherwise, and always one for the last step::
+:data:`PLAIN_EVERY_SECONDS` otherwise, and always one for the last state::
 
     import-csv: 3/534 files (1%) SMMKings 2020_03_27 [4.2 s]
 
@@ -48,6 +48,7 @@ class Tracker:
         self._started = time.monotonic()
         self._last_line = -PLAIN_EVERY_SECONDS
         self._last_bucket = -1
+        self._printed: tuple[int, str] | None = (0, "")
 
     @property
     def is_bar(self) -> bool:
@@ -70,8 +71,17 @@ class Tracker:
         last = self.total is not None and self.done >= self.total
         if last or bucket > self._last_bucket or now - self._last_line >= PLAIN_EVERY_SECONDS:
             self._last_bucket = bucket
-            self._last_line = now
-            self.console.print(self.line(), markup=False, highlight=False, soft_wrap=True)
+            self._print(now)
+
+    def close(self) -> None:
+        """The last state, once, when plain lines skipped it (the work ended between lines)."""
+        if self._progress is None and self._printed != (self.done, self.message):
+            self._print(time.monotonic())
+
+    def _print(self, now: float) -> None:
+        self._last_line = now
+        self._printed = (self.done, self.message)
+        self.console.print(self.line(), markup=False, highlight=False, soft_wrap=True)
 
     def line(self) -> str:
         """The plain line of the current state."""
@@ -93,7 +103,9 @@ def progress(console: Console, label: str, *, total: int | None = None, unit: st
     terminal, plain lines otherwise (``bar`` forces either)."""
     use_bar = console.is_terminal if bar is None else bar
     if not use_bar:
-        yield Tracker(console, label, total, unit, None)
+        tracker = Tracker(console, label, total, unit, None)
+        yield tracker
+        tracker.close()
         return
     columns: list[Any] = ([TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                            TimeElapsedColumn()] if total is not None else
