@@ -10,7 +10,10 @@ code and a baseline doing equivalent work back to back, and reports the ratio:
 3. idempotency: rows added by an unchanged re-crawl (goal 0);
 4. JavaScript shops (``benchmarks/js_pages.py``): pages per second of the ``spa`` family against
    a plain-HTTP family in the same run, and Chromium's peak memory over 100 rendered pages
-   (figures, no goal).
+   (figures, no goal);
+5. import of published price lists (``benchmarks/import_csv.py``): rows per second of
+   ``clickfarm import-csv`` over the 2020 dataset sample against the storage baseline of 2.
+   (a ratio, no goal), and a second import that adds no row.
 """
 
 from __future__ import annotations
@@ -197,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--offers", type=int, default=20_000)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--lists", type=Path, default=None,
+                        help="price lists for the import benchmark (default "
+                             "../shared/data/smmpanels/raw; skipped when missing)")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="clickfarm-bench-") as directory:
@@ -204,6 +210,16 @@ def main(argv: list[str] | None = None) -> int:
         with console.status("storage benchmark..."):
             results["storage"] = bench_storage(workdir, count=args.offers)
         console.print_json(data=results["storage"])
+        # 5. import-csv over the 2020 price lists, against the same kind of baseline.
+        from benchmarks.import_csv import DEFAULT_LISTS, bench_import
+
+        lists = args.lists or DEFAULT_LISTS
+        if lists.is_dir():
+            with console.status("import benchmark (the 2020 price lists)..."):
+                results["import_csv"] = bench_import(workdir / "import", lists=lists)
+            console.print_json(data=results["import_csv"])
+        else:
+            console.print(f"import benchmark skipped: no price lists at {lists}")
         with console.status(f"crawl benchmark ({args.panels} panels × {args.rounds} rounds)..."):
             results["crawl"] = bench_crawl(workdir, panels=args.panels, rounds=args.rounds)
         console.print_json(data=results["crawl"])
@@ -220,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         "unchanged re-crawl adds 0 price/event rows": not results["storage"][
             "unchanged_recrawl_rows_added"],
     }
+    if "import_csv" in results:
+        verdicts["a second import of the price lists adds no row"] = not results["import_csv"][
+            "second_import_rows_added"]
     for name, ok in verdicts.items():
         console.print(f"{'[green]met[/green]' if ok else '[red]missed[/red]'}  {name}")
     if args.json:
