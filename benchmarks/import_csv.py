@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -25,7 +26,9 @@ from typing import Any
 
 from core.config import REPO_ROOT
 
-DEFAULT_LISTS = REPO_ROOT.parent / "shared" / "data" / "smmpanels" / "raw"
+# ../shared beside the repository, or CLICKFARM_SHARED_DIR (as for the tests).
+DEFAULT_LISTS = (Path(os.environ.get("CLICKFARM_SHARED_DIR", REPO_ROOT.parent / "shared"))
+                 / "data" / "smmpanels" / "raw")
 
 
 def bench_import(workdir: Path, *, lists: Path, latest: int | None = None,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+
 from clickfarm.progress import progress
 from core.config import REPO_ROOT, write_sites
 from reports.render import labelled

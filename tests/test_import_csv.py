@@ -59,15 +59,15 @@ READER_CASES = [
      [("1", "Instagram Followers", "0.90", "10", "5000", None)], []),
     ("gzipped.csv.gz", gz(HEADER + "0,1,Instagram Likes,0.12,10,30000,\n"),
      [("1", "Instagram Likes", "0.12", "10", "30000", None)], []),
-    ("glued.csv", (",format_list_numberedID,storageService,bar_chartPriceper1000,"
-                   "call_receivedMinorder,call_madeMaxorder,format_align_leftDescription\n"
-                   "0,20,YouTube Views,1.75,100,100000,x\n").encode(),
+    ("glued.csv", (b",format_list_numberedID,storageService,bar_chartPriceper1000,"
+                   b"call_receivedMinorder,call_madeMaxorder,format_align_leftDescription\n"
+                   b"0,20,YouTube Views,1.75,100,100000,x\n"),
      [("20", "YouTube Views", "1.75", "100", "100000", None)], []),
     ("rupees.csv", (",ID,Name,Rateper1000(₹),Min/Maxorder,Description\n"
                     "0,2167,  IG Followers  ,  ₹22.1  ,20 / 10000, Details \n").encode(),
      [("2167", "IG Followers", "₹22.1", "20", "10000", "INR")], []),
-    ("category.csv", (",Category,ID,Service,Rate per 1000,Min order,Max order,Description\n"
-                      "0,- Discounts,561,Youtube Subscribers,12.69,50,10000,d\n").encode(),
+    ("category.csv", (b",Category,ID,Service,Rate per 1000,Min order,Max order,Description\n"
+                      b"0,- Discounts,561,Youtube Subscribers,12.69,50,10000,d\n"),
      [("561", "Youtube Subscribers", "12.69", "50", "10000", None)], []),
     # FollowersKart: some rows lack the row index column.
     ("short.csv", (HEADER + "0,1,A likes,0.5,10,100,\n2,B likes,0.6,10,100,d\n"
