@@ -13,6 +13,7 @@ stays alone on stdout.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,7 @@ class Tracker:
         self._last_line = -PLAIN_EVERY_SECONDS
         self._last_bucket = -1
         self._printed: tuple[int, str] | None = (0, "")
+        self._lock = threading.Lock()
 
     @property
     def is_bar(self) -> bool:
@@ -60,6 +62,11 @@ class Tracker:
             self._progress.update(self._task, description=self._description())
 
     def advance(self, steps: int = 1, message: str | None = None) -> None:
+        """``steps`` more done (safe from several threads: crawl processes end in theirs)."""
+        with self._lock:
+            self._advance(steps, message)
+
+    def _advance(self, steps: int, message: str | None) -> None:
         self.done += steps
         if message is not None:
             self.message = message

@@ -247,6 +247,10 @@ def test_the_command_prints_plain_progress_lines_when_piped(tmp_path: Path) -> N
                                    "--panel", "nosuchpanel"])
     assert one.exit_code == 1
     assert one.stderr.strip().startswith("error: no price lists")
+    missing = CliRunner().invoke(app, ["import-csv", str(tmp_path / "nowhere"),
+                                       "--database-url", database])
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nowhere'}: not a folder"
 
 
 # -- the real 2020 price lists --------------------------------------------------------------------
