@@ -50,6 +50,12 @@ class ExtractFormat(str, Enum):
     table = "table"
 
 
+class SeriesStep(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+
+
 # -- crawl -----------------------------------------------------------------------------------
 
 @app.command()
@@ -215,9 +221,13 @@ def report_prices(
     dedupe_resellers: Annotated[bool, typer.Option(
         "--dedupe-resellers", help="count a service resold along a chain once (stored links, "
         "see `report resellers`)")] = False,
+    by: Annotated[Optional[SeriesStep], typer.Option(
+        "--by", help="the index over time, one row per day, ISO week or month and class "
+        "(the stored daily index; see README)")] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Price index: median, quartiles, min, max and sellers in USD per 1000, by platform × metric."""
+    """Price index: median, quartiles, min, max and sellers in USD per 1000, by platform × metric
+    (with --by: over time)."""
     from reports.prices import METHOD, observed_range, price_index
     from reports.render import money, print_table, to_csv, to_json
 
@@ -225,7 +235,13 @@ def report_prices(
     start = since or end - timedelta(days=30)
     if start > end:
         fail(f"--from {start} is after --to {end}")
+    if by is not None and dedupe_resellers:
+        fail("--dedupe-resellers applies to the one-range index, not to --by")
     engine = open_database(database_url, write=False)
+    if by is not None:
+        _print_price_series(engine, start=start, end=end, by=by.value, platform=platform,
+                            metric=metric, pricing=pricing.value, output_format=output_format)
+        return
     rows = price_index(engine, start=start, end=end, platform=platform, metric=metric,
                        pricing=pricing.value, dedupe_resellers=dedupe_resellers)
     method = METHOD + ("; resold copies counted once (reseller links)" if dedupe_resellers
@@ -254,6 +270,37 @@ def report_prices(
                     [[r.platform, r.metric, money(r.median), money(r.q1), money(r.q3),
                       money(r.minimum), money(r.maximum), r.offers, r.sellers] for r in rows],
                     caption=f"method: {method}", text_columns=2)
+
+
+def _print_price_series(engine, *, start: date, end: date, by: str, platform: Optional[str],
+                        metric: Optional[str], pricing: str, output_format: OutputFormat) -> None:
+    from reports.price_index import METHOD as SERIES_METHOD
+    from reports.price_index import METHOD_TAIL, price_index_series
+    from reports.prices import observed_range
+    from reports.render import money, print_table, to_csv, to_json
+
+    rows = price_index_series(engine, start=start, end=end, by=by, platform=platform,
+                              metric=metric, pricing=pricing)
+    method = SERIES_METHOD[by] + METHOD_TAIL
+    if not rows:
+        covered = observed_range(engine)
+        err_console.print(f"no {pricing} prices observed from {start} to {end}" + (
+            f"; the database covers {covered[0].date()} to {covered[1].date()}" if covered
+            else "; the database holds no prices yet (run `clickfarm crawl` first)"))
+    if output_format is OutputFormat.json:
+        print(to_json(rows, start=start, end=end, by=by, unit="USD per 1000", pricing=pricing,
+                      method=method))
+    elif output_format is OutputFormat.csv:
+        sys.stdout.write(to_csv(rows))
+    else:
+        label = "panel rates" if pricing == "per_1000" else "retail packages"
+        print_table(console, f"price index by {by} ({label}), USD per 1000, {start} to {end}",
+                    [by, "platform", "metric", "median", "q1", "q3", "min", "max", "offers",
+                     "sellers"],
+                    [[r.period_start.isoformat(), r.platform, r.metric, money(r.median),
+                      money(r.q1), money(r.q3), money(r.min), money(r.max), r.offers, r.sellers]
+                     for r in rows],
+                    caption=f"method: {method}", text_columns=3)
 
 
 # -- simulator and demo ----------------------------------------------------------------------
@@ -372,6 +419,29 @@ def db_migrate(database_url: DatabaseOption = None) -> None:
     engine = get_engine(database_url, create_folder=database_url is None)
     for line in migrate_and_report(engine).lines():
         console.print(line, highlight=False)
+
+
+@db_app.command("refresh-price-index")
+def db_refresh_price_index(
+    since: Annotated[Optional[date], typer.Option(
+        "--from", parser=DayParser, help="first day (default: the first stored price)")] = None,
+    until: Annotated[Optional[date], typer.Option(
+        "--to", parser=DayParser, help="last day (default: the last stored price)")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Rebuild the stored daily price index from the price history (crawls keep it up to date;
+    this repairs it or recomputes a range)."""
+    import time
+
+    from storage.price_index import rebuild
+
+    if since is not None and until is not None and since > until:
+        fail(f"--from {since} is after --to {until}")
+    engine = open_database(database_url)
+    started = time.monotonic()
+    rows = rebuild(engine, start=since, end=until)
+    console.print(f"price index: {rows} day x class rows written in "
+                  f"{time.monotonic() - started:.1f} s")
 
 
 @db_app.command("counts")

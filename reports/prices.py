@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Float, Select, cast, func, select
 
 from pipelines.fx import USD_QUANTUM
 from reports.resellers import root_offers
@@ -72,7 +72,8 @@ def _offer_prices(range_start: datetime, range_end: datetime, pricing: str) -> S
             .join(periods, periods.c.offer_id == offers.c.id)
             .where(offers.c.pricing == pricing, offers.c.platform.is_not(None),
                    offers.c.metric.is_not(None), periods.c.usd_per_1000.is_not(None),
-                   periods.c.usd_per_1000 > 0,
+                   # As a number: SQLite keeps money as text, where '0.000000' > 0 is true.
+                   cast(periods.c.usd_per_1000, Float) > 0,
                    periods.c.valid_from < range_end,
                    periods.c.last_confirmed_at >= range_start))
 

@@ -217,8 +217,6 @@ class OfferPricePeriod(SQLModel, table=True):
             postgresql_where=text("valid_to IS NULL"),
         ),
         Index("ix_offer_price_period_run", "run_id"),
-        # The price index refresh: the periods confirmed on or after a day (0007).
-        Index("ix_offer_price_period_confirmed", "last_confirmed_at"),
     )
 
     id: int | None = _id_column()
@@ -474,6 +472,30 @@ class PriceIndexDay(SQLModel, table=True):
     sellers: int = _int(nullable=False)
 
 
+class PriceIndexPart(SQLModel, table=True):
+    """What one seller adds to one cell of the daily price index over a run of days: its
+    offers' USD per 1000 values (exact decimal text, sorted, space-separated), the same on every
+    day from ``first_day`` to ``last_day``. A crawl that finds the same values extends the part
+    (carried forward); a cell of ``price_index`` is the merge of the parts covering its day."""
+
+    __tablename__ = "price_index_part"
+    __table_args__ = (
+        CheckConstraint("first_day <= last_day", name="ck_price_index_part_days"),
+        Index("ix_price_index_part_site_last_day", "site_id", "last_day"),
+        Index("ix_price_index_part_last_day", "last_day", "first_day"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _fk("site.id", type_=Text)
+    platform: str = _text(nullable=False)
+    metric: str = _text(nullable=False)
+    pricing: str = _text(nullable=False)
+    first_day: date = Field(sa_column=Column(Date, nullable=False))
+    last_day: date = Field(sa_column=Column(Date, nullable=False))
+    offers: int = _int(nullable=False)
+    prices: str = _text(nullable=False)
+
+
 def _table_of(model: type[SQLModel]) -> Table:
     # Read through the mapper: SQLModel's classes do not declare __table__ to type checkers.
     table = inspect(model).local_table
@@ -495,6 +517,7 @@ reseller_link_table = _table_of(ResellerLink)
 market_daily_table = _table_of(MarketDailyEstimate)
 heartbeat_table = _table_of(SchedulerHeartbeat)
 price_index_table = _table_of(PriceIndexDay)
+price_index_part_table = _table_of(PriceIndexPart)
 
 TABLE_NAMES = (
     "site",
@@ -510,6 +533,7 @@ TABLE_NAMES = (
     "market_daily_estimate",
     "scheduler_heartbeat",
     "price_index",
+    "price_index_part",
 )
 VIEW_NAMES = (
     "v_offer_current",

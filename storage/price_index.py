@@ -42,18 +42,17 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    and_,
     delete,
     func,
     insert,
     literal_column,
-    or_,
     select,
     tuple_,
+    update,
 )
 
 from storage.db import write_transaction
-from storage.models import offer_table, period_table, price_index_table
+from storage.models import offer_table, period_table, price_index_part_table, price_index_table
 from storage.types import decimal_from_db
 
 USD_QUANTUM = Decimal("0.000001")
@@ -139,7 +138,7 @@ def _positive(connection: Connection) -> Any:
 
 
 def alive_periods(connection: Connection, *, start: date, end: date,
-                  cells: Iterable[Cell] | None = None,
+                  cells: Iterable[Cell] | None = None, site_id: str | None = None,
                   platform: str | None = None, metric: str | None = None,
                   pricing: str | None = None) -> Iterator[AlivePeriod]:
     """Every counted price period alive on at least one day of ``start .. end``, with its alive
@@ -157,6 +156,8 @@ def alive_periods(connection: Connection, *, start: date, end: date,
                periods.c.usd_per_1000.is_not(None), _positive(connection),
                offers.c.platform.is_not(None), offers.c.metric.is_not(None))
     )
+    if site_id is not None:
+        query = query.where(offers.c.site_id == site_id)
     if platform is not None:
         query = query.where(offers.c.platform == platform)
     if metric is not None:
@@ -224,108 +225,406 @@ def _segments(periods: Iterable[AlivePeriod]) -> Iterator[tuple[AlivePeriod, dat
             covered.append((period.first_day, period.last_day))
 
 
-def daily_cells(periods: Iterable[AlivePeriod], *, start: date, end: date,
-                days: set[date] | None = None) -> Iterator[tuple[date, Cell, CellStats]]:
-    """The statistics of every (day, cell) with at least one offer, days ``start .. end`` (or
-    only ``days``): one sweep per cell, a sorted list updated as periods start and end."""
-    starts: dict[Cell, dict[date, list[tuple[Decimal, str]]]] = defaultdict(
-        lambda: defaultdict(list))
-    ends: dict[Cell, dict[date, list[tuple[Decimal, str]]]] = defaultdict(
+# --------------------------------------------------------------------------------------------
+# the sellers' parts: what one seller adds to one cell, over a run of days
+
+
+def prices_text(values: Iterable[Decimal | str]) -> str:
+    """A seller's values in one cell as stored in ``price_index_part.prices``: exact decimal
+    text (a ``str`` is taken as SQLite stores money: already that text), sorted by value,
+    space-separated (one value per offer)."""
+    texts = [value if isinstance(value, str) else format(value, "f") for value in values]
+    texts.sort(key=float)
+    return " ".join(texts)
+
+
+def _values(text: str) -> list[Decimal]:
+    return [Decimal(value) for value in text.split()]
+
+
+@dataclass(slots=True)
+class _Part:
+    id: int | None
+    cell: Cell
+    first_day: date
+    last_day: date
+    prices: str
+
+
+def site_contributions(periods: Iterable[AlivePeriod], *, start: date, end: date
+                       ) -> dict[str, dict[Cell, list[tuple[date, date, str]]]]:
+    """Per seller and cell, the maximal runs of days on which the seller's values are the same:
+    ``(first_day, last_day, prices_text)`` in day order (days without a value have no run)."""
+    events: dict[tuple[str, Cell], dict[date, list[tuple[int, Decimal]]]] = defaultdict(
         lambda: defaultdict(list))
     for period, first, last in _segments(periods):
         first, last = max(first, start), min(last, end)
         if first > last:
             continue
-        entry = (period.usd, period.site_id)
-        starts[period.cell][first].append(entry)
-        ends[period.cell][last + ONE_DAY].append(entry)
-    for cell in sorted(starts):
-        cell_starts, cell_ends = starts[cell], ends[cell]
-        event_days = sorted(set(cell_starts) | set(cell_ends))
-        values: list[Decimal] = []
-        sellers: Counter[str] = Counter()
-        for index, event_day in enumerate(event_days):
-            for usd, site_id in cell_ends.get(event_day, ()):
-                del values[bisect.bisect_left(values, usd)]
-                sellers[site_id] -= 1
-                if not sellers[site_id]:
-                    del sellers[site_id]
-            for usd, site_id in cell_starts.get(event_day, ()):
-                bisect.insort(values, usd)
-                sellers[site_id] += 1
-            if not values:
+        key = (period.site_id, period.cell)
+        events[key][first].append((1, period.usd))
+        events[key][last + ONE_DAY].append((-1, period.usd))
+    result: dict[str, dict[Cell, list[tuple[date, date, str]]]] = defaultdict(dict)
+    for (site_id, cell), by_day in events.items():
+        values: Counter[Decimal] = Counter()
+        runs: list[tuple[date, date, str]] = []
+        days = sorted(by_day)
+        for index, day in enumerate(days):
+            for sign, usd in by_day[day]:
+                values[usd] += sign
+                if not values[usd]:
+                    del values[usd]
+            if not values or index + 1 == len(days):
                 continue
-            stats = stats_of(values, len(sellers))
-            following = event_days[index + 1] if index + 1 < len(event_days) else end + ONE_DAY
-            day = event_day
-            while day < following:
-                if days is None or day in days:
-                    yield day, cell, stats
-                day += ONE_DAY
+            text = prices_text(values.elements())
+            last = days[index + 1] - ONE_DAY
+            if runs and runs[-1][2] == text and runs[-1][1] + ONE_DAY == day:
+                runs[-1] = (runs[-1][0], last, text)
+            else:
+                runs.append((day, last, text))
+        if runs:
+            result[site_id][cell] = runs
+    return result
 
 
-def _write_cells(connection: Connection, rows: Iterable[tuple[date, Cell, CellStats]]) -> int:
-    batch: list[dict[str, Any]] = []
+def _cells_from_parts(parts: Iterable[tuple[Cell, date, date, str]], *, start: date, end: date
+                      ) -> Iterator[tuple[date, Cell, CellStats]]:
+    """The statistics of every (day, cell) from the sellers' parts (one sweep per cell)."""
+    by_cell: dict[Cell, dict[date, list[tuple[int, str]]]] = defaultdict(lambda: defaultdict(list))
+    for cell, first, last, text in parts:
+        first, last = max(first, start), min(last, end)
+        if first <= last:
+            by_cell[cell][first].append((1, text))
+            by_cell[cell][last + ONE_DAY].append((-1, text))
+    for cell in sorted(by_cell):
+        changes = by_cell[cell]
+        days = sorted(changes)
+        values: list[Decimal] = []
+        sellers = 0
+        for index, day in enumerate(days):
+            for sign, text in changes[day]:
+                for usd in _values(text):
+                    if sign > 0:
+                        bisect.insort(values, usd)
+                    else:
+                        del values[bisect.bisect_left(values, usd)]
+                sellers += sign
+            if not values or index + 1 == len(days):
+                continue
+            stats = stats_of(values, sellers)
+            current = day
+            while current < days[index + 1]:
+                yield current, cell, stats
+                current += ONE_DAY
+
+
+class _Raw:
+    """Plain driver statements for the refresh after each run (no statement compilation, no
+    type processing per value: it runs inside every crawl's transaction). Dates and money are
+    passed as each backend stores them: ISO and exact decimal text on SQLite, ``date`` and
+    ``Decimal`` on PostgreSQL."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.sqlite = connection.dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", self.mark)
+
+    def day(self, value: date) -> Any:
+        return value.isoformat() if self.sqlite else value
+
+    def money(self, value: Decimal) -> Any:
+        return format(value, "f") if self.sqlite else value
+
+    def execute(self, statement: str, parameters: Any = ()) -> None:
+        self.connection.exec_driver_sql(self.sql(statement), parameters)
+
+    def rows(self, statement: str, parameters: Any = ()) -> list[Any]:
+        """All rows as the driver's tuples, on the DBAPI cursor of the same transaction."""
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(self.sql(statement), parameters)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def execute_many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.connection.exec_driver_sql(self.sql(statement), rows)
+
+
+def _read_day(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+_INSERT_CELL = ("INSERT INTO price_index (day, platform, metric, pricing, median, q1, q3, min,"
+                " max, offers, sellers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_PART = ("INSERT INTO price_index_part (site_id, platform, metric, pricing, first_day,"
+                " last_day, offers, prices) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _insert_cells(connection: Connection, rows: Iterable[tuple[date, Cell, CellStats]]) -> int:
+    raw = _Raw(connection)
+    day, money = raw.day, raw.money
+    batch: list[tuple[Any, ...]] = []
     written = 0
-    for day, (platform, metric, pricing), stats in rows:
-        batch.append({"day": day, "platform": platform, "metric": metric, "pricing": pricing,
-                      "median": stats.median, "q1": stats.q1, "q3": stats.q3,
-                      "min": stats.min, "max": stats.max, "offers": stats.offers,
-                      "sellers": stats.sellers})
+    for when, (platform, metric, pricing), stats in rows:
+        batch.append((day(when), platform, metric, pricing, money(stats.median),
+                      money(stats.q1), money(stats.q3), money(stats.min), money(stats.max),
+                      stats.offers, stats.sellers))
         if len(batch) >= 5_000:
-            connection.execute(insert(price_index_table), batch)
+            raw.execute_many(_INSERT_CELL, batch)
             written += len(batch)
             batch = []
-    if batch:
-        connection.execute(insert(price_index_table), batch)
-        written += len(batch)
-    return written
+    raw.execute_many(_INSERT_CELL, batch)
+    return written + len(batch)
 
 
-def refresh_cells(connection: Connection, touched: dict[date, set[Cell]]) -> int:
-    """Recompute the given (day, cell) pairs from the price history, in the caller's
-    transaction; returns the rows written. A cell with no offer left loses its row."""
-    written = 0
-    table = price_index_table
-    for day in sorted(touched):
-        cells = touched[day]
-        if not cells:
+def stats_of_texts(texts: list[str], sellers: int) -> CellStats:
+    """:func:`stats_of` from the values as text: sorted by their float value (distinct for
+    the 6-decimal USD values), only the order statistics used are read as exact Decimals."""
+    texts.sort(key=float)
+    count = len(texts)
+
+    def exact(index: int) -> Decimal:
+        return Decimal(texts[index])
+
+    def at(fraction: Decimal) -> Decimal:
+        position = (count - 1) * fraction
+        lower = int(position)
+        upper = min(lower + 1, count - 1)
+        low = exact(lower)
+        return low + (exact(upper) - low) * (position - lower)
+
+    return CellStats(
+        median=at(_HALF).quantize(USD_QUANTUM), q1=at(_QUARTER).quantize(USD_QUANTUM),
+        q3=at(_THREE_QUARTERS).quantize(USD_QUANTUM), min=exact(0).quantize(USD_QUANTUM),
+        max=exact(count - 1).quantize(USD_QUANTUM), offers=count, sellers=sellers)
+
+
+def _recompute_cells(connection: Connection, day: date, cells: set[Cell]) -> None:
+    """The rows of ``price_index`` for ``day`` and ``cells`` from the sellers' parts covering
+    the day (three plain statements)."""
+    raw = _Raw(connection)
+    when = raw.day(day)
+    old = [row[0] for row in raw.rows(
+        "SELECT id, platform, metric, pricing FROM price_index WHERE day = ?", (when,))
+        if (row[1], row[2], row[3]) in cells]
+    if old:
+        raw.execute("DELETE FROM price_index WHERE id IN ("
+                    + ",".join(str(int(row_id)) for row_id in old) + ")")
+    merged: dict[Cell, list[str]] = defaultdict(list)
+    sellers: Counter[Cell] = Counter()
+    for platform, metric, pricing, text in raw.rows(
+            "SELECT platform, metric, pricing, prices FROM price_index_part"
+            " WHERE last_day >= ? AND first_day <= ?", (when, when)):
+        cell = (platform, metric, pricing)
+        if cell in cells:
+            merged[cell].extend(text.split())
+            sellers[cell] += 1
+    _insert_cells(connection, ((day, cell, stats_of_texts(texts, sellers[cell]))
+                               for cell, texts in sorted(merged.items())))
+
+
+def _apply_day(connection: Connection, site_id: str, day: date,
+               contributions: dict[Cell, str]) -> set[Cell]:
+    """Make the seller's parts say ``contributions`` on ``day`` (an unchanged value carries the
+    part of the day before forward); returns the cells whose values changed."""
+    raw = _Raw(connection)
+    covering: dict[Cell, _Part] = {}
+    before: dict[Cell, _Part] = {}
+    after: dict[Cell, _Part] = {}
+    for part_id, platform, metric, pricing, first_raw, last_raw, prices in raw.rows(
+            "SELECT id, platform, metric, pricing, first_day, last_day, prices"
+            " FROM price_index_part WHERE site_id = ? AND last_day >= ? AND first_day <= ?",
+            (site_id, raw.day(day - ONE_DAY), raw.day(day + ONE_DAY))):
+        part = _Part(part_id, (platform, metric, pricing), _read_day(first_raw),
+                     _read_day(last_raw), prices)
+        if part.first_day <= day <= part.last_day:
+            covering[part.cell] = part
+        elif part.last_day == day - ONE_DAY:
+            before[part.cell] = part
+        elif part.first_day == day + ONE_DAY:
+            after[part.cell] = part
+    changed: set[Cell] = set()
+    updates: list[tuple[Any, ...]] = []
+    inserts: list[tuple[Any, ...]] = []
+    deletes: list[int] = []
+
+    def set_days(part: _Part, first: date, last: date) -> None:
+        updates.append((raw.day(first), raw.day(last), _id(part)))
+
+    def insert_part(cell: Cell, first: date, last: date, text: str) -> None:
+        inserts.append((site_id, *cell, raw.day(first), raw.day(last), text.count(" ") + 1,
+                        text))
+
+    for cell in sorted(set(covering) | set(contributions)):
+        text = contributions.get(cell)
+        old = covering.get(cell)
+        if old is not None and old.prices == text:
             continue
-        connection.execute(delete(table).where(
-            table.c.day == day,
-            or_(*(and_(table.c.platform == p, table.c.metric == m, table.c.pricing == c)
-                  for p, m, c in sorted(cells))) if len(cells) <= 200 else
-            tuple_(table.c.platform, table.c.metric, table.c.pricing).in_(sorted(cells))))
-        periods = alive_periods(connection, start=day, end=day, cells=cells)
-        written += _write_cells(connection, daily_cells(periods, start=day, end=day))
-    return written
+        changed.add(cell)
+        if old is not None:
+            if old.first_day == day and old.last_day == day:
+                deletes.append(_id(old))
+            elif old.first_day == day:
+                set_days(old, day + ONE_DAY, old.last_day)
+            elif old.last_day == day:
+                set_days(old, old.first_day, day - ONE_DAY)
+            else:
+                set_days(old, old.first_day, day - ONE_DAY)
+                insert_part(cell, day + ONE_DAY, old.last_day, old.prices)
+        if not text:
+            continue
+        previous = before.get(cell)
+        following = after.get(cell)
+        previous = previous if previous is not None and previous.prices == text else None
+        following = following if following is not None and following.prices == text else None
+        if previous is not None and following is not None:
+            set_days(previous, previous.first_day, following.last_day)
+            deletes.append(_id(following))
+        elif previous is not None:  # carried forward: the same values as the day before
+            set_days(previous, previous.first_day, day)
+        elif following is not None:
+            set_days(following, day, following.last_day)
+        else:
+            insert_part(cell, day, day, text)
+    if deletes:
+        raw.execute("DELETE FROM price_index_part WHERE id IN ("
+                    + ",".join(str(int(part_id)) for part_id in deletes) + ")")
+    raw.execute_many("UPDATE price_index_part SET first_day = ?, last_day = ? WHERE id = ?",
+                     updates)
+    raw.execute_many(_INSERT_PART, inserts)
+    return changed
+
+
+def _id(part: _Part) -> int:
+    assert part.id is not None
+    return part.id
+
+
+@dataclass(slots=True)
+class SiteChange:
+    """What a run changed in one seller's part of the index.
+
+    ``known``: the seller's complete values per day and cell, known from the run itself (the
+    crawl day when nothing else of the seller was alive on it); ``recompute``: days whose values
+    are read back from the price history (a second crawl the same day, the days between two
+    crawls, an offer that moved to another class, a crawl older than the stored history).
+    """
+
+    site_id: str
+    known: dict[date, dict[Cell, list[Any]]]
+    """Decimals, or money text as SQLite stores it."""
+    recompute: tuple[date, date] | None = None
+
+
+def refresh_after_run(connection: Connection, change: SiteChange) -> None:
+    """Bring the index up to date after one run of one seller, in the caller's transaction
+    (called by :func:`storage.repository.complete_run`): the seller's parts of the days the run
+    touched, then the cells of those days whose values changed."""
+    by_day: dict[date, dict[Cell, str]] = {
+        day: {cell: prices_text(values) for cell, values in cells.items() if values}
+        for day, cells in change.known.items()}
+    if change.recompute is not None:
+        first, last = change.recompute
+        periods = alive_periods(connection, start=first, end=last, site_id=change.site_id)
+        runs = site_contributions(periods, start=first, end=last).get(change.site_id, {})
+        day = first
+        while day <= last:
+            by_day[day] = {}  # read back whole: what the run knew is in the history too
+            day += ONE_DAY
+        for cell, cell_runs in runs.items():
+            for run_first, run_last, text in cell_runs:
+                day = run_first
+                while day <= run_last:
+                    by_day[day][cell] = text
+                    day += ONE_DAY
+    for day in sorted(by_day):
+        changed = _apply_day(connection, change.site_id, day, by_day[day])
+        if changed:
+            _recompute_cells(connection, day, changed)
 
 
 def rebuild(engine: Engine, *, start: date | None = None, end: date | None = None) -> int:
     """Recompute the whole index (or the days ``start .. end``) in one transaction; returns the
-    rows written."""
+    rows of ``price_index`` written."""
     with write_transaction(engine) as connection:
         return rebuild_in(connection, start=start, end=end)
 
 
 def rebuild_in(connection: Connection, *, start: date | None = None,
                end: date | None = None) -> int:
-    """:func:`rebuild` inside the caller's transaction (the migration's backfill)."""
-    if start is None or end is None:
-        bounds = connection.execute(select(
-            func.min(period_table.c.valid_from), func.max(period_table.c.last_confirmed_at))).one()
-        if bounds[0] is None:
-            connection.execute(delete(price_index_table))
-            return 0
-        parse = _day_parser()
-        low = _as_day(bounds[0], parse)
-        high = _as_day(bounds[1], parse)
-        start = start or low
-        end = end or high
-    table = price_index_table
-    connection.execute(delete(table).where(table.c.day >= start, table.c.day <= end))
-    periods = alive_periods(connection, start=start, end=end)
-    return _write_cells(connection, daily_cells(periods, start=start, end=end))
+    """:func:`rebuild` inside the caller's transaction (the migration's backfill): one read of
+    the price history, the sellers' parts and the daily cells computed in one sweep."""
+    table, parts = price_index_table, price_index_part_table
+    bounds = connection.execute(select(
+        func.min(period_table.c.valid_from), func.max(period_table.c.last_confirmed_at))).one()
+    if bounds[0] is None:
+        connection.execute(delete(table))
+        connection.execute(delete(parts))
+        return 0
+    parse = _day_parser()
+    low, high = _as_day(bounds[0], parse), _as_day(bounds[1], parse)
+    whole = start is None and end is None
+    start = start or low
+    end = end or high
+    if whole:
+        connection.execute(delete(table))
+        connection.execute(delete(parts))
+    else:
+        connection.execute(delete(table).where(table.c.day >= start, table.c.day <= end))
+        # Parts reaching outside the range keep their outside days.
+        outside = connection.execute(
+            select(parts).where(parts.c.last_day >= start, parts.c.first_day <= end)).all()
+        connection.execute(delete(parts).where(parts.c.last_day >= start,
+                                               parts.c.first_day <= end))
+        kept = []
+        for row in outside:
+            values = {name: getattr(row, name) for name in
+                      ("site_id", "platform", "metric", "pricing", "offers", "prices")}
+            if row.first_day < start:
+                kept.append({**values, "first_day": row.first_day, "last_day": start - ONE_DAY})
+            if row.last_day > end:
+                kept.append({**values, "first_day": end + ONE_DAY, "last_day": row.last_day})
+        if kept:
+            connection.execute(insert(parts), kept)
+    runs = site_contributions(alive_periods(connection, start=start, end=end),
+                              start=start, end=end)
+    raw = _Raw(connection)
+    part_rows = [(site_id, *cell, first, last, text)
+                 for site_id, cells in runs.items() for cell, cell_runs in cells.items()
+                 for first, last, text in cell_runs]
+    for index in range(0, len(part_rows), 5_000):
+        raw.execute_many(_INSERT_PART, [
+            (site_id, platform, metric, pricing, raw.day(first), raw.day(last),
+             text.count(" ") + 1, text)
+            for site_id, platform, metric, pricing, first, last, text
+            in part_rows[index:index + 5_000]])
+    if not whole:
+        _join_at(connection, start)
+        _join_at(connection, end + ONE_DAY)
+    return _insert_cells(connection, _cells_from_parts(
+        (((platform, metric, pricing), first, last, text)
+         for _site, platform, metric, pricing, first, last, text in part_rows),
+        start=start, end=end))
+
+
+def _join_at(connection: Connection, day: date) -> None:
+    """Join the parts that end the day before ``day`` to the same values starting on ``day``
+    (a range rebuild cut them there): one part per run of equal values."""
+    parts = price_index_part_table
+    ending = {(row.site_id, row.platform, row.metric, row.pricing, row.prices): row
+              for row in connection.execute(
+                  select(parts).where(parts.c.last_day == day - ONE_DAY))}
+    for row in connection.execute(select(parts).where(parts.c.first_day == day)).all():
+        before = ending.get((row.site_id, row.platform, row.metric, row.pricing, row.prices))
+        if before is not None:
+            connection.execute(update(parts).where(parts.c.id == before.id)
+                               .values(last_day=row.last_day))
+            connection.execute(delete(parts).where(parts.c.id == row.id))
 
 
 def _as_day(value: Any, parse: Any) -> date:
@@ -336,20 +635,16 @@ def _as_day(value: Any, parse: Any) -> date:
     return parse(str(value)[:10])
 
 
-def refresh_after_run(connection: Connection, touched: dict[date, set[Cell]]) -> int:
-    """Called by :func:`storage.repository.complete_run` with the cells its run touched."""
-    return refresh_cells(connection, touched)
-
-
 __all__ = [
     "AlivePeriod",
     "Cell",
     "CellStats",
     "alive_periods",
-    "daily_cells",
     "quantile",
+    "SiteChange",
+    "prices_text",
     "rebuild",
     "refresh_after_run",
-    "refresh_cells",
+    "site_contributions",
     "stats_of",
 ]

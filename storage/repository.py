@@ -55,6 +55,7 @@ from storage.models import (
     run_table,
     site_table,
 )
+from storage.price_index import SiteChange
 from storage.price_index import refresh_after_run as refresh_price_index
 from storage.types import (
     checked_decimal,
@@ -442,7 +443,7 @@ def complete_run(
         )
         # The daily price index cells this run can have changed, in the same transaction.
         if refresh_index:
-            refresh_price_index(connection, _touched_cells(connection, plan, observed_at))
+            refresh_price_index(connection, _index_change(connection, plan, site_id, observed_at))
         _insert_rejections(
             connection, codec=codec, run_id=run_id, site_id=site_id, rejections=all_rejections
         )
@@ -619,7 +620,7 @@ _EXISTING_SQL = (
     "SELECT o.id, o.site_offer_id, o.is_active, "
     + ", ".join(f"o.{name}" for name in _METADATA_FIELDS)
     + ", p.id, p.price, p.currency, p.quantity, p.min_quantity, p.max_quantity, p.usd_per_1000"
-    ", p.compare_at_price, p.available, p.last_confirmed_at"
+    ", p.compare_at_price, p.available, p.last_confirmed_at, o.removed_at"
     " FROM offer AS o"
     " LEFT JOIN offer_price_period AS p ON p.offer_id = o.id AND p.valid_to IS NULL"
     " WHERE o.site_id = :site_id"
@@ -633,7 +634,7 @@ _R_PERIOD = _R_META_END
 _R_PRICE, _R_CURRENCY, _R_QUANTITY, _R_MIN, _R_MAX, _R_USD, _R_COMPARE_AT, _R_AVAILABLE = range(
     _R_PERIOD + 1, _R_PERIOD + 9
 )
-_R_CONFIRMED = _R_PERIOD + 9
+_R_CONFIRMED, _R_REMOVED = _R_PERIOD + 9, _R_PERIOD + 10
 _R_CELL = tuple(_R_META + _METADATA_FIELDS.index(name) for name in ("platform", "metric", "pricing"))
 
 
@@ -667,6 +668,8 @@ class _Plan:
     unchanged_rows: list[Any] = field(default_factory=list)
     """The stored rows of ``unchanged_period_ids`` (their previous confirmation)."""
     cells_before: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    latest_seen: date | None = None
+    """The last day any stored period or removal of the seller was seen (price index)."""
     """Offer id -> stored (platform, metric, pricing), for the offers whose metadata changed."""
 
 
@@ -737,6 +740,10 @@ def _plan(
             plan.unchanged_rows.append(row)
         else:
             plan.changed.append((offer, row))
+    latest = max((value for row in existing.values()
+                  for value in (row[_R_CONFIRMED], row[_R_REMOVED]) if value is not None),
+                 default=None)
+    plan.latest_seen = _utc_day(latest)
     if complete_listing:
         seen = set(plan.seen_offer_ids)
         # A listing rejected today (a bad value) is still on the seller's list: not removed.
@@ -866,71 +873,79 @@ def _write(
     return len(periods), len(events)
 
 
-def _touched_cells(connection: Any, plan: _Plan, observed_at: datetime
-                   ) -> dict[date, set[tuple[str, str, str]]]:
-    """The (day, platform × metric × pricing) cells of the price index the plan changed.
+def _index_change(connection: Any, plan: _Plan, site_id: str, observed_at: datetime
+                  ) -> SiteChange:
+    """What the run changed in its seller's part of the daily price index.
 
     A period is alive on the days from its ``valid_from`` to its ``last_confirmed_at``
-    (:mod:`storage.price_index`): new, changed, reinstated and reopened offers open a period
-    alive on the crawl day; a confirmed period becomes alive on the days from the one after its
-    previous confirmation to the crawl day. Removals and closed periods keep their
-    ``last_confirmed_at``: no earlier day changes. An offer moved to another platform, metric or
-    pricing changes both classes on every day of its history.
+    (:mod:`storage.price_index`). On the usual path (the seller's first crawl of the day, the day
+    after the previous one) the seller's values on the crawl day are exactly the batch's: new,
+    changed, reinstated and confirmed offers at their current USD value, read from memory.
+    Removals and closed periods keep their ``last_confirmed_at``: no earlier day changes. Read
+    back from the history instead: the days between a confirmation and the previous one, a
+    second crawl the same day (an earlier crawl's values are alive too), a crawl older than the
+    stored ones, and every day of an offer moved to another platform, metric or pricing.
     """
     today = observed_at.astimezone(UTC).date()
-    touched: dict[date, set[tuple[str, str, str]]] = defaultdict(set)
-    on_day = touched[today]
-    for offer in plan.new:
-        if offer.platform and offer.metric:
-            on_day.add((offer.platform, offer.metric, offer.pricing))
-    for offer, _row in (*plan.changed, *plan.reopened, *plan.reinstated):
-        if offer.platform and offer.metric:
-            on_day.add((offer.platform, offer.metric, offer.pricing))
-    if plan.unchanged_period_ids:
-        confirmed = plan.unchanged_rows
-        for row in confirmed:
-            platform, metric, pricing = (row[index] for index in _R_CELL)
-            if not (platform and metric):
-                continue
-            cell = (platform, metric, pricing)
-            previous = _utc_day(row[_R_CONFIRMED])
-            if previous is None or previous == today or previous == today - _ONE_DAY:
-                on_day.add(cell)
-                continue
-            low, high = min(previous + _ONE_DAY, today), max(previous, today)
-            day = low
-            while day <= high:
-                touched[day].add(cell)
-                day += _ONE_DAY
+    known: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    low: date | None = None
+    high: date | None = None
+
+    def widen(first: date, last: date) -> None:
+        nonlocal low, high
+        low = first if low is None else min(low, first)
+        high = last if high is None else max(high, last)
+
+    for offer in (*plan.new, *(offer for offer, _row in plan.changed),
+                  *(offer for offer, _row in plan.reopened),
+                  *(offer for offer, _row in plan.reinstated)):
+        usd = offer.usd_per_1000
+        if offer.platform and offer.metric and usd is not None and usd > 0:
+            known[(offer.platform, offer.metric, offer.pricing)].append(usd)
+    yesterday = today - _ONE_DAY
+    # Raw values as the driver returns them (SQLite text, PostgreSQL Decimal and datetime):
+    # compared and copied, not converted, for the thousands of confirmed offers.
+    sqlite = connection.dialect.name == "sqlite"
+    gap_before: Any = (yesterday.isoformat() if sqlite
+                       else datetime.combine(yesterday, datetime.min.time(), UTC))
+    for row in plan.unchanged_rows:
+        platform, metric, pricing = row[_R_CELL[0]], row[_R_CELL[1]], row[_R_CELL[2]]
+        usd = row[_R_USD]
+        if platform and metric and usd is not None and (float(usd) if sqlite else usd) > 0:
+            known[(platform, metric, pricing)].append(usd)
+        confirmed = row[_R_CONFIRMED]
+        if confirmed is not None and confirmed < gap_before:
+            previous = _utc_day(confirmed)
+            assert previous is not None
+            widen(previous + _ONE_DAY, yesterday)
+    if plan.latest_seen is not None and plan.latest_seen >= today:
+        widen(today, plan.latest_seen)
     moved = [update_row["b_id"] for update_row in plan.metadata_updates
              if tuple(update_row[name] for name in ("platform", "metric", "pricing"))
              != plan.cells_before.get(update_row["b_id"])]
     if moved:
-        _touch_history(connection, touched, moved, plan)
-    return {day: cells for day, cells in touched.items() if cells}
+        first, last = _history_days(connection, moved)
+        if first is not None and last is not None:
+            widen(first, max(last, today))
+    return SiteChange(site_id=site_id, known={today: dict(known)},
+                      recompute=(low, high) if low is not None and high is not None else None)
 
 
-def _touch_history(connection: Any, touched: dict[date, set[tuple[str, str, str]]],
-                   offer_ids: list[int], plan: _Plan) -> None:
-    """Every day of the history of reclassified offers, in their old and new class."""
-    new_cells = {row["b_id"]: (row["platform"], row["metric"], row["pricing"])
-                 for row in plan.metadata_updates}
+def _history_days(connection: Any, offer_ids: list[int]) -> tuple[date | None, date | None]:
+    """The first and last day of the price history of these offers."""
+    first: date | None = None
+    last: date | None = None
     for chunk in _chunks(offer_ids):
-        rows = connection.execute(
-            select(period_table.c.offer_id, func.min(period_table.c.valid_from),
+        low, high = connection.execute(
+            select(func.min(period_table.c.valid_from),
                    func.max(period_table.c.last_confirmed_at))
-            .where(period_table.c.offer_id.in_(chunk))
-            .group_by(period_table.c.offer_id))
-        for offer_id, first, last in rows:
-            first_day, last_day = _utc_day(first), _utc_day(last)
-            if first_day is None or last_day is None:
-                continue
-            cells = {cell for cell in (plan.cells_before.get(offer_id), new_cells.get(offer_id))
-                     if cell and cell[0] and cell[1]}
-            day = first_day
-            while day <= last_day:
-                touched[day].update(cells)
-                day += _ONE_DAY
+            .where(period_table.c.offer_id.in_(chunk))).one()
+        low_day, high_day = _utc_day(low), _utc_day(high)
+        if low_day is not None:
+            first = low_day if first is None else min(first, low_day)
+        if high_day is not None:
+            last = high_day if last is None else max(last, high_day)
+    return first, last
 
 
 def _utc_day(value: Any) -> date | None:

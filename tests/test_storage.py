@@ -895,6 +895,7 @@ def test_table_counts_lists_every_table(engine: Engine) -> None:
         "market_daily_estimate": 0,
         "scheduler_heartbeat": 0,
         "price_index": 0,
+        "price_index_part": 0,
     }
 
 

@@ -8,8 +8,10 @@ Create Date: 2026-12-03
   quartiles, min and max of USD per 1000 over the offers alive that day, and the numbers of
   offers and sellers (definitions in :mod:`storage.price_index`). ``complete_run`` keeps it up
   to date; ``clickfarm db refresh-price-index`` rebuilds it.
-- ``ix_offer_price_period_confirmed``: the periods confirmed on or after a day, what the
-  refresh after each run reads.
+- ``price_index_part``: what one seller adds to one cell over a run of days (its sorted
+  values); a run rewrites only its seller's parts, extends them when the values are the same as
+  the day before, and recomputes a cell from the parts covering the day (no read of the price
+  history on the usual path).
 
 The backfill computes the index of the history already stored (one sweep).
 """
@@ -55,14 +57,29 @@ def upgrade() -> None:
     )
     op.create_index("ix_price_index_cell_day", "price_index",
                     ["platform", "metric", "pricing", "day"])
-    op.create_index("ix_offer_price_period_confirmed", "offer_price_period",
-                    ["last_confirmed_at"])
+    op.create_table(
+        "price_index_part",
+        sa.Column("id", _ID, primary_key=True, autoincrement=True),
+        sa.Column("site_id", sa.Text(), sa.ForeignKey("site.id"), nullable=False),
+        sa.Column("platform", sa.Text(), nullable=False),
+        sa.Column("metric", sa.Text(), nullable=False),
+        sa.Column("pricing", sa.Text(), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("offers", sa.Integer(), nullable=False),
+        sa.Column("prices", sa.Text(), nullable=False),
+        sa.CheckConstraint("first_day <= last_day", name="ck_price_index_part_days"),
+    )
+    op.create_index("ix_price_index_part_site_last_day", "price_index_part",
+                    ["site_id", "last_day"])
+    op.create_index("ix_price_index_part_last_day", "price_index_part",
+                    ["last_day", "first_day"])
     from storage.price_index import rebuild_in
 
     rebuild_in(op.get_bind())
 
 
 def downgrade() -> None:
-    op.drop_index("ix_offer_price_period_confirmed", table_name="offer_price_period")
+    op.drop_table("price_index_part")
     op.drop_index("ix_price_index_cell_day", table_name="price_index")
     op.drop_table("price_index")
