@@ -16,12 +16,14 @@ The layout is that of the 2020 smmpanels dataset: ``DIR/<Panel>/<YYYY_MM_DD>.csv
 - a file that cannot be read at all is a ``failed`` run with the reason; so is a file whose
   every row is rejected, and an empty list where the panel had offers (as for a crawl);
 - a file whose run exists (same site, trigger ``import``, same observation time) is skipped: a
-  second import adds nothing. A file older than a run already stored for its site is skipped
+  second import adds nothing. A run left by an import that was stopped (Ctrl-C, killed) is
+  ``interrupted`` and stored nothing: its file is imported again. A file older than a run already stored for its site is skipped
   too (history is stored in time order; importing it would rewrite later periods).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import Counter
@@ -235,7 +237,10 @@ def import_file(engine: Engine, file: PriceListFile, *, currency: str | None,
                 runs: list[Any]) -> FileOutcome:
     """Import one price list (its site exists); ``runs``: the site's stored runs, to which
     the new run is added."""
+    all_runs = runs
     observed_at = file.observed_at
+    # An interrupted import stored nothing (its transaction was rolled back): done again.
+    runs = [run for run in runs if run.status != "interrupted"]
     for run in runs:
         started = _aware(run.started_at)
         if run.trigger == TRIGGER and started == observed_at:
@@ -248,9 +253,25 @@ def import_file(engine: Engine, file: PriceListFile, *, currency: str | None,
             f"older than run {first.id} of {file.site_id} at {_aware(first.started_at):%Y-%m-%d}: "
             "history is stored in time order"))
     started_clock = time.monotonic()
+    # The pid lets the next writer mark the run interrupted when this process is killed.
     run_id = repository.start_run(engine, site_id=file.site_id, started_at=observed_at,
-                                  trigger=TRIGGER)
-    runs.append(_RunRow(run_id, observed_at, TRIGGER, "running"))
+                                  trigger=TRIGGER, pid=os.getpid())
+    try:
+        outcome = _store_file(engine, file, run_id=run_id, currency=currency,
+                              started_clock=started_clock)
+    except BaseException as stop:  # Ctrl-C, a database error: nothing of the file is stored
+        repository.fail_run(engine, run_id=run_id, status="interrupted", error=(
+            f"import stopped before the end ({type(stop).__name__}: {stop})"[:500]),
+            finished_at=observed_at + timedelta(seconds=time.monotonic() - started_clock))
+        raise
+    all_runs.append(_RunRow(run_id, observed_at, TRIGGER,
+                            "failed" if outcome.status == "failed" else "succeeded"))
+    return outcome
+
+
+def _store_file(engine: Engine, file: PriceListFile, *, run_id: int, currency: str | None,
+                started_clock: float) -> FileOutcome:
+    observed_at = file.observed_at
     stats: Counter[str] = Counter()
     notes: list[str] = []
     offers: list[NormalizedOffer] = []
@@ -285,13 +306,11 @@ def import_file(engine: Engine, file: PriceListFile, *, currency: str | None,
         repository.fail_run(engine, run_id=run_id, finished_at=finished(), error=error,
                             rejections=rejections, stats=run_stats)
         outcome.reason = error
-        runs[-1] = _RunRow(run_id, observed_at, TRIGGER, "failed")
         return outcome
     stored = repository.complete_run(
         engine, run_id=run_id, site_id=file.site_id, observed_at=observed_at, offers=offers,
         rejections=rejections, counters=[], pages=1, stats=run_stats, finished_at=finished(),
         refresh_index=False)
-    runs[-1] = _RunRow(run_id, observed_at, TRIGGER, "succeeded")
     duplicates = stored.rejected - len(rejections)
     return FileOutcome(file, "imported", run_id=run_id, offers=len(offers) - duplicates,
         rejected=stored.rejected,
@@ -314,6 +333,8 @@ def import_price_lists(engine: Engine, directory: Path, files: list[PriceListFil
     ``on_file`` hears about each file when it is done (the progress bar)."""
     started = time.monotonic()
     summary = ImportSummary()
+    # Runs of an import (or crawl) process that was killed: interrupted, so done again here.
+    repository.mark_stale_runs_interrupted(engine, now=datetime.now(UTC))
     try:
         _import_all(engine, directory, files, currency, on_file, summary)
     finally:

@@ -213,6 +213,17 @@ def test_unreadable_files_old_files_and_crawled_sites(tmp_path: Path) -> None:
     first = later.outcomes[0]
     assert first.file.day == date(2020, 3, 1) and first.status == "skipped"
     assert first.reason.startswith("older than run")
+    # A run left "running" by an import process that was killed stored nothing: the next
+    # import marks it interrupted and imports its file.
+    write_list(root, "Gamma", "2020_04_22", ["1,Instagram Likes,0.7,10,100,"])
+    killed = repository.start_run(engine, site_id="gamma", trigger="import", pid=2**22 + 7,
+                                  started_at=datetime(2020, 4, 22, 12, tzinfo=UTC))
+    resumed = import_price_lists(engine, root, find_price_lists(root, panels=["gamma"])[0])
+    assert [(o.file.day, o.status) for o in resumed.outcomes][-1] == (date(2020, 4, 22),
+                                                                     "imported")
+    with engine.connect() as connection:
+        assert connection.execute(select(run_table.c.status).where(
+            run_table.c.id == killed)).scalar_one() == "interrupted"
     # With a prefix, the panel gets its own site beside the crawled one.
     prefixed = import_price_lists(engine, root, find_price_lists(
         root, panels=["Crawled"], site_prefix="2020-")[0])
