@@ -6,7 +6,9 @@ Ours: every price list of the 2020 dataset sample (``../shared/data/smmpanels/ra
 the daily price index rebuilt at the end), in rows per second. Baseline: the storage
 benchmark's raw ``sqlite3.executemany`` of equivalent rows (offer + price period + event per
 offer, :func:`benchmarks.run._raw_sqlite_baseline`), offers per second, measured in the same
-run. The ratio ours / baseline has no goal: the baseline does no reading and no normalization
+run. The ratio is taken on CPU seconds of this process (both sides run in it, SQLite included),
+which a busy shared machine does not distort; the wall-clock ratio is printed beside it. The
+ratio ours / baseline has no goal: the baseline does no reading and no normalization
 (which is most of an import: the time split is printed), it only puts the figure on a scale
 that does not depend on the machine. A second import of the same files must add no row.
 
@@ -39,7 +41,15 @@ def bench_import(workdir: Path, *, lists: Path, latest: int | None = None,
     from storage.repository import table_counts
 
     workdir.mkdir(parents=True, exist_ok=True)
-    baseline_seconds = _raw_sqlite_baseline(workdir / "raw.db", _synthetic_offers(baseline_offers))
+    offers = _synthetic_offers(baseline_offers)
+    # Best of three, in wall and in CPU seconds of this process (the CPU figures do not depend
+    # on what else the shared machine runs: the ratio uses them).
+    baseline_wall = baseline_cpu = float("inf")
+    for attempt in range(3):
+        baseline_wall = min(baseline_wall, _raw_sqlite_baseline(
+            workdir / f"raw-{attempt}.db", offers))
+        baseline_cpu = min(baseline_cpu, _raw_sqlite_baseline(
+            workdir / f"raw-cpu-{attempt}.db", offers, clock=time.process_time))
     engine = get_engine(f"sqlite:///{workdir / 'import.db'}")
     migrate(engine)
     files, problems = import_csv.find_price_lists(lists, latest=latest)
@@ -56,9 +66,9 @@ def bench_import(workdir: Path, *, lists: Path, latest: int | None = None,
 
     import_csv.process_rows = timed  # type: ignore[assignment]
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         summary = import_csv.import_price_lists(engine, lists, files)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     finally:
         import_csv.process_rows = original  # type: ignore[assignment]
     rows = summary.offers + summary.rejected
@@ -68,16 +78,17 @@ def bench_import(workdir: Path, *, lists: Path, latest: int | None = None,
     again_seconds = time.perf_counter() - started
     after = table_counts(engine)
     added = {table: after[table] - before[table] for table in after if after[table] != before[table]}
-    baseline_rate = baseline_offers / baseline_seconds
     return {
         "files": len(files), "problems": problems, "imported": summary.count("imported"),
         "failed": summary.count("failed"), "rows": rows, "offers": summary.offers,
         "rejected": summary.rejected, "price_rows": summary.price_rows,
-        "seconds": round(seconds, 2),
+        "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
         "normalize_seconds": round(spent["read_and_normalize"], 2),
-        "rows_per_second": round(rows / seconds, 1),
-        "raw_sqlite_offers_per_second": round(baseline_rate, 1),
-        "ratio": round(rows / seconds / baseline_rate, 4), "goal": "none (reported)",
+        "rows_per_cpu_second": round(rows / cpu_seconds, 1),
+        "raw_sqlite_offers_per_cpu_second": round(baseline_offers / baseline_cpu, 1),
+        "ratio": round((rows / cpu_seconds) / (baseline_offers / baseline_cpu), 4),
+        "ratio_wall_clock": round((rows / seconds) / (baseline_offers / baseline_wall), 4),
+        "goal": "none (reported)",
         "second_import_seconds": round(again_seconds, 2),
         "second_import_skipped": again.count("skipped"),
         "second_import_rows_added": added, "second_import_goal": "no rows",
