@@ -482,3 +482,26 @@ def test_reader_handles_every_real_header(smmpanels_dir: Path) -> None:
         total = len(result.offers) + len(result.rejected)
         assert total and len(result.offers) >= 0.9 * total, (first, result.rejected[:3])
 
+
+
+def test_the_import_benchmark_runs_and_a_second_import_adds_nothing(tmp_path: Path) -> None:
+    from benchmarks.import_csv import bench_import
+
+    result = bench_import(tmp_path / "bench", lists=small_lists(tmp_path / "lists"),
+                          baseline_offers=200)
+    assert result["imported"] == 3 and result["rows"] == 8
+    assert result["ratio"] > 0 and result["second_import_rows_added"] == {}
+
+
+def test_the_2020_index_table_names_the_study_figures(imported_2020: tuple[Engine, list],
+                                                      tmp_path: Path) -> None:
+    from benchmarks.index_2020 import index_table
+
+    engine, _ = imported_2020
+    rows, caption = index_table(engine.url.render_as_string(hide_password=False),
+                                eur_date=date(2020, 5, 15))
+    by_cell = {(row[0], row[1]): row for row in rows}
+    assert len(rows) == 20  # 5 platforms x 4 metrics
+    assert by_cell[("instagram", "followers")][-1] == "≈4.3"
+    assert int(by_cell[("youtube", "views")][2]) > 100
+    assert "1 USD = 0.92" in caption
