@@ -11,9 +11,17 @@ code and a baseline doing equivalent work back to back, and reports the ratio:
 4. JavaScript shops (``benchmarks/js_pages.py``): pages per second of the ``spa`` family against
    a plain-HTTP family in the same run, and Chromium's peak memory over 100 rendered pages
    (figures, no goal);
-5. import of published price lists (``benchmarks/import_csv.py``): rows per second of
+5. price index (``benchmarks/price_index.py``): a year-long daily series report against one full
+   scan of the price history table, on a generated store of about 1,000,000 price periods
+   (goal <= 3).
+
+6. import of published price lists (``benchmarks/import_csv.py``): rows per CPU second of
    ``clickfarm import-csv`` over the 2020 dataset sample against the storage baseline of 2.
-   (a ratio, no goal), and a second import that adds no row.
+   (raw ``sqlite3.executemany``; a ratio, no goal), and a second import that adds no row
+   (skipped when ``--lists``, default ``../shared/data/smmpanels/raw``, is missing).
+
+``--only NAME`` (repeatable) runs some of them: storage, crawl, js_pages, price_index,
+import_csv.
 """
 
 from __future__ import annotations
@@ -189,8 +197,10 @@ def _bench_storage_once(workdir: Path, *, count: int) -> dict[str, Any]:
                             offers=offers, rejections=[], counters=[])
     recrawl_seconds = time.perf_counter() - started
     after = repository.table_counts(engine)
+    # The daily price index gains the new day's row per class by design (one row per day,
+    # not per offer); the seller's part is carried forward, not added.
     added = {table: after[table] - before[table] for table in after
-             if table not in ("crawl_run",) and after[table] != before[table]}
+             if table not in ("crawl_run", "price_index") and after[table] != before[table]}
     return {"baseline_seconds": baseline_seconds, "ours_seconds": ours_seconds,
             "recrawl_seconds": recrawl_seconds, "unchanged_recrawl_rows_added": added}
 
@@ -201,45 +211,66 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--offers", type=int, default=20_000)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--only", action="append",
+                        choices=["storage", "crawl", "js_pages", "price_index", "import_csv"],
+                        help="run only this benchmark (repeatable)")
     parser.add_argument("--lists", type=Path, default=None,
                         help="price lists for the import benchmark (default "
                              "../shared/data/smmpanels/raw; skipped when missing)")
     args = parser.parse_args(argv)
+    chosen = set(args.only or ["storage", "crawl", "js_pages", "price_index", "import_csv"])
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="clickfarm-bench-") as directory:
         workdir = Path(directory)
-        with console.status("storage benchmark..."):
-            results["storage"] = bench_storage(workdir, count=args.offers)
-        console.print_json(data=results["storage"])
-        # 5. import-csv over the 2020 price lists, against the same kind of baseline.
-        from benchmarks.import_csv import DEFAULT_LISTS, bench_import
-
-        lists = args.lists or DEFAULT_LISTS
-        if lists.is_dir():
-            with console.status("import benchmark (the 2020 price lists)..."):
-                results["import_csv"] = bench_import(workdir / "import", lists=lists)
-            console.print_json(data=results["import_csv"])
-        else:
-            console.print(f"import benchmark skipped: no price lists at {lists}")
-        with console.status(f"crawl benchmark ({args.panels} panels × {args.rounds} rounds)..."):
-            results["crawl"] = bench_crawl(workdir, panels=args.panels, rounds=args.rounds)
-        console.print_json(data=results["crawl"])
+        if "storage" in chosen:
+            with console.status("storage benchmark..."):
+                results["storage"] = bench_storage(workdir, count=args.offers)
+            console.print_json(data=results["storage"])
+        if "crawl" in chosen:
+            with console.status(f"crawl benchmark ({args.panels} panels × {args.rounds} "
+                                "rounds)..."):
+                results["crawl"] = bench_crawl(workdir, panels=args.panels, rounds=args.rounds)
+            console.print_json(data=results["crawl"])
         # 4. JavaScript shops: spa vs plain-HTTP pages per second, browser memory over 100
         # renders (benchmarks/js_pages.py; figures only, no goal).
-        from benchmarks.js_pages import bench_js_pages
+        if "js_pages" in chosen:
+            from benchmarks.js_pages import bench_js_pages
 
-        with console.status("JavaScript pages benchmark (Chromium)..."):
-            results["js_pages"] = bench_js_pages(workdir / "js", rounds=args.rounds)
-        console.print_json(data=results["js_pages"])
-    verdicts = {
-        "crawl throughput ratio >= 0.5": results["crawl"]["ratio"] >= 0.5,
-        "storage ratio >= 0.5": results["storage"]["ratio"] >= 0.5,
-        "unchanged re-crawl adds 0 price/event rows": not results["storage"][
-            "unchanged_recrawl_rows_added"],
-    }
+            with console.status("JavaScript pages benchmark (Chromium)..."):
+                results["js_pages"] = bench_js_pages(workdir / "js", rounds=args.rounds)
+            console.print_json(data=results["js_pages"])
+        # 5. The price index over a year against one scan of the price history.
+        if "price_index" in chosen:
+            from benchmarks.price_index import bench_price_index
+
+            (workdir / "index").mkdir()
+            with console.status("price index benchmark (1,000,000 price periods)..."):
+                results["price_index"] = bench_price_index(workdir / "index")
+            console.print_json(data=results["price_index"])
+        # 6. import-csv over the 2020 price lists, against the storage baseline.
+        if "import_csv" in chosen:
+            from benchmarks.import_csv import DEFAULT_LISTS, bench_import
+
+            lists = args.lists or DEFAULT_LISTS
+            if lists.is_dir():
+                with console.status("import benchmark (the 2020 price lists)..."):
+                    results["import_csv"] = bench_import(workdir / "import", lists=lists)
+                console.print_json(data=results["import_csv"])
+            else:
+                console.print(f"import benchmark skipped: no price lists at {lists}")
+    verdicts = {}
+    if "crawl" in results:
+        verdicts["crawl throughput ratio >= 0.5"] = results["crawl"]["ratio"] >= 0.5
+    if "storage" in results:
+        verdicts["storage ratio >= 0.5"] = results["storage"]["ratio"] >= 0.5
+        verdicts["unchanged re-crawl adds 0 price/event rows"] = not results["storage"][
+            "unchanged_recrawl_rows_added"]
     if "import_csv" in results:
         verdicts["a second import of the price lists adds no row"] = not results["import_csv"][
             "second_import_rows_added"]
+    if "price_index" in results:
+        verdicts["year-long daily price index <= 3x one scan of the price history"] = (
+            results["price_index"]["day_ratio"] <= 3)
     for name, ok in verdicts.items():
         console.print(f"{'[green]met[/green]' if ok else '[red]missed[/red]'}  {name}")
     if args.json:

@@ -21,9 +21,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from storage.models import price_index_table
 from storage.price_index import AlivePeriod, alive_periods, stats_of
 
 BY_CHOICES = ("day", "week", "month")
@@ -128,20 +127,41 @@ def aggregate(periods: list[AlivePeriod], *, by: str, start: date, end: date
 
 def _stored_days(engine: Engine, *, start: date, end: date, platform: str | None,
                  metric: str | None, pricing: str | None) -> list[PriceIndexRow]:
-    table = price_index_table
-    query = select(table.c.day, table.c.platform, table.c.metric, table.c.pricing,
-                   table.c.median, table.c.q1, table.c.q3, table.c.min, table.c.max,
-                   table.c.offers, table.c.sellers).where(table.c.day >= start,
-                                                          table.c.day <= end)
-    if platform is not None:
-        query = query.where(table.c.platform == platform)
-    if metric is not None:
-        query = query.where(table.c.metric == metric)
-    if pricing is not None:
-        query = query.where(table.c.pricing == pricing)
-    query = query.order_by(table.c.day, table.c.platform, table.c.metric, table.c.pricing)
+    """The stored rows, read as plain driver values (a year is thousands of rows)."""
+    sql = ("SELECT day, platform, metric, pricing, median, q1, q3, min, max, offers, sellers"
+           " FROM price_index WHERE day >= ? AND day <= ?")
     with engine.connect() as connection:
-        return [PriceIndexRow(*row) for row in connection.execute(query)]
+        sqlite = connection.dialect.name == "sqlite"
+        parameters: list[Any] = [start.isoformat(), end.isoformat()] if sqlite else [start, end]
+        for column, value in (("platform", platform), ("metric", metric),
+                              ("pricing", pricing)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                parameters.append(value)
+        sql += " ORDER BY day, platform, metric, pricing"
+        if not sqlite:
+            sql = sql.replace("?", "%s")
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, tuple(parameters))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    days: dict[Any, date] = {}
+    result = []
+    for day, platform_id, metric_id, pricing_id, median, q1, q3, low, high, offers, sellers \
+            in rows:
+        when = days.get(day)
+        if when is None:
+            when = days[day] = date.fromisoformat(day) if isinstance(day, str) else day
+        result.append(PriceIndexRow(when, platform_id, metric_id, pricing_id, _money(median),
+                                    _money(q1), _money(q3), _money(low), _money(high),
+                                    offers, sellers))
+    return result
+
+
+def _money(value: Any) -> Decimal:
+    return value if type(value) is Decimal else Decimal(value)
 
 
 __all__ = ["BY_CHOICES", "METHOD", "PriceIndexRow", "period_start", "price_index_series"]

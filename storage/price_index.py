@@ -45,15 +45,13 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal_column,
     select,
-    tuple_,
     update,
 )
 
 from storage.db import write_transaction
-from storage.models import offer_table, period_table, price_index_part_table, price_index_table
-from storage.types import decimal_from_db
+from storage.models import period_table, price_index_part_table, price_index_table
+from storage.types import datetime_to_text
 
 USD_QUANTUM = Decimal("0.000001")
 _HALF, _QUARTER, _THREE_QUARTERS = Decimal("0.5"), Decimal("0.25"), Decimal("0.75")
@@ -123,64 +121,47 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, UTC)
 
 
-def _day_expression(connection: Connection, column: Any) -> Any:
-    """The UTC day of a timestamp column: ISO text on SQLite, a date on PostgreSQL."""
-    if connection.dialect.name == "sqlite":
-        return literal_column(f"substr({column.table.name}.{column.name}, 1, 10)")
-    return literal_column(f"CAST(({column.table.name}.{column.name} AT TIME ZONE 'UTC') AS DATE)")
-
-
-def _positive(connection: Connection) -> Any:
-    # SQLite keeps money as text: "usd_per_1000 > 0" would compare text ('0.000000' > '0').
-    if connection.dialect.name == "sqlite":
-        return literal_column("CAST(offer_price_period.usd_per_1000 AS REAL) > 0")
-    return period_table.c.usd_per_1000 > 0
-
-
 def alive_periods(connection: Connection, *, start: date, end: date,
                   cells: Iterable[Cell] | None = None, site_id: str | None = None,
                   platform: str | None = None, metric: str | None = None,
                   pricing: str | None = None) -> Iterator[AlivePeriod]:
     """Every counted price period alive on at least one day of ``start .. end``, with its alive
-    days clipped to that range (one query; ``cells`` restricts the classes)."""
-    offers, periods = offer_table, period_table
-    query = (
-        select(offers.c.platform, offers.c.metric, offers.c.pricing, offers.c.site_id,
-               periods.c.offer_id, periods.c.id, periods.c.valid_from,
-               _day_expression(connection, periods.c.valid_from).label("first_day"),
-               _day_expression(connection, periods.c.last_confirmed_at).label("last_day"),
-               periods.c.usd_per_1000)
-        .select_from(periods.join(offers, offers.c.id == periods.c.offer_id))
-        .where(periods.c.last_confirmed_at >= day_start(start),
-               periods.c.valid_from < day_start(end + ONE_DAY),
-               periods.c.usd_per_1000.is_not(None), _positive(connection),
-               offers.c.platform.is_not(None), offers.c.metric.is_not(None))
-    )
-    if site_id is not None:
-        query = query.where(offers.c.site_id == site_id)
-    if platform is not None:
-        query = query.where(offers.c.platform == platform)
-    if metric is not None:
-        query = query.where(offers.c.metric == metric)
-    if pricing is not None:
-        query = query.where(offers.c.pricing == pricing)
+    days clipped to that range (one plain query read on the driver's cursor; ``cells``
+    restricts the classes)."""
+    raw = _Raw(connection)
+    if raw.sqlite:
+        def day_of(column: str) -> str:
+            return f"substr({column}, 1, 10)"
+        positive = "CAST(p.usd_per_1000 AS REAL) > 0"  # SQLite money is text: '0.0' > 0
+        low: Any = datetime_to_text(day_start(start))
+        high: Any = datetime_to_text(day_start(end + ONE_DAY))
+    else:
+        def day_of(column: str) -> str:
+            return f"CAST(({column} AT TIME ZONE 'UTC') AS DATE)"
+        positive = "p.usd_per_1000 > 0"
+        low, high = day_start(start), day_start(end + ONE_DAY)
+    sql = ("SELECT o.platform, o.metric, o.pricing, o.site_id, p.offer_id, p.id, p.valid_from, "
+           f"{day_of('p.valid_from')}, {day_of('p.last_confirmed_at')}, p.usd_per_1000"
+           " FROM offer_price_period AS p JOIN offer AS o ON o.id = p.offer_id"
+           " WHERE p.last_confirmed_at >= ? AND p.valid_from < ?"
+           f" AND p.usd_per_1000 IS NOT NULL AND {positive}"
+           " AND o.platform IS NOT NULL AND o.metric IS NOT NULL")
+    parameters: list[Any] = [low, high]
+    for column, value in (("o.site_id", site_id), ("o.platform", platform),
+                          ("o.metric", metric), ("o.pricing", pricing)):
+        if value is not None:
+            sql += f" AND {column} = ?"
+            parameters.append(value)
     wanted = set(cells) if cells is not None else None
-    if wanted is not None:
-        if not wanted:
-            return
-        if len(wanted) <= 200:
-            query = query.where(tuple_(offers.c.platform, offers.c.metric, offers.c.pricing)
-                                .in_(sorted(wanted)))
+    if wanted is not None and not wanted:
+        return
     parse_day = _day_parser()
-    # valid_from raw (no type processing): only compared, and parsing it costs.
-    result = connection.execute(query.execution_options(yield_per=20_000))
-    for row in result:
-        cell = (row[0], row[1], row[2])
-        if wanted is not None and cell not in wanted:
+    for row in raw.rows(sql, tuple(parameters)):
+        if wanted is not None and (row[0], row[1], row[2]) not in wanted:
             continue
-        first, last = parse_day(row[7]), parse_day(row[8])
+        usd = row[9] if type(row[9]) is Decimal else Decimal(row[9])
         yield AlivePeriod(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                          max(first, start), min(last, end), decimal_from_db(row[9]) or Decimal(0))
+                          max(parse_day(row[7]), start), min(parse_day(row[8]), end), usd)
 
 
 def _day_parser() -> Any:
@@ -238,10 +219,6 @@ def prices_text(values: Iterable[Decimal | str]) -> str:
     return " ".join(texts)
 
 
-def _values(text: str) -> list[Decimal]:
-    return [Decimal(value) for value in text.split()]
-
-
 @dataclass(slots=True)
 class _Part:
     id: int | None
@@ -255,9 +232,14 @@ def site_contributions(periods: Iterable[AlivePeriod], *, start: date, end: date
                        ) -> dict[str, dict[Cell, list[tuple[date, date, str]]]]:
     """Per seller and cell, the maximal runs of days on which the seller's values are the same:
     ``(first_day, last_day, prices_text)`` in day order (days without a value have no run)."""
+    return _runs(list(_segments(periods)), start=start, end=end)
+
+
+def _runs(segments: list[tuple[AlivePeriod, date, date]], *, start: date, end: date
+          ) -> dict[str, dict[Cell, list[tuple[date, date, str]]]]:
     events: dict[tuple[str, Cell], dict[date, list[tuple[int, Decimal]]]] = defaultdict(
         lambda: defaultdict(list))
-    for period, first, last in _segments(periods):
+    for period, first, last in segments:
         first, last = max(first, start), min(last, end)
         if first > last:
             continue
@@ -287,35 +269,43 @@ def site_contributions(periods: Iterable[AlivePeriod], *, start: date, end: date
     return result
 
 
-def _cells_from_parts(parts: Iterable[tuple[Cell, date, date, str]], *, start: date, end: date
-                      ) -> Iterator[tuple[date, Cell, CellStats]]:
-    """The statistics of every (day, cell) from the sellers' parts (one sweep per cell)."""
-    by_cell: dict[Cell, dict[date, list[tuple[int, str]]]] = defaultdict(lambda: defaultdict(list))
-    for cell, first, last, text in parts:
+def _daily_cells(segments: list[tuple[AlivePeriod, date, date]], *, start: date, end: date
+                 ) -> Iterator[tuple[date, Cell, CellStats]]:
+    """The statistics of every (day, cell) with at least one offer: one sweep per cell over
+    the offers' segments, a sorted list updated as they start and end (the rebuild)."""
+    starts: dict[Cell, dict[date, list[tuple[Decimal, str]]]] = defaultdict(
+        lambda: defaultdict(list))
+    ends: dict[Cell, dict[date, list[tuple[Decimal, str]]]] = defaultdict(
+        lambda: defaultdict(list))
+    for period, first, last in segments:
         first, last = max(first, start), min(last, end)
-        if first <= last:
-            by_cell[cell][first].append((1, text))
-            by_cell[cell][last + ONE_DAY].append((-1, text))
-    for cell in sorted(by_cell):
-        changes = by_cell[cell]
-        days = sorted(changes)
+        if first > last:
+            continue
+        entry = (period.usd, period.site_id)
+        starts[period.cell][first].append(entry)
+        ends[period.cell][last + ONE_DAY].append(entry)
+    for cell in sorted(starts):
+        cell_starts, cell_ends = starts[cell], ends[cell]
+        event_days = sorted(set(cell_starts) | set(cell_ends))
         values: list[Decimal] = []
-        sellers = 0
-        for index, day in enumerate(days):
-            for sign, text in changes[day]:
-                for usd in _values(text):
-                    if sign > 0:
-                        bisect.insort(values, usd)
-                    else:
-                        del values[bisect.bisect_left(values, usd)]
-                sellers += sign
-            if not values or index + 1 == len(days):
+        sellers: Counter[str] = Counter()
+        for index, event_day in enumerate(event_days):
+            for usd, site_id in cell_ends.get(event_day, ()):
+                del values[bisect.bisect_left(values, usd)]
+                sellers[site_id] -= 1
+                if not sellers[site_id]:
+                    del sellers[site_id]
+            for usd, site_id in cell_starts.get(event_day, ()):
+                bisect.insort(values, usd)
+                sellers[site_id] += 1
+            if not values:
                 continue
-            stats = stats_of(values, sellers)
-            current = day
-            while current < days[index + 1]:
-                yield current, cell, stats
-                current += ONE_DAY
+            stats = stats_of(values, len(sellers))
+            following = event_days[index + 1] if index + 1 < len(event_days) else end + ONE_DAY
+            day = event_day
+            while day < following:
+                yield day, cell, stats
+                day += ONE_DAY
 
 
 class _Raw:
@@ -591,8 +581,8 @@ def rebuild_in(connection: Connection, *, start: date | None = None,
                 kept.append({**values, "first_day": end + ONE_DAY, "last_day": row.last_day})
         if kept:
             connection.execute(insert(parts), kept)
-    runs = site_contributions(alive_periods(connection, start=start, end=end),
-                              start=start, end=end)
+    segments = list(_segments(alive_periods(connection, start=start, end=end)))
+    runs = _runs(segments, start=start, end=end)
     raw = _Raw(connection)
     part_rows = [(site_id, *cell, first, last, text)
                  for site_id, cells in runs.items() for cell, cell_runs in cells.items()
@@ -606,10 +596,7 @@ def rebuild_in(connection: Connection, *, start: date | None = None,
     if not whole:
         _join_at(connection, start)
         _join_at(connection, end + ONE_DAY)
-    return _insert_cells(connection, _cells_from_parts(
-        (((platform, metric, pricing), first, last, text)
-         for _site, platform, metric, pricing, first, last, text in part_rows),
-        start=start, end=end))
+    return _insert_cells(connection, _daily_cells(segments, start=start, end=end))
 
 
 def _join_at(connection: Connection, day: date) -> None:
