@@ -1,6 +1,6 @@
 """The price index over a year: the series report against one full scan of the price history.
 
-    python -m benchmarks.price_index [--sites 40] [--offers-per-site 250] [--days 365]
+    python -m benchmarks.price_index [--sites 40] [--offers-per-site 260] [--days 365]
         [--change-every 3.65] [--repeats 3]
 
 Generates a SQLite store of daily crawls over ``--days`` days straight into the tables (plain
@@ -25,7 +25,6 @@ import sqlite3
 import tempfile
 import time
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -72,24 +71,24 @@ def generate_store(path: Path, *, sites: int, offers_per_site: int, days: int,
         offer_rows = []
         period_rows: list[tuple[Any, ...]] = []
         offer_id = 0
+        stamps = [_stamp(START + timedelta(days=d)) for d in range(days + 1)]
+        expovariate, randrange = rng.expovariate, rng.randrange
         for s in range(sites):
+            site_id = f"site-{s:03d}"
             for o in range(offers_per_site):
                 offer_id += 1
-                platform, metric = PLATFORM_METRICS[rng.randrange(len(PLATFORM_METRICS))]
-                offer_rows.append((offer_id, f"site-{s:03d}", str(o), f"{platform} {metric}",
+                platform, metric = PLATFORM_METRICS[randrange(len(PLATFORM_METRICS))]
+                offer_rows.append((offer_id, site_id, str(o), f"{platform} {metric}",
                                    f"{platform} {metric}", platform, metric, first, last))
-                price = Decimal(rng.randrange(50, 5000)) / 1000
+                thousandths = randrange(50, 5000)  # USD per 1000, in thousandths
                 day = 0
                 while day < days:
-                    length = max(1, round(rng.expovariate(1 / change_every)))
-                    end = min(days, day + length)
-                    valid_to = _stamp(START + timedelta(days=end)) if end < days else None
-                    text = format(price, "f")
-                    period_rows.append((offer_id, s * days + day + 1,
-                                        _stamp(START + timedelta(days=day)), valid_to,
-                                        _stamp(START + timedelta(days=end - 1)), text, text,
-                                        "USD", text, "1"))
-                    price = max(Decimal("0.010"), price + Decimal(rng.randrange(-200, 201)) / 1000)
+                    end = min(days, day + max(1, round(expovariate(1 / change_every))))
+                    text = f"{thousandths // 1000}.{thousandths % 1000:03d}"
+                    period_rows.append((offer_id, s * days + day + 1, stamps[day],
+                                        stamps[end] if end < days else None, stamps[end - 1],
+                                        text, text, "USD", text, "1"))
+                    thousandths = max(10, thousandths + randrange(-200, 201))
                     day = end
                 if len(period_rows) >= 200_000:
                     _insert_periods(connection, period_rows)
@@ -122,7 +121,7 @@ def _best(repeats: int, work: Any) -> tuple[float, Any]:
     return best, result
 
 
-def bench_price_index(workdir: Path, *, sites: int = 40, offers_per_site: int = 250,
+def bench_price_index(workdir: Path, *, sites: int = 40, offers_per_site: int = 260,
                       days: int = 365, change_every: float = 3.65,
                       repeats: int = 3) -> dict[str, Any]:
     from reports.price_index import price_index_series
@@ -160,7 +159,7 @@ def bench_price_index(workdir: Path, *, sites: int = 40, offers_per_site: int = 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=40)
-    parser.add_argument("--offers-per-site", type=int, default=250)
+    parser.add_argument("--offers-per-site", type=int, default=260)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--change-every", type=float, default=3.65)
     parser.add_argument("--repeats", type=int, default=3)

@@ -22,11 +22,16 @@ Definitions (the same as ``clickfarm report prices`` over a one-day range):
   decimals like the stored ``usd_per_1000``.
 
 Maintenance: :func:`refresh_after_run` runs inside :func:`storage.repository.complete_run` (the
-same transaction) for the cells the run can have changed — the days on which its offers became
-alive (the crawl day; the days between two crawls when a period was confirmed after a gap) and
-the classes of those offers. A removal or a price change never changes an earlier day (the old
-period keeps its ``last_confirmed_at``). :func:`rebuild` recomputes everything in one sweep of the
-history (``clickfarm db refresh-price-index``).
+same transaction). Beside each cell, ``price_index_part`` keeps what one seller adds to it over
+a run of days (its offers' sorted values). A run rewrites only its own seller's parts of the
+days it touched: on the usual path the crawl day, with the values the run holds in memory (an
+unchanged part is carried forward: its ``last_day`` moves), then recomputes the cells it changed
+from the parts covering the day. The history is read back (for that seller only) for the days
+between a confirmation and the previous one, a second crawl the same day, a crawl older than the
+stored ones, and the whole history of an offer moved to another class. A removal or a price
+change never changes an earlier day (the old period keeps its ``last_confirmed_at``).
+:func:`rebuild` recomputes parts and cells in one sweep of the history (``clickfarm db
+refresh-price-index``, the migration's backfill).
 """
 
 from __future__ import annotations
@@ -180,7 +185,10 @@ def _day_parser() -> Any:
 
 def _segments(periods: Iterable[AlivePeriod]) -> Iterator[tuple[AlivePeriod, date, date]]:
     """Per offer, the days each period counts on: where two alive periods of one offer share a
-    day, the later ``valid_from`` wins it."""
+    day (a change seen the day of the last confirmation), the later ``valid_from`` wins it.
+
+    Linear per offer in the usual case, where the days won by later periods form one block;
+    an interval subtraction otherwise."""
     by_offer: dict[int, list[AlivePeriod]] = defaultdict(list)
     for period in periods:
         by_offer[period.offer_id].append(period)
@@ -191,23 +199,41 @@ def _segments(periods: Iterable[AlivePeriod]) -> Iterator[tuple[AlivePeriod, dat
                 yield only, only.first_day, only.last_day
             continue
         offer_periods.sort(key=lambda p: (p.valid_from, p.period_id), reverse=True)
-        covered: list[tuple[date, date]] = []
+        region: tuple[date, date] | None = None  # the days later periods won, one block
+        covered: list[tuple[date, date]] | None = None  # several blocks (rare)
         for period in offer_periods:
             first, last = period.first_day, period.last_day
-            # A later period wins every day it covers; remove those days from this one.
-            for other_first, other_last in covered:
-                if other_first <= last and other_last >= first:
-                    if other_first <= first:
-                        first = max(first, other_last + ONE_DAY)
-                    else:
-                        last = min(last, other_first - ONE_DAY)
-            if first <= last:
-                yield period, first, last
-            covered.append((period.first_day, period.last_day))
+            if first > last:
+                continue
+            blocks = covered if covered is not None else ([region] if region else [])
+            for piece_first, piece_last in _subtract((first, last), blocks):
+                yield period, piece_first, piece_last
+            if covered is not None:
+                covered.append((first, last))
+            elif region is None:
+                region = (first, last)
+            elif last + ONE_DAY >= region[0] and first <= region[1] + ONE_DAY:
+                region = (min(first, region[0]), max(last, region[1]))
+            else:
+                covered = [region, (first, last)]
 
 
-# --------------------------------------------------------------------------------------------
-# the sellers' parts: what one seller adds to one cell, over a run of days
+def _subtract(interval: tuple[date, date], blocks: list[tuple[date, date]]
+              ) -> list[tuple[date, date]]:
+    """The days of ``interval`` outside every block (inclusive day ranges)."""
+    pieces = [interval]
+    for block_first, block_last in blocks:
+        kept = []
+        for first, last in pieces:
+            if block_last < first or block_first > last:
+                kept.append((first, last))
+                continue
+            if first < block_first:
+                kept.append((first, block_first - ONE_DAY))
+            if last > block_last:
+                kept.append((block_last + ONE_DAY, last))
+        pieces = kept
+    return pieces
 
 
 def prices_text(values: Iterable[Decimal | str]) -> str:
@@ -237,18 +263,19 @@ def site_contributions(periods: Iterable[AlivePeriod], *, start: date, end: date
 
 def _runs(segments: list[tuple[AlivePeriod, date, date]], *, start: date, end: date
           ) -> dict[str, dict[Cell, list[tuple[date, date, str]]]]:
-    events: dict[tuple[str, Cell], dict[date, list[tuple[int, Decimal]]]] = defaultdict(
+    events: dict[tuple[str, Cell], dict[date, list[tuple[int, str]]]] = defaultdict(
         lambda: defaultdict(list))
     for period, first, last in segments:
         first, last = max(first, start), min(last, end)
         if first > last:
             continue
         key = (period.site_id, period.cell)
-        events[key][first].append((1, period.usd))
-        events[key][last + ONE_DAY].append((-1, period.usd))
+        text = format(period.usd, "f")
+        events[key][first].append((1, text))
+        events[key][last + ONE_DAY].append((-1, text))
     result: dict[str, dict[Cell, list[tuple[date, date, str]]]] = defaultdict(dict)
     for (site_id, cell), by_day in events.items():
-        values: Counter[Decimal] = Counter()
+        values: Counter[str] = Counter()
         runs: list[tuple[date, date, str]] = []
         days = sorted(by_day)
         for index, day in enumerate(days):
@@ -258,7 +285,7 @@ def _runs(segments: list[tuple[AlivePeriod, date, date]], *, start: date, end: d
                     del values[usd]
             if not values or index + 1 == len(days):
                 continue
-            text = prices_text(values.elements())
+            text = " ".join(sorted(values.elements(), key=float))
             last = days[index + 1] - ONE_DAY
             if runs and runs[-1][2] == text and runs[-1][1] + ONE_DAY == day:
                 runs[-1] = (runs[-1][0], last, text)
@@ -336,7 +363,7 @@ class _Raw:
         cursor = self.connection.connection.cursor()
         try:
             cursor.execute(self.sql(statement), parameters)
-            return cursor.fetchall()
+            return list(cursor.fetchall())
         finally:
             cursor.close()
 
