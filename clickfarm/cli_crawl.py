@@ -91,11 +91,18 @@ def crawl(
     stale = mark_stale_runs_interrupted(engine, now=datetime.now(UTC))
     if stale:
         err_console.print(f"{stale} run(s) of crawl processes that are gone marked interrupted")
-    with console.status(f"crawling {len(chosen)} site(s)..."):
+    from clickfarm.progress import progress
+
+    # A bar on a terminal, plain lines when piped; a step is a crawl process that ended.
+    with progress(err_console, "crawl", total=len(chosen), unit="sites") as tracker:
+        tracker.note(f"{min(parallel, len(chosen))} crawl process(es)")
         results = run_crawls([s.id for s in chosen], parallel=parallel,
                              weights=active_offer_counts(engine), sites_path=sites_file,
                              observed_at=observed_at, database_url=database_url,
-                             timeout_seconds=timeout, trigger="manual")
+                             timeout_seconds=timeout, trigger="manual",
+                             on_done=lambda batch, result: tracker.advance(
+                                 len(batch), message=f"done: {', '.join(batch[:3])}"
+                                 + (f" (+{len(batch) - 3})" if len(batch) > 3 else "")))
     # Only the runs this command created: beside a scheduler, a site's latest run may be another
     # process's, whose status is neither this command's output nor its exit code.
     own_run_ids = [run_id for result in results for run_id in result.run_ids]

@@ -101,8 +101,7 @@ def discover(
                                            help="hard timeout of the discovery process, s")] = 3600,
 ) -> None:
     """Find sellers in the directories of the sites file and on known sellers' pages."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
+    from clickfarm.progress import progress
     from core.config import load_config
     from crawlers.discovery.discover import discover as run_discovery
 
@@ -117,9 +116,8 @@ def discover(
              "follow_seller_links is off")
     counts = {"pages": 0, "links": 0, "checked": 0, "sellers": 0}
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        task = progress.add_task("discovering...")
+    # A spinner on a terminal, plain lines when piped (the number of pages is not known ahead).
+    with progress(err_console, "discover", unit="events", transient=True) as tracker:
 
         def on_event(event: dict[str, Any]) -> None:
             kind = event.get("event")
@@ -130,7 +128,7 @@ def discover(
             elif kind == "candidate":
                 counts["checked"] += 1
                 counts["sellers"] += event.get("outcome") == "seller"
-            progress.update(task, description=(
+            tracker.advance(message=(
                 f"directory pages {counts['pages']} · seller links {counts['links']} · "
                 f"new sites checked {counts['checked']} ({counts['sellers']} sellers)"))
 

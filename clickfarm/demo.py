@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from clickfarm.progress import progress
 from core.config import REPO_ROOT, write_sites
 from reports.render import labelled
 
@@ -147,13 +147,12 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
         console.print(f"simulated market: {len(market.sites)} panels and {len(market.shops)} shops "
                       f"on {server.base_url}, seed {seed}; {len(config.sites)} sites in the "
                       f"config; database {engine.url.render_as_string(hide_password=True)}")
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as progress:
-            task = progress.add_task("crawling simulated days", total=days)
+        with progress(console, "demo", total=days, unit="simulated days") as tracker:
             for day_index in range(days):
                 before = table_counts(engine)["offer_price_period"]
-                now = observation_time(market.today)
-                progress.update(task, description=f"day {day_index + 1}/{days} {market.today}")
+                crawl_day = market.today
+                now = observation_time(crawl_day)
+                tracker.note(f"crawling {crawl_day}")
                 targets = load_targets(sites_path, database_url)
                 results = run_crawls([site.id for site in targets], parallel=parallel,
                                      weights=_crawl_weights(engine, targets),
@@ -173,11 +172,11 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                 if day_index == 0:
                     # Discovery once, after the first crawl: the sellers it finds are promoted
                     # automatically (demo config) and crawled from the next day on.
-                    progress.update(task, description="discovering sellers in the directories")
+                    tracker.note("discovering sellers in the directories")
                     discovery = discover(sites_path, database_url, now=now, timeout_seconds=600)
                 if day_index < days - 1:
                     market.advance(days=1)
-                progress.advance(task)
+                tracker.advance(message=f"{crawl_day} crawled")
         last_day = market.today
         truth_path = truth_path or VAR_DIR / "demo-truth.json"
         market.write_ground_truth(truth_path)

@@ -355,14 +355,23 @@ def balanced_groups(site_ids: list[str], groups: int,
 
 
 def run_crawls(site_ids: list[str], *, parallel: int = 2, weights: dict[str, int] | None = None,
+               on_done: Callable[[list[str], CrawlProcessResult], None] | None = None,
                **options: Any) -> list[CrawlProcessResult]:
     """Crawl the sites in up to ``parallel`` child processes at once (one per CPU is the most
-    that helps: parsing and normalizing are CPU-bound)."""
+    that helps: parsing and normalizing are CPU-bound). ``on_done(batch, result)`` hears about
+    each process as it ends (from its worker thread), for a progress display."""
     from concurrent.futures import ThreadPoolExecutor
 
     batches = balanced_groups(site_ids, parallel, weights)
+
+    def crawl_batch(batch: list[str]) -> CrawlProcessResult:
+        result = run_crawl(batch, **options)
+        if on_done is not None:
+            on_done(batch, result)
+        return result
+
     with ThreadPoolExecutor(max_workers=len(batches) or 1) as pool:
-        return list(pool.map(lambda batch: run_crawl(batch, **options), batches))
+        return list(pool.map(crawl_batch, batches))
 
 
 def main(argv: list[str] | None = None) -> int:

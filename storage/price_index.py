@@ -22,11 +22,16 @@ Definitions (the same as ``clickfarm report prices`` over a one-day range):
   decimals like the stored ``usd_per_1000``.
 
 Maintenance: :func:`refresh_after_run` runs inside :func:`storage.repository.complete_run` (the
-same transaction) for the cells the run can have changed — the days on which its offers became
-alive (the crawl day; the days between two crawls when a period was confirmed after a gap) and
-the classes of those offers. A removal or a price change never changes an earlier day (the old
-period keeps its ``last_confirmed_at``). :func:`rebuild` recomputes everything in one sweep of the
-history (``clickfarm db refresh-price-index``).
+same transaction). Beside each cell, ``price_index_part`` keeps what one seller adds to it over
+a run of days (its offers' sorted values). A run rewrites only its own seller's parts of the
+days it touched: on the usual path the crawl day, with the values the run holds in memory (an
+unchanged part is carried forward: its ``last_day`` moves), then recomputes the cells it changed
+from the parts covering the day. The history is read back (for that seller only) for the days
+between a confirmation and the previous one, a second crawl the same day, a crawl older than the
+stored ones, and the whole history of an offer moved to another class. A removal or a price
+change never changes an earlier day (the old period keeps its ``last_confirmed_at``).
+:func:`rebuild` recomputes parts and cells in one sweep of the history (``clickfarm db
+refresh-price-index``, the migration's backfill).
 """
 
 from __future__ import annotations

@@ -207,7 +207,7 @@ def upsert_site(
         connection.execute(statement)
 
 
-RUN_TRIGGERS = ("manual", "schedule", "demo")
+RUN_TRIGGERS = ("manual", "schedule", "demo", "import")
 
 
 def start_run(
@@ -221,7 +221,8 @@ def start_run(
 ) -> int:
     """Record a crawl of ``site_id`` as ``running`` and return its id.
 
-    ``trigger`` says what started it (``manual``, ``schedule``, ``demo``); ``planned_at`` is
+    ``trigger`` says what started it (``manual``, ``schedule``, ``demo``, ``import``: a
+    published price list, ``clickfarm import-csv``); ``planned_at`` is
     when the scheduler planned it (``started_at - planned_at`` is the start delay).
     """
     _require_aware("started_at", started_at)
@@ -395,8 +396,12 @@ def complete_run(
     stats: dict[str, Any] | None = None,
     complete_listing: bool = True,
     finished_at: datetime | None = None,
+    refresh_index: bool = True,
 ) -> StoreResult:
     """Store one crawl of one site and close its run, in ONE transaction.
+
+    ``refresh_index=False`` leaves the stored daily price index alone: a bulk import
+    (``clickfarm import-csv``) rebuilds the days it covered once at its end instead.
 
     For each offer (identity: ``site_id`` + ``site_offer_id``; a repeated id in the batch keeps
     the first and rejects the rest as ``duplicate site_offer_id``):
@@ -466,7 +471,8 @@ def complete_run(
             observed_at=observed_at,
         )
         # The daily price index cells this run can have changed, in the same transaction.
-        refresh_price_index(connection, _index_change(connection, plan, site_id, observed_at))
+        if refresh_index:
+            refresh_price_index(connection, _index_change(connection, plan, site_id, observed_at))
         _insert_rejections(
             connection, codec=codec, run_id=run_id, site_id=site_id, rejections=all_rejections
         )

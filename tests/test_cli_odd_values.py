@@ -86,6 +86,8 @@ REQUIRED = {
     # A later --from / --to on the row replaces these (click keeps the last value).
     "report market-size": ["--from", "2026-09-01", "--to", "2026-09-30"],
     "report html": ["--from", "2026-09-01", "--to", "2026-09-30", "-o", "{folder}/report.html"],
+    # An empty folder: the odd value is refused before the folder is found empty.
+    "import-csv": ["{folder}"],
 }
 
 DATE_VALUES = ["0001-01-01", "9999-12-31", "2026-13-01", "2026-01-01' OR 1=1", "",
@@ -147,6 +149,10 @@ COMMAND_ROWS: dict[str, list[tuple[list[str], int | None]]] = {
     "alerts check": [(["--at", "9999-12-31T23:59:59"], USAGE)],
     "sites": [(["--database-url", "sqlite:///{not_a_database}"], RUNTIME)],
     "sites promote": [(["--database-url", "sqlite:///{folder}"], RUNTIME)],
+    "import-csv": [(["--latest", "0"], USAGE), (["--currency", "XYZ"], USAGE),
+                   (["--currency", "dollars"], USAGE), (["--site-prefix", "Bad Prefix!"], USAGE),
+                   (["--from", "2020-07-16", "--to", "2020-03-20"], USAGE),
+                   (["--panel", "nosuchpanel"], RUNTIME)],
 }
 
 
