@@ -211,3 +211,19 @@ def open_database(database_url: str | None, *, write: bool = True):
     except DBAPIError as error:
         fail(database_error_line(error, resolve_url(database_url)), 1)
     return engine
+
+
+def _broker_url(value: Optional[str]) -> Optional[str]:
+    """A Redis broker URL (redis://, rediss://, redis+socket://), or a usage error."""
+    if value is None:
+        return None
+    if not value.startswith(("redis://", "rediss://", "redis+socket://")):
+        # The text itself is not repeated: it may hold a password.
+        raise typer.BadParameter("not a Redis broker URL (expected redis://HOST:PORT/DB)")
+    return value
+
+
+BrokerOption = Annotated[Optional[str], typer.Option(
+    "--broker-url", envvar="CLICKFARM_BROKER_URL", callback=_broker_url, show_envvar=True,
+    help="Redis URL of the Celery broker (distributed mode); default scheduler.broker_url, "
+         "else redis://127.0.0.1:6379/0")]

@@ -151,13 +151,15 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
               cancel: threading.Event | None = None,
               cancel_reason: str | Callable[[], str] = "scheduler stopped",
               on_spawn: Callable[[int], None] | None = None,
-              stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS) -> CrawlProcessResult:
+              stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
+              die_with_parent: bool = False) -> CrawlProcessResult:
     """Parent side: crawl the given sites (or every enabled site) in a child process.
 
     ``trigger`` and ``planned_at`` are recorded on the runs. ``cancel``: set it to stop the
     child early (its runs end ``interrupted`` with ``cancel_reason``, a text or a function that
     returns it, read when the child is stopped). ``on_spawn`` receives the child's pid. Returns
-    once the child is gone and all its runs are closed.
+    once the child is gone and all its runs are closed. ``die_with_parent``: the child is
+    killed if the calling thread dies (see :func:`crawlers.child_process.run_child`).
     """
     from storage.db import get_engine
 
@@ -192,7 +194,7 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
         child = run_child(command, timeout_seconds=timeout_seconds,
                           stop_grace_seconds=stop_grace_seconds, cancel=cancel,
                           on_spawn=spawned, env=environment,
-                          stderr_tail_chars=STDERR_TAIL_CHARS)
+                          stderr_tail_chars=STDERR_TAIL_CHARS, die_with_parent=die_with_parent)
         seconds = child.seconds
         result = CrawlProcessResult(child.returncode, child.timed_out, child.stderr_tail,
                                     cancelled=child.cancelled, pid=child.pid, seconds=seconds)

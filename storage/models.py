@@ -445,6 +445,54 @@ class SchedulerHeartbeat(SQLModel, table=True):
     """Set when the service stopped cleanly; ``NULL`` while it runs (or after it died)."""
 
 
+CYCLE_STATUSES = ("queued", "running", "succeeded", "failed", "interrupted")
+DONE_CYCLE_STATUSES = ("succeeded", "failed")
+"""A cycle in one of these is over: a redelivered task of it does nothing."""
+
+
+class CrawlCycle(SQLModel, table=True):
+    """One planned crawl of one site in distributed mode: the site and the time it was planned
+    for. The unique pair is what makes a crawl happen once per cycle: the scheduler enqueues a
+    cycle only when it inserted its row, a worker claims it before crawling, and a redelivered
+    task of a cycle that is over does nothing (``scheduler.distributed``)."""
+
+    __tablename__ = "crawl_cycle"
+    __table_args__ = (
+        UniqueConstraint("site_id", "planned_at", name="uq_crawl_cycle_site_planned"),
+        CheckConstraint(_in("status", CYCLE_STATUSES), name="ck_crawl_cycle_status"),
+        Index("ix_crawl_cycle_status", "status"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _text(nullable=False)
+    """No foreign key: a cycle may be planned before the site's first crawl registers it."""
+    planned_at: datetime = _timestamp()
+    status: str = _text(nullable=False, default="queued")
+    run_id: int | None = _fk("crawl_run.id", nullable=True)
+    """The run of the last attempt."""
+    attempts: int = _count()
+    worker: str | None = _text()
+    """``host:pid`` of the worker process of the last attempt."""
+    queued_at: datetime = _timestamp()
+    started_at: datetime | None = _timestamp(nullable=True)
+    finished_at: datetime | None = _timestamp(nullable=True)
+    error: str | None = _text()
+
+
+class Lease(SQLModel, table=True):
+    """A named lease held by one process until ``expires_at`` (renewed while it works):
+    ``scheduler`` (the one planning ``clickfarm schedule``) and ``site:<id>`` (the one worker
+    crawling a site). See :mod:`storage.leases`."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    holder: str = _text(nullable=False)
+    """``host:pid:token`` of the holder."""
+    acquired_at: datetime = _timestamp()
+    expires_at: datetime = _timestamp()
+
+
 def _table_of(model: type[SQLModel]) -> Table:
     # Read through the mapper: SQLModel's classes do not declare __table__ to type checkers.
     table = inspect(model).local_table
@@ -465,6 +513,8 @@ alert_table = _table_of(Alert)
 reseller_link_table = _table_of(ResellerLink)
 market_daily_table = _table_of(MarketDailyEstimate)
 heartbeat_table = _table_of(SchedulerHeartbeat)
+cycle_table = _table_of(CrawlCycle)
+lease_table = _table_of(Lease)
 
 TABLE_NAMES = (
     "site",
@@ -479,6 +529,8 @@ TABLE_NAMES = (
     "reseller_link",
     "market_daily_estimate",
     "scheduler_heartbeat",
+    "crawl_cycle",
+    "lease",
 )
 VIEW_NAMES = (
     "v_offer_current",

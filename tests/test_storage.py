@@ -179,7 +179,7 @@ def test_migrations_create_every_table_and_view_and_can_be_rerun(empty_database_
         assert current_revision(engine) is None
         migrate(engine)
         migrate(engine)  # a second run finds the schema up to date
-        assert current_revision(engine) == head_revision() == "0006"
+        assert current_revision(engine) == head_revision() is not None
         inspector = inspect(engine)
         assert set(TABLE_NAMES) <= set(inspector.get_table_names())
         assert set(VIEW_NAMES) == set(inspector.get_view_names())
