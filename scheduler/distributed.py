@@ -343,8 +343,14 @@ def _verdict(run: dict[str, Any] | None) -> tuple[str | None, bool]:
         return None, True
     error = (run.get("error") or "").lower()
     retryable = run["status"] == "failed" and (
-        error.startswith("storage failed") or "database" in error or "connection" in error)
+        error.startswith(_NOT_THE_SITES_FAULT) or "database unavailable" in error
+        or "operationalerror" in error)
     return run["status"], retryable
+
+
+_NOT_THE_SITES_FAULT = ("storage failed", "crawl process exited", "the crawl process ended",
+                        "the planned run could not start")
+"""A failed run starting so failed in our machinery, not at the site: crawled again."""
 
 
 def _runs_of(engine: Any, site_ids: list[str], planned_at: datetime) -> dict[str, dict[str, Any]]:
