@@ -11,6 +11,9 @@ code and a baseline doing equivalent work back to back, and reports the ratio:
 4. JavaScript shops (``benchmarks/js_pages.py``): pages per second of the ``spa`` family against
    a plain-HTTP family in the same run, and Chromium's peak memory over 100 rendered pages
    (figures, no goal).
+
+``--distributed`` runs only ``benchmarks/distributed.py`` (Celery workers: 1, 2, 4 workers as
+ratios to one, single-machine mode beside them, a 10,000-site cycle extrapolated).
 """
 
 from __future__ import annotations
@@ -197,7 +200,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--offers", type=int, default=20_000)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--distributed", action="store_true",
+                        help="only the distributed benchmark (benchmarks/distributed.py): "
+                             "1, 2, 4 Celery workers against single-machine mode")
     args = parser.parse_args(argv)
+    if args.distributed:
+        from benchmarks.distributed import main as distributed_main
+
+        return distributed_main([])
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="clickfarm-bench-") as directory:
         workdir = Path(directory)

@@ -217,9 +217,18 @@ def _broker_url(value: Optional[str]) -> Optional[str]:
     """A Redis broker URL (redis://, rediss://, redis+socket://), or a usage error."""
     if value is None:
         return None
-    if not value.startswith(("redis://", "rediss://", "redis+socket://")):
+    from urllib.parse import urlsplit
+
+    message = "not a Redis broker URL (expected redis://HOST:PORT/DB)"
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
         # The text itself is not repeated: it may hold a password.
-        raise typer.BadParameter("not a Redis broker URL (expected redis://HOST:PORT/DB)")
+        raise typer.BadParameter(message) from None
+    if parts.scheme not in ("redis", "rediss", "redis+socket") or not (
+            parts.hostname or parts.scheme == "redis+socket"):
+        raise typer.BadParameter(message)
     return value
 
 

@@ -275,9 +275,8 @@ def run_task(engine: Any, context: WorkerContext, site_ids: list[str], planned_a
     claimed: dict[str, int] = {}
     for site_id in site_ids:
         claim = retry_database(
-            lambda site_id=site_id: leases.claim_cycle(
-                engine, site_id, planned_at, holder, lease_seconds=lease_seconds,
-                max_attempts=max_attempts),
+            functools.partial(leases.claim_cycle, engine, site_id, planned_at, holder,
+                              lease_seconds=lease_seconds, max_attempts=max_attempts),
             what=f"claimed the cycle of {site_id}")
         if claim.outcome == "claimed":
             assert claim.cycle_id is not None
