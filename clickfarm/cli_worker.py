@@ -73,6 +73,7 @@ def worker(
     for logger_name in ("clickfarm", "crawlers"):
         logging.getLogger(logger_name).addHandler(handler)
         logging.getLogger(logger_name).setLevel(logging.INFO)
+        logging.getLogger(logger_name).propagate = False  # Celery's root handler: once
     node = name or f"clickfarm@{socket.gethostname()}-{os.getpid()}"
     app_.worker_main(["worker", "--loglevel=WARNING", f"--concurrency={concurrency}",
                       f"--queues={','.join(wanted)}", f"--hostname={node}",

@@ -112,35 +112,47 @@ def task_settings(project: ProjectConfig) -> dict[str, Any]:
             "log_level": "WARNING"}
 
 
-def chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[start:start + size] for start in range(0, len(items), max(1, size))]
-
-
 def enqueue_cycle(engine: Any, sites: list[SiteConfig], planned_at: datetime, *,
                   settings: dict[str, Any], sites_per_task: int,
                   countdown: float | None = None) -> list[list[str]]:
     """Record the cycles of ``sites`` planned at ``planned_at`` and send a task per
     ``sites_per_task`` of those this call created (never a cycle planned before); the batches
     sent."""
-    created = set(retry_database(
-        lambda: leases.plan_cycles(engine, [site.id for site in sites], planned_at),
-        what="planned the crawl cycles"))
+    return enqueue_cycles(engine, [(site, planned_at) for site in sites], settings=settings,
+                          sites_per_task=sites_per_task, countdown=countdown)
+
+
+def enqueue_cycles(engine: Any, due: list[tuple[SiteConfig, datetime]], *,
+                   settings: dict[str, Any], sites_per_task: int,
+                   countdown: float | None = None) -> list[list[str]]:
+    """:func:`enqueue_cycle` for sites due at different times (interval schedules start
+    apart): the cycles this call created, ``sites_per_task`` to a task; the batches sent."""
+    by_time: dict[datetime, list[SiteConfig]] = {}
+    for site, planned_at in due:
+        by_time.setdefault(planned_at, []).append(site)
+    by_queue: dict[str, list[tuple[str, datetime]]] = {}
+    for planned_at, sites in by_time.items():
+        created = set(retry_database(
+            functools.partial(leases.plan_cycles, engine, [site.id for site in sites],
+                              planned_at),
+            what="planned the crawl cycles"))
+        for site in sites:
+            if site.id in created:
+                by_queue.setdefault(queue_for(site), []).append((site.id, planned_at))
     sent: list[list[str]] = []
-    by_queue: dict[str, list[str]] = {}
-    for site in sites:
-        if site.id in created:
-            by_queue.setdefault(queue_for(site), []).append(site.id)
-    for queue, site_ids in by_queue.items():
-        for batch in chunks(site_ids, sites_per_task):
-            send(batch, planned_at, settings, queue=queue, countdown=countdown)
-            sent.append(batch)
+    for queue, cycles in by_queue.items():
+        for start in range(0, len(cycles), max(1, sites_per_task)):
+            batch = cycles[start:start + max(1, sites_per_task)]
+            send(batch, settings, queue=queue, countdown=countdown)
+            sent.append([site_id for site_id, _ in batch])
     return sent
 
 
-def send(site_ids: list[str], planned_at: datetime, settings: dict[str, Any], *,
+def send(cycles: list[tuple[str, datetime]], settings: dict[str, Any], *,
          queue: str = CRAWL_QUEUE, countdown: float | None = None) -> None:
-    app.send_task(TASK_NAME, args=(site_ids, planned_at.isoformat(), settings), queue=queue,
-                  countdown=countdown)
+    """One task for ``cycles`` (site id, planned time)."""
+    pairs = [[site_id, planned_at.isoformat()] for site_id, planned_at in cycles]
+    app.send_task(TASK_NAME, args=(pairs, settings), queue=queue, countdown=countdown)
 
 
 class Batcher:
@@ -152,15 +164,15 @@ class Batcher:
         self.sites_per_task = sites_per_task
         self.wait_seconds = wait_seconds
         self._lock = threading.Lock()
-        self._pending: dict[tuple[datetime, str], list[SiteConfig]] = {}
-        self._settings: dict[tuple[datetime, str], dict[str, Any]] = {}
+        self._pending: dict[str, list[tuple[SiteConfig, datetime]]] = {}
+        self._settings: dict[str, dict[str, Any]] = {}
         self._flushing = threading.Event()
         self.sent: list[list[str]] = []
 
     def add(self, site: SiteConfig, planned_at: datetime, settings: dict[str, Any]) -> None:
-        key = (planned_at, queue_for(site))
+        key = queue_for(site)
         with self._lock:
-            self._pending.setdefault(key, []).append(site)
+            self._pending.setdefault(key, []).append((site, planned_at))
             self._settings[key] = settings
             full = len(self._pending[key]) >= self.sites_per_task
         if full:
@@ -174,15 +186,15 @@ class Batcher:
         with self._lock:
             pending, self._pending = self._pending, {}
             settings = dict(self._settings)
-        for (planned_at, _queue), sites in pending.items():
+        for queue, due in pending.items():
             try:
-                self.sent.extend(enqueue_cycle(self.engine, sites, planned_at,
-                                               settings=settings[(planned_at, _queue)],
-                                               sites_per_task=self.sites_per_task))
+                batches = enqueue_cycles(self.engine, due, settings=settings[queue],
+                                         sites_per_task=self.sites_per_task)
+                self.sent.extend(batches)
+                logger.info("%d due site(s) sent to the workers (%s) in %d task(s)",
+                            sum(len(batch) for batch in batches), queue, len(batches))
             except Exception as error:
-                logger.error("cycle %s of %d site(s) not enqueued: %s",
-                             planned_at.isoformat(timespec="seconds"), len(sites),
-                             one_line(error))
+                logger.error("%d due site(s) not enqueued: %s", len(due), one_line(error))
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,45 +238,42 @@ class TaskOutcome:
 
     crawled: dict[str, str] = field(default_factory=dict)
     done: list[str] = field(default_factory=list)
-    busy: list[str] = field(default_factory=list)
+    busy: list[tuple[str, datetime]] = field(default_factory=list)
     exhausted: list[str] = field(default_factory=list)
-    again: list[str] = field(default_factory=list)
+    again: list[tuple[str, datetime]] = field(default_factory=list)
 
 
 @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True,
           max_retries=None)
-def crawl_sites(self: Any, site_ids: list[str], planned_at: str,
-                settings: dict[str, Any]) -> dict[str, Any]:
-    """Crawl the sites of one task for the cycle planned at ``planned_at`` (ISO)."""
+def crawl_sites(self: Any, cycles: list[list[str]], settings: dict[str, Any]) -> dict[str, Any]:
+    """Crawl the cycles of one task: ``[site id, planned time (ISO)]`` pairs."""
     from storage.db import get_engine
 
     context = worker_context()
     engine = get_engine(context.database_url)
+    due = [(site_id, datetime.fromisoformat(planned_at)) for site_id, planned_at in cycles]
     try:
-        outcome = run_task(engine, context, site_ids, datetime.fromisoformat(planned_at),
-                           settings)
+        outcome = run_task(engine, context, due, settings)
     except Exception as error:
         if is_database_unavailable(error):
-            logger.warning("task of %d site(s) for %s: database unavailable, again in 5 s: %s",
-                           len(site_ids), planned_at, one_line(error))
+            logger.warning("task of %d site(s): database unavailable, again in 5 s: %s",
+                           len(due), one_line(error))
             raise self.retry(countdown=5.0, exc=error) from error
         raise
     finally:
         engine.dispose()
     queue = self.request.delivery_info.get("routing_key") if self.request.delivery_info else None
     if outcome.busy:
-        send(outcome.busy, datetime.fromisoformat(planned_at), settings,
-             queue=queue or CRAWL_QUEUE, countdown=BUSY_RETRY_SECONDS)
+        send(outcome.busy, settings, queue=queue or CRAWL_QUEUE, countdown=BUSY_RETRY_SECONDS)
     if outcome.again:
-        send(outcome.again, datetime.fromisoformat(planned_at), settings,
-             queue=queue or CRAWL_QUEUE, countdown=1.0)
-    return {"crawled": outcome.crawled, "done": outcome.done, "busy": outcome.busy,
-            "exhausted": outcome.exhausted}
+        send(outcome.again, settings, queue=queue or CRAWL_QUEUE, countdown=1.0)
+    return {"crawled": outcome.crawled, "done": outcome.done,
+            "busy": [site_id for site_id, _ in outcome.busy], "exhausted": outcome.exhausted}
 
 
-def run_task(engine: Any, context: WorkerContext, site_ids: list[str], planned_at: datetime,
+def run_task(engine: Any, context: WorkerContext, cycles: list[tuple[str, datetime]],
              settings: dict[str, Any]) -> TaskOutcome:
-    """Claim, crawl and close the cycles of ``site_ids`` (see the module docstring)."""
+    """Claim, crawl and close ``cycles`` (site id, planned time; see the module docstring)."""
     from crawlers.runner import run_crawl
 
     holder = context.holder()
@@ -273,7 +282,11 @@ def run_task(engine: Any, context: WorkerContext, site_ids: list[str], planned_a
     timeout = float(settings.get("crawl_timeout_seconds", 1800.0))
     outcome = TaskOutcome()
     claimed: dict[str, int] = {}
-    for site_id in site_ids:
+    planned: dict[str, datetime] = {}
+    for site_id, planned_at in cycles:
+        if site_id in claimed:  # a later cycle of a site this task crawls: after this one
+            outcome.busy.append((site_id, planned_at))
+            continue
         claim = retry_database(
             functools.partial(leases.claim_cycle, engine, site_id, planned_at, holder,
                               lease_seconds=lease_seconds, max_attempts=max_attempts),
@@ -281,13 +294,14 @@ def run_task(engine: Any, context: WorkerContext, site_ids: list[str], planned_a
         if claim.outcome == "claimed":
             assert claim.cycle_id is not None
             claimed[site_id] = claim.cycle_id
+            planned[site_id] = planned_at
             if claim.closed_runs:
                 logger.warning("crawl %s: %d run(s) of a lost worker closed, crawling again "
                                "(attempt %d)", site_id, claim.closed_runs, claim.attempt)
         elif claim.outcome == "done":
             outcome.done.append(site_id)
         elif claim.outcome == "busy":
-            outcome.busy.append(site_id)
+            outcome.busy.append((site_id, planned_at))
         else:
             outcome.exhausted.append(site_id)
     if not claimed:
@@ -304,16 +318,15 @@ def run_task(engine: Any, context: WorkerContext, site_ids: list[str], planned_a
         result = run_crawl(list(claimed), sites_path=context.sites_path,
                            database_url=context.database_url, timeout_seconds=timeout,
                            log_level=str(settings.get("log_level", "WARNING")),
-                           trigger="schedule", planned_at=planned_at,
+                           trigger="schedule", planned_at=planned,
                            stop_grace_seconds=STOP_GRACE_SECONDS, die_with_parent=True)
     except Exception as error:  # the database went away around the crawl
         crawl_error = one_line(error)
-        logger.warning("crawl of %d site(s) for %s: %s", len(claimed),
-                       planned_at.isoformat(timespec="seconds"), crawl_error)
+        logger.warning("crawl of %d site(s): %s", len(claimed), crawl_error)
     finally:
         stop_renewing.set()
         renewer.join()
-    runs = retry_database(lambda: _runs_of(engine, list(claimed), planned_at),
+    runs = retry_database(lambda: _runs_of(engine, planned),
                           what="read the runs of the task")
     for site_id, cycle_id in claimed.items():
         run = runs.get(site_id) or {}
@@ -325,9 +338,8 @@ def run_task(engine: Any, context: WorkerContext, site_ids: list[str], planned_a
         status = retry_database(close, what=f"closed the cycle of {site_id}")
         outcome.crawled[site_id] = status
         if status == "interrupted":
-            outcome.again.append(site_id)
-    logger.info("task for %s: %d crawled (%s) in %.1f s, %d over already, %d busy",
-                planned_at.isoformat(timespec="seconds"), len(claimed),
+            outcome.again.append((site_id, planned[site_id]))
+    logger.info("task: %d crawled (%s) in %.1f s, %d over already, %d busy", len(claimed),
                 ", ".join(f"{site} {status}" for site, status in outcome.crawled.items()),
                 time.monotonic() - started, len(outcome.done), len(outcome.busy))
     if result is not None and result.run_ids:
@@ -352,8 +364,8 @@ _NOT_THE_SITES_FAULT = ("storage failed", "crawl process exited", "the crawl pro
 """A failed run starting so failed in our machinery, not at the site: crawled again."""
 
 
-def _runs_of(engine: Any, site_ids: list[str], planned_at: datetime) -> dict[str, dict[str, Any]]:
-    """The latest run of each site for this cycle."""
+def _runs_of(engine: Any, planned: dict[str, datetime]) -> dict[str, dict[str, Any]]:
+    """The latest run of each site for its cycle (site id -> planned time)."""
     from sqlalchemy import select
 
     from storage.models import run_table
@@ -361,10 +373,13 @@ def _runs_of(engine: Any, site_ids: list[str], planned_at: datetime) -> dict[str
     table = run_table
     with engine.connect() as connection:
         rows = connection.execute(
-            select(table.c.id, table.c.site_id, table.c.status, table.c.error)
-            .where(table.c.site_id.in_(site_ids), table.c.planned_at == planned_at)
+            select(table.c.id, table.c.site_id, table.c.status, table.c.error,
+                   table.c.planned_at)
+            .where(table.c.site_id.in_(list(planned)),
+                   table.c.planned_at.in_(list(set(planned.values()))))
             .order_by(table.c.id)).all()
-    return {row.site_id: dict(row._mapping) for row in rows}
+    return {row.site_id: dict(row._mapping) for row in rows
+            if row.planned_at == planned[row.site_id]}
 
 
 def _renew_leases(engine: Any, names: Iterable[str], holder: str, seconds: float,

@@ -69,7 +69,7 @@ class Leadership:
                 if reason is not None:
                     return reason
                 if deadline is not None and time.monotonic() >= deadline:
-                    return "standby time elapsed"
+                    return "--once-for elapsed while waiting as a standby"
                 time.sleep(min(0.1, self.interval))
 
     def keep(self) -> None:

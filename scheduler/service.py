@@ -294,7 +294,7 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
             retry_database(lambda: beat(engine, started_at=started_at, now=datetime.now(UTC)),
                            what="recorded the scheduler's heartbeat")
             scheduler.start(paused=True)  # plans the jobs (on_started), then runs in its thread
-            reason = _wait_for_stop(stop_reason, deadline)
+            reason = _wait_for_stop(stop_reason, deadline, once_for)
     finally:
         # However the wait ended (a stop, an error): nothing new starts, the scheduler's thread
         # ends, running crawls get their grace and every job thread is done before we return
@@ -332,7 +332,8 @@ STOP_POLL_SECONDS = 0.1
 """How often the main thread looks for a stop (a signal interrupts the sleep at once)."""
 
 
-def _wait_for_stop(stop_reason: Callable[[], str | None], deadline: float | None) -> str:
+def _wait_for_stop(stop_reason: Callable[[], str | None], deadline: float | None,
+                   once_for: float | None = None) -> str:
     """The main thread's wait, in short sleeps: a signal handler runs as soon as it arrives
     (the main thread never waits in SQLite or on a lock a handler could need). ``deadline``:
     monotonic time of ``--once-for``."""
@@ -341,7 +342,7 @@ def _wait_for_stop(stop_reason: Callable[[], str | None], deadline: float | None
         if reason is not None:
             return reason
         if deadline is not None and time.monotonic() >= deadline:
-            return "--once-for time elapsed"
+            return f"--once-for {once_for or 0:g} s elapsed"
         time.sleep(STOP_POLL_SECONDS)
 
 

@@ -19,10 +19,13 @@ import os
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from scheduler import distributed
 from storage.leases import cycle_counts
@@ -90,23 +93,57 @@ def test_a_worker_killed_mid_crawl_loses_nothing_and_crawls_nothing_twice(
     assert all(process.poll() is None for process in cluster.workers)
 
 
-def test_a_redelivered_task_of_a_finished_cycle_does_nothing(cluster: Cluster) -> None:
-    # The same task again (what the broker does after a lost acknowledgement), run as a
-    # worker runs it: every cycle is over, nothing is crawled, no run is added.
-    planned_at = _cycle_time(1)
-    sites = cluster.sites[:5]
-    cluster.enqueue(planned_at, sites)
-    cluster.wait_cycle(planned_at, CYCLE_TIMEOUT)
+def test_the_distributed_scheduler_plans_each_cycle_once_and_a_redelivery_does_nothing(
+        cluster: Cluster, tmp_path: Path) -> None:
+    import threading
+
+    import yaml
+
+    from scheduler.service import run_service
+    from storage.models import cycle_table
+
+    # `clickfarm schedule --distributed` for a few seconds: 6 sites every 4 s.
+    chosen = [site.id for site in cluster.sites[300:306]]
+    entries = [entry for entry in yaml.safe_load(cluster.sites_path.read_text())["sites"]
+               if entry["id"] in chosen]
+    for entry in entries:
+        entry["schedule"] = {"interval": "4s", "jitter": "0s"}
+    schedule_path = tmp_path / "schedule.yaml"
+    schedule_path.write_text(yaml.safe_dump({
+        "scheduler": {"mode": "distributed", "broker_url": cluster.redis.url,
+                      "sites_per_task": 6, "crawl_timeout_seconds": 120},
+        "sites": entries}), encoding="utf-8")
+    stop = threading.Event()
+    summary = run_service(sites_path=schedule_path, database_url=cluster.database_url,
+                          once_for=10.0, install_signal_handlers=False, stop=stop)
+    assert summary.runs_by_status == {}  # nothing crawled by the scheduler itself
+    with cluster.engine.connect() as connection:
+        cycles = [tuple(row) for row in connection.execute(
+            select(cycle_table.c.site_id, cycle_table.c.planned_at)
+            .where(cycle_table.c.site_id.in_(chosen)))]
+    # Every 4 s: each site due at its own times (a task carries cycles of different times).
+    assert len(cycles) >= len(chosen)
+    assert {site_id for site_id, _ in cycles} == set(chosen)
+    wait_for(lambda: all(cluster.open_cycles(planned_at) == 0 for _, planned_at in cycles),
+             timeout=CYCLE_TIMEOUT, what="the scheduled cycles", interval=0.5)
+    succeeded = Counter((run["site_id"], run["planned_at"]) for run in runs(cluster.engine)
+                        if run["site_id"] in chosen and run["status"] in ("succeeded",
+                                                                          "partial"))
+    assert succeeded == Counter(dict.fromkeys(cycles, 1))
+    sites = [site for site in cluster.sites if site.id in chosen]
+    verdict = cluster.verdict(cycles[0][1], sites)
+    assert verdict.offers_once, verdict
+    # The same tasks again (what the broker does after a lost acknowledgement), run as a
+    # worker runs them: every cycle is over, nothing is crawled, no run is added.
     before = len(runs(cluster.engine))
     context = distributed.WorkerContext(sites_path=cluster.sites_path,
                                         database_url=cluster.database_url)
-    outcome = distributed.run_task(cluster.engine, context, [site.id for site in sites],
-                                   planned_at, cluster.settings)
-    assert outcome.done == [site.id for site in sites]
+    outcome = distributed.run_task(cluster.engine, context, cycles, cluster.settings)
+    assert sorted(outcome.done) == sorted(site_id for site_id, _ in cycles)
     assert outcome.crawled == {}
     assert len(runs(cluster.engine)) == before
     # Planning the same cycle again (a second scheduler, a restart) sends nothing.
-    assert cluster.enqueue(planned_at, sites) == 0
+    assert cluster.enqueue(cycles[0][1], sites) == 0
 
 
 def test_a_redis_restart_with_persistence_loses_no_task(cluster: Cluster) -> None:
