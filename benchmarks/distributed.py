@@ -1,8 +1,8 @@
 """Distributed mode: sites crawled per minute with 1, 2 and 4 workers, as ratios to one worker,
 beside the same kind of cycle in single-machine mode; and the cost of a 10,000-site cycle.
 
-``python -m benchmarks.run --distributed [--panels 200] [--sites-per-task 25]`` (or
-``python -m benchmarks.distributed``). A cluster of this machine (Redis and PostgreSQL on
+``python -m benchmarks.distributed [--panels 160] [--sites-per-task 20] [--local-sites 20]``
+(``python -m benchmarks.run --distributed`` runs it with these defaults). A cluster of this machine (Redis and PostgreSQL on
 loopback, the simulator's small panels, ``clickfarm worker`` processes of concurrency 1) plans
 one cycle of every panel per configuration, as ``clickfarm schedule --distributed`` does, and
 times it from the first task sent to the last cycle closed (the workers are up and answering a
@@ -16,7 +16,7 @@ Single-machine mode, measured on a part of the sites (its rate does not depend o
 
 The 10,000-site cycle is extrapolated linearly from the 4-worker run: time = 10,000 / sites per
 minute; rows and bytes = (rows and ``pg_database_size`` added by the measured cycle) / sites x
-10,000. The panels are small (the simulator's catalogues at 5 %): real panels with hundreds of
+10,000. The panels are small (the simulator's catalogues at 2 %): real panels with hundreds of
 services cost more rows and more time per site.
 """
 
@@ -132,8 +132,8 @@ def bench_distributed(workdir: Path, *, panels: int, sites_per_task: int,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--panels", type=int, default=200)
-    parser.add_argument("--sites-per-task", type=int, default=25)
+    parser.add_argument("--panels", type=int, default=160)
+    parser.add_argument("--sites-per-task", type=int, default=20)
     parser.add_argument("--local-sites", type=int, default=20)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="clickfarm-bench-distributed-") as directory:

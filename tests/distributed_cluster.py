@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import yaml
 from sqlalchemy import Engine, func, select
 
 from clickfarm.demo import export_sites_file
@@ -235,8 +236,10 @@ def _kill_tree(pid: int) -> None:
 
 def start_cluster(tmp_path: Path, *, panels: int, workers: int, concurrency: int = 2,
                   sites_per_task: int = 25, seed: int = 11,
-                  scheduler: dict[str, Any] | None = None) -> Cluster:
-    """Redis, PostgreSQL, the simulator (``panels`` small panels) and ``workers`` workers."""
+                  scheduler: dict[str, Any] | None = None,
+                  catalogue_scale: float = 0.02) -> Cluster:
+    """Redis, PostgreSQL, the simulator (``panels`` small panels: ``catalogue_scale`` of the
+    simulator's catalogues, a few offers each) and ``workers`` workers."""
     redis = start_redis()
     postgres = None
     simulator = None
@@ -245,7 +248,8 @@ def start_cluster(tmp_path: Path, *, panels: int, workers: int, concurrency: int
         database_url = postgres.create_database("clickfarm")
         engine = get_engine(database_url)
         migrate(engine)
-        market = Market(seed=seed, n_panels=panels, n_shops=0, catalogue_scale=0.05)
+        market = Market(seed=seed, n_panels=panels, n_shops=0,
+                        catalogue_scale=catalogue_scale)
         simulator = SimulatorServer(market).start()
         os.environ["CLICKFARM_SIM_URL"] = simulator.base_url
         os.environ.update(market.api_key_env())
@@ -254,6 +258,11 @@ def start_cluster(tmp_path: Path, *, panels: int, workers: int, concurrency: int
                    "site_lease_seconds": 20, "max_attempts": 3, **(scheduler or {})}
         export_sites_file(market, sites_path, base_url=simulator.base_url,
                           sections={"scheduler": options})
+        # Speed: no robots.txt round trip per site (politeness is not what is tested here).
+        document = yaml.safe_load(sites_path.read_text(encoding="utf-8"))
+        for entry in document["sites"]:
+            entry.setdefault("politeness", {})["obey_robots_txt"] = False
+        sites_path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         sites = load_targets(sites_path, database_url)
         project_settings = {"crawl_timeout_seconds": options["crawl_timeout_seconds"],
                             "max_attempts": options["max_attempts"],
