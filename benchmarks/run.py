@@ -20,6 +20,9 @@ code and a baseline doing equivalent work back to back, and reports the ratio:
    benchmark's baseline (figures), and a second import adds no row.
 
 ``--only NAME`` (repeatable) runs some of them: storage, crawl, js_pages, price_index, import_csv.
+
+``--distributed`` runs only ``benchmarks/distributed.py`` (Celery workers: 1, 2, 4 workers as
+ratios to one, single-machine mode beside them, a 10,000-site cycle extrapolated).
 """
 
 from __future__ import annotations
@@ -233,7 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lists", type=Path, default=None,
                         help="price lists for the import benchmark (default "
                              "../shared/data/smmpanels/raw; skipped when missing)")
+    parser.add_argument("--distributed", action="store_true",
+                        help="only the distributed benchmark (benchmarks/distributed.py): "
+                             "1, 2, 4 Celery workers against single-machine mode")
     args = parser.parse_args(argv)
+    if args.distributed:
+        from benchmarks.distributed import main as distributed_main
+
+        return distributed_main([])
     selected = args.only or list(BENCHMARKS)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="clickfarm-bench-") as directory:

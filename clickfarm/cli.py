@@ -16,6 +16,7 @@ from clickfarm import (
     cli_report_html,
     cli_resellers,
     cli_service,
+    cli_worker,
 )
 from clickfarm.options import ClickfarmGroup, main_options
 
@@ -23,7 +24,7 @@ app = typer.Typer(help="Monitor the market for fake social-media engagement.",
                   no_args_is_help=True, pretty_exceptions_enable=False, cls=ClickfarmGroup)
 app.callback()(main_options)
 for commands in (cli_crawl.app, cli_alerts.app, cli_discovery.app, cli_market.app, cli_resellers.app,
-                 cli_report_html.app, cli_service.app, cli_import.app):
+                 cli_report_html.app, cli_service.app, cli_import.app, cli_worker.app):
     app.add_typer(commands)
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from clickfarm.options import (
+    BrokerOption,
     DatabaseOption,
     SitesOption,
     err_console,
@@ -28,12 +29,19 @@ def schedule(
     once_for: Annotated[Optional[float], typer.Option(
         "--once-for", min=0.1, callback=positive_seconds,
         help="stop after this many seconds (tests, accelerated runs); default: until SIGTERM")] = None,
+    distributed: Annotated[Optional[bool], typer.Option(
+        "--distributed/--local",
+        help="send due sites to Celery workers (`clickfarm worker`) over Redis, or crawl on "
+             "this machine; default scheduler.mode")] = None,
+    broker_url: BrokerOption = None,
 ) -> None:
     """Crawl every site on its schedule until SIGTERM / Ctrl-C (one process per crawl).
 
     Jobs live in the database (table apscheduler_jobs): a restart resumes the plan. Settings:
     the `scheduler:` section of the sites file (max_parallel_crawls, crawl_timeout_seconds,
-    misfire_grace_seconds, shutdown_grace_seconds, config_reload_seconds).
+    misfire_grace_seconds, shutdown_grace_seconds, config_reload_seconds, mode, broker_url,
+    sites_per_task). One scheduler plans at a time: a second one on the same database waits as
+    a standby and takes over when the first dies (leader_lease_seconds).
     """
     from scheduler.service import run_service
 
@@ -53,7 +61,9 @@ def schedule(
     if not logging.getLogger("apscheduler").handlers:
         logging.getLogger("apscheduler").addHandler(handler)
     try:
-        run_service(sites_path=sites_file, database_url=database_url, once_for=once_for)
+        mode = None if distributed is None else ("distributed" if distributed else "local")
+        run_service(sites_path=sites_file, database_url=database_url, once_for=once_for,
+                    mode=mode, broker_url=broker_url)
     except ConfigError as error:
         fail(str(error))
     finally:

@@ -211,3 +211,28 @@ def open_database(database_url: str | None, *, write: bool = True):
     except DBAPIError as error:
         fail(database_error_line(error, resolve_url(database_url)), 1)
     return engine
+
+
+def _broker_url(value: Optional[str]) -> Optional[str]:
+    """A Redis broker URL (redis://, rediss://, redis+socket://), or a usage error."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    message = "not a Redis broker URL (expected redis://HOST:PORT/DB)"
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        # The text itself is not repeated: it may hold a password.
+        raise typer.BadParameter(message) from None
+    if parts.scheme not in ("redis", "rediss", "redis+socket") or not (
+            parts.hostname or parts.scheme == "redis+socket"):
+        raise typer.BadParameter(message)
+    return value
+
+
+BrokerOption = Annotated[Optional[str], typer.Option(
+    "--broker-url", envvar="CLICKFARM_BROKER_URL", callback=_broker_url, show_envvar=True,
+    help="Redis URL of the Celery broker (distributed mode); default scheduler.broker_url, "
+         "else redis://127.0.0.1:6379/0")]

@@ -46,6 +46,26 @@ class SchedulerConfig(BaseModel):
     shutdown_grace_seconds: float = Field(60, ge=0)
     config_reload_seconds: float = Field(60, gt=0)
     """How often the sites file is re-read (jobs added, removed, updated by stable id)."""
+    leader_lease_seconds: float = Field(30, gt=0, le=3600)
+    """The scheduler's lease in the database: one ``clickfarm schedule`` plans, a second one
+    waits and takes over this long after the first stopped renewing (at once on its machine)."""
+    mode: Literal["local", "distributed"] = "local"
+    """``local``: crawl processes on this machine; ``distributed``: tasks for Celery workers
+    (``clickfarm worker``) over ``broker_url``."""
+    broker_url: str | None = None
+    """Redis URL of the broker (distributed mode); default ``$CLICKFARM_BROKER_URL``, else
+    redis://127.0.0.1:6379/0. Use ``${REDIS_URL}`` to keep a password out of the file."""
+    sites_per_task: int = Field(10, ge=1, le=1000)
+    """Sites planned for the same time that one task crawls in one crawl process (each still
+    its own run, cycle and transaction)."""
+    max_attempts: int = Field(3, ge=1, le=20)
+    """Attempts of a cycle whose crawl was interrupted (worker lost, hard timeout) or could
+    not store (database gone) before it is given up as failed."""
+    site_lease_seconds: float = Field(60, gt=0, le=3600)
+    """The lease a worker holds on a site while crawling it (renewed every third of it)."""
+    visibility_timeout_seconds: float | None = Field(None, gt=0)
+    """The broker redelivers an unacknowledged task after this long; at least the crawl timeout
+    plus the stop grace and a minute (the default)."""
 
 
 _DAYS_PATTERN = r"^\s*\d+\s*[dw]\s*$"

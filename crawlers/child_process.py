@@ -40,11 +40,14 @@ def run_child(command: Sequence[str], *, timeout_seconds: float, stop_grace_seco
               env: dict[str, str] | None = None, cancel: threading.Event | None = None,
               on_spawn: Callable[[int], None] | None = None,
               on_stdout_line: Callable[[str], None] | None = None,
-              stderr_tail_chars: int = STDERR_TAIL_CHARS) -> ChildResult:
+              stderr_tail_chars: int = STDERR_TAIL_CHARS,
+              die_with_parent: bool = False) -> ChildResult:
     """Run ``command`` to its end, or stop it (``cancel`` set, or ``timeout_seconds`` passed).
 
     ``on_spawn`` receives the child's pid; ``on_stdout_line`` every line it prints on stdout
-    (without it, stdout is inherited). Returns once the child is gone.
+    (without it, stdout is inherited). ``die_with_parent`` (Linux): the child gets SIGKILL when
+    the thread that started it dies (a worker killed mid-crawl leaves no orphan crawl writing
+    behind the crawl that replaces it). Returns once the child is gone.
     """
     started = time.monotonic()
     deadline = started + timeout_seconds
@@ -52,6 +55,7 @@ def run_child(command: Sequence[str], *, timeout_seconds: float, stop_grace_seco
     with tempfile.TemporaryFile() as stderr_file:
         child = subprocess.Popen(
             list(command), stderr=stderr_file, env=env, start_new_session=True,
+            preexec_fn=_kill_me_with_parent if die_with_parent else None,
             stdout=subprocess.PIPE if on_stdout_line is not None else None,
             text=on_stdout_line is not None)
         reader = None
@@ -136,3 +140,16 @@ def _tail(file: Any, limit: int) -> str:
     file.seek(0, os.SEEK_END)
     file.seek(max(0, file.tell() - 4 * limit))
     return file.read().decode("utf-8", errors="replace")[-limit:]
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _kill_me_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the parent thread dies (Linux ``prctl``)."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

@@ -147,17 +147,21 @@ def _ensure_schema(database_url: str | None) -> None:
 def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
               observed_at: datetime | None = None, database_url: str | None = None,
               timeout_seconds: float = 3600, log_level: str = "WARNING",
-              trigger: str = "manual", planned_at: datetime | None = None,
+              trigger: str = "manual",
+              planned_at: datetime | dict[str, datetime] | None = None,
               cancel: threading.Event | None = None,
               cancel_reason: str | Callable[[], str] = "scheduler stopped",
               on_spawn: Callable[[int], None] | None = None,
-              stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS) -> CrawlProcessResult:
+              stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
+              die_with_parent: bool = False) -> CrawlProcessResult:
     """Parent side: crawl the given sites (or every enabled site) in a child process.
 
-    ``trigger`` and ``planned_at`` are recorded on the runs. ``cancel``: set it to stop the
+    ``trigger`` and ``planned_at`` are recorded on the runs (``planned_at`` may be one time per
+    site: a distributed task crawls sites planned at different times in one process). ``cancel``: set it to stop the
     child early (its runs end ``interrupted`` with ``cancel_reason``, a text or a function that
     returns it, read when the child is stopped). ``on_spawn`` receives the child's pid. Returns
-    once the child is gone and all its runs are closed.
+    once the child is gone and all its runs are closed. ``die_with_parent``: the child is
+    killed if the calling thread dies (see :func:`crawlers.child_process.run_child`).
     """
     from storage.db import get_engine
 
@@ -175,7 +179,7 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
             command += ["--sites-file", str(sites_path)]
         if observed_at:
             command += ["--observed-at", observed_at.isoformat()]
-        if planned_at:
+        if isinstance(planned_at, datetime):
             command += ["--planned-at", planned_at.isoformat()]
         environment = child_environment(database_url)
         for site_id in site_ids or []:
@@ -192,7 +196,7 @@ def run_crawl(site_ids: list[str] | None, *, sites_path: Path | None = None,
         child = run_child(command, timeout_seconds=timeout_seconds,
                           stop_grace_seconds=stop_grace_seconds, cancel=cancel,
                           on_spawn=spawned, env=environment,
-                          stderr_tail_chars=STDERR_TAIL_CHARS)
+                          stderr_tail_chars=STDERR_TAIL_CHARS, die_with_parent=die_with_parent)
         seconds = child.seconds
         result = CrawlProcessResult(child.returncode, child.timed_out, child.stderr_tail,
                                     cancelled=child.cancelled, pid=child.pid, seconds=seconds)
@@ -252,7 +256,8 @@ def _error_summary(stderr: str, limit: int = 1000) -> str:
 
 
 def create_runs(engine: Any, site_ids: list[str] | None, *, sites_path: Path | str | None,
-                database_url: str | None, trigger: str, planned_at: datetime | None,
+                database_url: str | None, trigger: str,
+                planned_at: datetime | dict[str, datetime] | None,
                 started_at: datetime) -> dict[str, int]:
     """The parent's side of a crawl's runs: one ``running`` run per site to crawl (every
     enabled site when ``site_ids`` is None), created before the child starts; site id -> run id.
@@ -282,8 +287,9 @@ def create_runs(engine: Any, site_ids: list[str] | None, *, sites_path: Path | s
         if site_id not in known:
             logger.error("crawl of %s not recorded (unknown site)", site_id)
             continue
+        planned = planned_at.get(site_id) if isinstance(planned_at, dict) else planned_at
         runs[site_id] = repository.start_run(engine, site_id=site_id, started_at=started_at,
-                                             trigger=trigger, planned_at=planned_at)
+                                             trigger=trigger, planned_at=planned)
     return runs
 
 

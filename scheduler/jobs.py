@@ -110,6 +110,12 @@ class ServiceContext:
     """Where the copies live (made on first use; the service removes it when it stops)."""
     site_ids: set[str] = field(default_factory=set)
     """The sites of the last good config: a planned run of a site no longer there is dropped."""
+    sites: dict[str, SiteConfig] = field(default_factory=dict)
+    batcher: Any = None
+    """Distributed mode: a :class:`scheduler.distributed.Batcher`; a due site is sent to the
+    workers through it instead of crawled here."""
+    enqueued: Counter[str] = field(default_factory=Counter)
+    """Distributed mode: planned runs handed to the workers."""
 
     def __post_init__(self) -> None:
         self.idle = threading.Condition(self.lock)
@@ -149,6 +155,7 @@ def read_sites_file(context: ServiceContext) -> tuple[ProjectConfig, list[SiteCo
     context.sites_snapshot, context.snapshot_content = snapshot, content
     context.project = project
     context.site_ids = {site.id for site in sites}
+    context.sites = {site.id: site for site in sites}
     return project, sites
 
 
@@ -231,6 +238,8 @@ def crawl_site(site_id: str, settings: dict[str, Any]) -> list[int]:
             with context.lock:
                 context.dropped[site_id] += 1
             return []
+        if context.batcher is not None:
+            return _enqueue(context, site_id, planned_at)
         return _crawl(context, site_id, settings, planned_at)
     except Exception as error:
         # One line, never a traceback from APScheduler; _crawl has recorded the run already
@@ -242,6 +251,17 @@ def crawl_site(site_id: str, settings: dict[str, Any]) -> list[int]:
         with context.lock:
             context.running_jobs -= 1
             context.idle.notify_all()
+
+
+def _enqueue(context: ServiceContext, site_id: str, planned_at: datetime | None) -> list[int]:
+    """Distributed mode: the planned run becomes a cycle for the workers (no run here)."""
+    from scheduler.distributed import task_settings
+
+    when = planned_at or datetime.now(UTC)
+    context.batcher.add(context.sites[site_id], when, task_settings(context.project))
+    with context.lock:
+        context.enqueued[site_id] += 1
+    return []
 
 
 def _crawl(context: ServiceContext, site_id: str, settings: dict[str, Any],

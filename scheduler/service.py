@@ -22,6 +22,7 @@ runs end ``interrupted`` with "scheduler stopped". A second signal stops them at
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
 import threading
@@ -57,6 +58,7 @@ from scheduler.jobs import (
     reconcile_jobs,
     reload_sites,
 )
+from scheduler.leadership import Leadership
 from scheduler.resilience import (
     DATABASE_RETRY_SECONDS,
     HEARTBEAT_SECONDS,
@@ -150,21 +152,38 @@ class ServiceSummary:
 
 def run_service(*, sites_path: Path | str | None = None, database_url: str | None = None,
                 once_for: float | None = None, install_signal_handlers: bool = True,
-                stop: threading.Event | None = None) -> ServiceSummary:
+                stop: threading.Event | None = None, mode: str | None = None,
+                broker_url: str | None = None) -> ServiceSummary:
     """Run the scheduler until SIGTERM / SIGINT, ``once_for`` seconds or ``stop`` is set (when
-    embedded in another program); return a summary."""
+    embedded in another program); return a summary.
+
+    It plans only while it holds the scheduler lease (:mod:`scheduler.leadership`): a second
+    service on the same database waits as a standby. ``mode`` / ``broker_url`` override
+    ``scheduler.mode`` / ``scheduler.broker_url``: in ``distributed`` mode a due site becomes a
+    cycle sent to the Celery workers (:mod:`scheduler.distributed`) instead of a crawl process.
+    """
     started_at = datetime.now(UTC)
+    deadline = None if once_for is None else time.monotonic() + once_for
     sites_path = Path(sites_path) if sites_path else None
     project = load_config(sites_path)
     options = project.scheduler
+    mode = mode or options.mode
     engine = get_engine(database_url)
     migrate(engine)
-    stale = mark_stale_runs_interrupted(engine, now=started_at)
-    if stale:
-        logger.warning("closed %d run(s) left running by a crawl process that is gone", stale)
+    leadership = Leadership(engine, seconds=options.leader_lease_seconds)
+    stale = 0
 
     context = ServiceContext(sites_path=sites_path, database_url=database_url, engine=engine,
                              project=project)
+    if mode == "distributed":
+        from scheduler import distributed
+
+        distributed.configure(
+            broker_url or options.broker_url or os.environ.get(distributed.BROKER_URL_ENV)
+            or distributed.DEFAULT_BROKER_URL,
+            crawl_timeout_seconds=options.crawl_timeout_seconds,
+            visibility_timeout_seconds=options.visibility_timeout_seconds)
+        context.batcher = distributed.Batcher(engine, sites_per_task=options.sites_per_task)
     # Its own engine: the job store disposes it when the scheduler shuts down.
     jobstore_engine = get_engine(database_url)
     crawl_executor = CrawlExecutor(options.max_parallel_crawls)
@@ -245,6 +264,8 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
             return plan_errors[0]
         if stop is not None and stop.is_set():
             return "stop requested"
+        if leadership.lost.is_set():
+            return "the scheduler lease was taken by another scheduler"
         return None
 
     def second_stop() -> str | None:
@@ -259,10 +280,21 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
                     signal.Signals(number).name))
     reason = "the service failed"
     try:
-        retry_database(lambda: beat(engine, started_at=started_at, now=datetime.now(UTC)),
-                       what="recorded the scheduler's heartbeat")
-        scheduler.start(paused=True)  # plans the jobs (on_started), then runs in its thread
-        reason = _wait_for_stop(stop_reason, once_for)
+        standby = leadership.wait(stop_reason, deadline)
+        if standby is not None:
+            reason = standby
+        else:
+            leadership.keep()
+            if mode != "distributed":
+                # Crawl processes of this machine only (workers elsewhere close their own).
+                stale = mark_stale_runs_interrupted(engine, now=datetime.now(UTC))
+                if stale:
+                    logger.warning("closed %d run(s) left running by a crawl process that "
+                                   "is gone", stale)
+            retry_database(lambda: beat(engine, started_at=started_at, now=datetime.now(UTC)),
+                           what="recorded the scheduler's heartbeat")
+            scheduler.start(paused=True)  # plans the jobs (on_started), then runs in its thread
+            reason = _wait_for_stop(stop_reason, deadline, once_for)
     finally:
         # However the wait ended (a stop, an error): nothing new starts, the scheduler's thread
         # ends, running crawls get their grace and every job thread is done before we return
@@ -277,7 +309,10 @@ def run_service(*, sites_path: Path | str | None = None, database_url: str | Non
                    second_stop=second_stop)
             # Planned runs still queued for a free slot start now, see the stop flag and return.
             crawl_executor.shutdown(wait=True)
+            if context.batcher is not None:
+                context.batcher.flush()
         finally:
+            leadership.release()
             for signum, handler in previous_handlers.items():
                 signal.signal(signum, handler)
             jobs.install_context(None)
@@ -297,16 +332,17 @@ STOP_POLL_SECONDS = 0.1
 """How often the main thread looks for a stop (a signal interrupts the sleep at once)."""
 
 
-def _wait_for_stop(stop_reason: Callable[[], str | None], once_for: float | None) -> str:
+def _wait_for_stop(stop_reason: Callable[[], str | None], deadline: float | None,
+                   once_for: float | None = None) -> str:
     """The main thread's wait, in short sleeps: a signal handler runs as soon as it arrives
-    (the main thread never waits in SQLite or on a lock a handler could need)."""
-    deadline = None if once_for is None else time.monotonic() + once_for
+    (the main thread never waits in SQLite or on a lock a handler could need). ``deadline``:
+    monotonic time of ``--once-for``."""
     while True:
         reason = stop_reason()
         if reason is not None:
             return reason
         if deadline is not None and time.monotonic() >= deadline:
-            return f"--once-for {once_for:g} s elapsed"
+            return f"--once-for {once_for or 0:g} s elapsed"
         time.sleep(STOP_POLL_SECONDS)
 
 

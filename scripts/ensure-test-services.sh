@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs from the system when it is missing (CI machines are
 # fresh): the PostgreSQL server binaries, and the `postgres` user that runs them when the tests
-# run as root; Chromium for the JavaScript-shop (spa) tests, which never skip. The tests start
+# run as root; Chromium for the JavaScript-shop (spa) tests, which never skip; redis-server for
+# the distributed tests (Celery's broker), which never skip either. The tests start
 # and stop their own servers on loopback.
 set -euo pipefail
 
@@ -42,6 +43,10 @@ fi
 if ! have_chromium; then
   echo "Chromium not found: installing the Debian package chromium" >&2
   missing+=(chromium)
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "redis-server not found: installing the Debian package redis-server" >&2
+  missing+=(redis-server)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   # One apt-get update for everything that is missing.

@@ -497,6 +497,52 @@ class PriceIndexPart(SQLModel, table=True):
     last_day: date = Field(sa_column=Column(Date, nullable=False))
     offers: int = _int(nullable=False)
     prices: str = _text(nullable=False)
+CYCLE_STATUSES = ("queued", "running", "succeeded", "failed", "interrupted")
+DONE_CYCLE_STATUSES = ("succeeded", "failed")
+"""A cycle in one of these is over: a redelivered task of it does nothing."""
+
+
+class CrawlCycle(SQLModel, table=True):
+    """One planned crawl of one site in distributed mode: the site and the time it was planned
+    for. The unique pair is what makes a crawl happen once per cycle: the scheduler enqueues a
+    cycle only when it inserted its row, a worker claims it before crawling, and a redelivered
+    task of a cycle that is over does nothing (``scheduler.distributed``)."""
+
+    __tablename__ = "crawl_cycle"
+    __table_args__ = (
+        UniqueConstraint("site_id", "planned_at", name="uq_crawl_cycle_site_planned"),
+        CheckConstraint(_in("status", CYCLE_STATUSES), name="ck_crawl_cycle_status"),
+        Index("ix_crawl_cycle_status", "status"),
+    )
+
+    id: int | None = _id_column()
+    site_id: str = _text(nullable=False)
+    """No foreign key: a cycle may be planned before the site's first crawl registers it."""
+    planned_at: datetime = _timestamp()
+    status: str = _text(nullable=False, default="queued")
+    run_id: int | None = _fk("crawl_run.id", nullable=True)
+    """The run of the last attempt."""
+    attempts: int = _count()
+    worker: str | None = _text()
+    """``host:pid`` of the worker process of the last attempt."""
+    queued_at: datetime = _timestamp()
+    started_at: datetime | None = _timestamp(nullable=True)
+    finished_at: datetime | None = _timestamp(nullable=True)
+    error: str | None = _text()
+
+
+class Lease(SQLModel, table=True):
+    """A named lease held by one process until ``expires_at`` (renewed while it works):
+    ``scheduler`` (the one planning ``clickfarm schedule``) and ``site:<id>`` (the one worker
+    crawling a site). See :mod:`storage.leases`."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    holder: str = _text(nullable=False)
+    """``host:pid:token`` of the holder."""
+    acquired_at: datetime = _timestamp()
+    expires_at: datetime = _timestamp()
 
 
 def _table_of(model: type[SQLModel]) -> Table:
@@ -521,6 +567,8 @@ market_daily_table = _table_of(MarketDailyEstimate)
 heartbeat_table = _table_of(SchedulerHeartbeat)
 price_index_table = _table_of(PriceIndexDay)
 price_index_part_table = _table_of(PriceIndexPart)
+cycle_table = _table_of(CrawlCycle)
+lease_table = _table_of(Lease)
 
 TABLE_NAMES = (
     "site",
@@ -537,6 +585,8 @@ TABLE_NAMES = (
     "scheduler_heartbeat",
     "price_index",
     "price_index_part",
+    "crawl_cycle",
+    "lease",
 )
 VIEW_NAMES = (
     "v_offer_current",
