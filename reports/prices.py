@@ -24,6 +24,7 @@ from sqlalchemy import Engine, Float, Select, cast, func, select
 from pipelines.fx import USD_QUANTUM
 from reports.resellers import root_offers
 from storage.models import offer_table, period_table
+from storage.price_index import quantile
 
 PRICINGS = ("per_1000", "package")
 METHOD = ("one value per offer: the USD/1000 price in force at the end of the range "
@@ -42,17 +43,6 @@ class PriceIndexRow:
     maximum: Decimal
     offers: int
     sellers: int
-
-
-def quantile(sorted_values: list[Decimal], fraction: Decimal) -> Decimal:
-    """Linear interpolation between order statistics (the 'inclusive' method), in Decimal."""
-    if not sorted_values:
-        raise ValueError("no values")
-    position = (len(sorted_values) - 1) * fraction
-    lower = int(position)
-    upper = min(lower + 1, len(sorted_values) - 1)
-    weight = position - lower
-    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * weight
 
 
 def as_usd(value: Decimal) -> Decimal:
