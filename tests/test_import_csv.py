@@ -48,7 +48,8 @@ HEADER = ",ID,Service,Rate per 1000,Min order,Max order,Description\n"
 
 
 def gz(text: str) -> bytes:
-    return gzip.compress(text.encode())
+    # mtime=0: the same bytes in every process (pytest-xdist workers must collect equal ids)
+    return gzip.compress(text.encode(), mtime=0)
 
 
 # -- the reader ---------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ def test_the_reader_keeps_cells_as_published(name: str, data: bytes, offers: lis
     ("no-price.csv", b",ID,Service,Min,Max\n0,1,A,1,2\n", "no price column"),
     ("no-name.csv", b"ID,Rate,Min\n1,0.5,10\n", "no service name column"),
     ("not-gzip.csv.gz", b"\x1f\x8bnot gzip at all", "not a readable gzip file"),
-])
+], ids=["broken-gzip", "empty", "no-price-column", "no-name-column", "not-gzip"])
 def test_an_unreadable_file_is_refused_whole(name: str, data: bytes, message: str) -> None:
     with pytest.raises(ExtractError, match=message):
         extract_price_list_csv(data, name=name)
