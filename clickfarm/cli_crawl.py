@@ -228,7 +228,7 @@ def report_prices(
 ) -> None:
     """Price index: median, quartiles, min, max and sellers in USD per 1000, by platform × metric
     (with --by: over time)."""
-    from reports.prices import METHOD, observed_range, price_index
+    from reports.prices import METHOD, price_index
     from reports.render import money, print_table, to_csv, to_json
 
     end = until or datetime.now(UTC).date()
@@ -253,10 +253,7 @@ def report_prices(
             err_console.print("no reseller links stored: nothing to collapse (compute them with "
                               "`clickfarm report resellers --refresh`)")
     if not rows:
-        covered = observed_range(engine)
-        err_console.print(f"no {pricing.value} prices observed from {start} to {end}" + (
-            f"; the database covers {covered[0].date()} to {covered[1].date()}" if covered
-            else "; the database holds no prices yet (run `clickfarm crawl` first)"))
+        _say_no_prices(engine, pricing.value, start, end)
     if output_format is OutputFormat.json:
         print(to_json(rows, start=start, end=end, unit="USD per 1000", pricing=pricing.value,
                       method=method))
@@ -272,21 +269,27 @@ def report_prices(
                     caption=f"method: {method}", text_columns=2)
 
 
+def _say_no_prices(engine, pricing: str, start: date, end: date) -> None:
+    """One line on stderr for an empty price report: the range the database covers, if any."""
+    from reports.prices import observed_range
+
+    covered = observed_range(engine)
+    err_console.print(f"no {pricing} prices observed from {start} to {end}" + (
+        f"; the database covers {covered[0].date()} to {covered[1].date()}" if covered
+        else "; the database holds no prices yet (run `clickfarm crawl` first)"))
+
+
 def _print_price_series(engine, *, start: date, end: date, by: str, platform: Optional[str],
                         metric: Optional[str], pricing: str, output_format: OutputFormat) -> None:
     from reports.price_index import METHOD as SERIES_METHOD
     from reports.price_index import METHOD_TAIL, price_index_series
-    from reports.prices import observed_range
     from reports.render import money, print_table, to_csv, to_json
 
     rows = price_index_series(engine, start=start, end=end, by=by, platform=platform,
                               metric=metric, pricing=pricing)
     method = SERIES_METHOD[by] + METHOD_TAIL
     if not rows:
-        covered = observed_range(engine)
-        err_console.print(f"no {pricing} prices observed from {start} to {end}" + (
-            f"; the database covers {covered[0].date()} to {covered[1].date()}" if covered
-            else "; the database holds no prices yet (run `clickfarm crawl` first)"))
+        _say_no_prices(engine, pricing, start, end)
     if output_format is OutputFormat.json:
         print(to_json(rows, start=start, end=end, by=by, unit="USD per 1000", pricing=pricing,
                       method=method))

@@ -75,7 +75,8 @@ def _version_key(name: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", name)) or (0,)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on loopback now (for the test servers: PostgreSQL, Redis)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -216,7 +217,7 @@ def start_server() -> PostgresServer:
         last_error: PostgresUnavailable | None = None
         for _attempt in range(_START_ATTEMPTS):
             # Another process may grab the port between probe and bind: then try another one.
-            server.port = _free_port()
+            server.port = free_port()
             options = " ".join(
                 [
                     "-c listen_addresses=127.0.0.1",

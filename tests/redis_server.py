@@ -16,15 +16,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.postgres import free_port
+
 
 class RedisUnavailable(RuntimeError):
     pass
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -90,7 +86,7 @@ def start_redis() -> RedisServer:
         raise RedisUnavailable("redis-server not found: install it (Debian: apt-get install "
                                "redis-server; scripts/ensure-test-services.sh does it)")
     server = RedisServer(binary, Path(tempfile.mkdtemp(prefix="clickfarm-redis-")),
-                         _free_port())
+                         free_port())
     try:
         return server.start()
     except BaseException:
