@@ -21,7 +21,7 @@ from crawlers.items import RawOffer
 from pipelines.base import CrawlerPipeline
 from pipelines.fingerprint import raw_fingerprint
 from storage import repository
-from storage.db import get_engine
+from storage.db import shared_engine
 
 
 def site_currency_of(spider: Any) -> str | None:
@@ -48,7 +48,7 @@ class RecognizePipeline(CrawlerPipeline):
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
-        self.engine = get_engine(crawler.settings.get("CLICKFARM_DATABASE_URL"))
+        self.engine = shared_engine(crawler.settings.get("CLICKFARM_DATABASE_URL"))
         self.stored: dict[str, str] | None = None
 
     def process(self, item: Any) -> Any:

@@ -29,7 +29,7 @@ from scrapy.crawler import Crawler
 from core.offers import ConfirmedOffer, CounterValue, NormalizedOffer, Rejection
 from pipelines.base import CrawlerPipeline
 from storage import repository
-from storage.db import get_engine
+from storage.db import shared_engine
 
 STATS_KEPT = ("downloader/request_count", "downloader/response_count", "offers/extracted",
               "offers/normalized", "offers/rejected/extract", "offers/rejected/normalize",
@@ -53,7 +53,7 @@ class StorePipeline(CrawlerPipeline):
         self.counters: list[CounterValue] = []
         self.run_id: int | None = None
         self.opened_monotonic = time.monotonic()
-        self.engine = get_engine(crawler.settings.get("CLICKFARM_DATABASE_URL"))
+        self.engine = shared_engine(crawler.settings.get("CLICKFARM_DATABASE_URL"))
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     def open_spider(self) -> None:

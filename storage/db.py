@@ -118,6 +118,25 @@ def get_engine(url: str | None = None, *, echo: bool = False, read_only: bool = 
     return engine
 
 
+_SHARED_ENGINES: dict[tuple[int, str], Engine] = {}
+
+
+def shared_engine(url: str | None = None) -> Engine:
+    """One engine per database URL and process, for code that runs many times in one process
+    (the pipelines of every spider of a crawl process).
+
+    A crawl process runs its sites' spiders side by side; an engine each would keep a pool of
+    connections each, and fifty sites per process on a few workers exhaust PostgreSQL's
+    ``max_connections``. The process id is part of the key: a forked child never reuses its
+    parent's pooled connections.
+    """
+    key = (os.getpid(), str(resolve_url(url)))
+    engine = _SHARED_ENGINES.get(key)
+    if engine is None:
+        engine = _SHARED_ENGINES[key] = get_engine(url)
+    return engine
+
+
 def _sqlite_engine(url: URL, *, echo: bool, read_only: bool = False,
                    create_folder: bool = True) -> Engine:
     database = url.database

@@ -53,6 +53,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import text as sql_text
 
 from storage.db import write_transaction
 from storage.models import period_table, price_index_part_table, price_index_table
@@ -538,10 +539,29 @@ class SiteChange:
     recompute: tuple[date, date] | None = None
 
 
+# Any constant: the same for every process writing the index of one database.
+_PG_INDEX_LOCK_KEY = 7_346_221_002
+
+
+def lock_index(connection: Connection) -> None:
+    """Serialize writers of the index until the caller's transaction ends (PostgreSQL; a SQLite
+    writer holds the database's write lock already).
+
+    A cell is recomputed from every seller's parts of its day: two runs storing side by side
+    (distributed workers) would each read the parts without the other's, and both insert the
+    cell (a unique violation, or a cell missing one seller). Under the lock the second reads
+    after the first has committed.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": _PG_INDEX_LOCK_KEY})
+
+
 def refresh_after_run(connection: Connection, change: SiteChange) -> None:
     """Bring the index up to date after one run of one seller, in the caller's transaction
     (called by :func:`storage.repository.complete_run`): the seller's parts of the days the run
     touched, then the cells of those days whose values changed."""
+    lock_index(connection)
     by_day: dict[date, dict[Cell, str]] = {
         day: {cell: prices_text(values) for cell, values in cells.items() if values}
         for day, cells in change.known.items()}
@@ -576,6 +596,7 @@ def rebuild_in(connection: Connection, *, start: date | None = None,
                end: date | None = None) -> int:
     """:func:`rebuild` inside the caller's transaction (the migration's backfill): one read of
     the price history, the sellers' parts and the daily cells computed in one sweep."""
+    lock_index(connection)
     table, parts = price_index_table, price_index_part_table
     bounds = connection.execute(select(
         func.min(period_table.c.valid_from), func.max(period_table.c.last_confirmed_at))).one()

@@ -316,6 +316,44 @@ def test_sqlite_and_postgresql_store_the_same_index(tmp_path: Path, postgres_url
     assert results[0] == results[1]
 
 
+def test_runs_stored_side_by_side_keep_every_seller_in_the_index(db_engine: Engine) -> None:
+    """Distributed workers store runs of different sellers at the same moment: every cell must
+    count every seller (no lost update), and no run may fail on the cell's unique key."""
+    import threading
+
+    sellers = [f"seller-{index:02d}" for index in range(12)]
+    barrier = threading.Barrier(len(sellers))
+    errors: list[BaseException] = []
+    for site in sellers:
+        repo.upsert_site(db_engine, site_id=site, url=f"http://{site}.example/",
+                         family="smm_api", currency="USD", now=_at(0))
+
+    def store(site: str, index: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            _crawl(db_engine, site, _at(0), [
+                _offer("1", "instagram", "followers", f"{1 + index / 10:.2f}"),
+                _offer("2", "tiktok", "views", f"{0.2 + index / 100:.2f}")])
+        except BaseException as error:  # reported below, with the seller
+            errors.append(error)
+
+    threads = [threading.Thread(target=store, args=(site, index))
+               for index, site in enumerate(sellers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    stored = _as_expected(price_index_series(db_engine, start=FAR[0], end=FAR[1]))
+    followers = stored[(START, "instagram", "followers", "per_1000")]
+    views = stored[(START, "tiktok", "views", "per_1000")]
+    assert followers[5:] == (len(sellers), len(sellers))
+    assert views[5:] == (len(sellers), len(sellers))
+    assert followers[3:5] == (Decimal("1.000000"), Decimal("2.100000"))  # min, max
+    rebuild(db_engine)
+    assert _as_expected(price_index_series(db_engine, start=FAR[0], end=FAR[1])) == stored
+
+
 # -- the command line ------------------------------------------------------------------------
 
 runner = CliRunner()
