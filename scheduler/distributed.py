@@ -57,6 +57,10 @@ DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 STOP_GRACE_SECONDS = 15.0
 """How long a crawl process gets after SIGTERM (hard timeout) before SIGKILL."""
 BUSY_RETRY_SECONDS = 5.0
+UNEXPECTED_ERROR_RETRIES = 3
+"""A task that fails on an error nobody expected is sent again this many times (30 s apart)
+before it fails for good: the broker acknowledges a failed task, and the cycles it carried would
+otherwise stay queued until the next cycle."""
 """A site another worker is crawling is tried again after this long."""
 
 app = Celery("clickfarm")
@@ -259,6 +263,10 @@ def crawl_sites(self: Any, cycles: list[list[str]], settings: dict[str, Any]) ->
             logger.warning("task of %d site(s): database unavailable, again in 5 s: %s",
                            len(due), one_line(error))
             raise self.retry(countdown=5.0, exc=error) from error
+        if self.request.retries < UNEXPECTED_ERROR_RETRIES:
+            logger.exception("task of %d site(s) failed (try %d of %d), again in 30 s",
+                             len(due), self.request.retries + 1, UNEXPECTED_ERROR_RETRIES + 1)
+            raise self.retry(countdown=30.0, exc=error, max_retries=None) from error
         raise
     finally:
         engine.dispose()

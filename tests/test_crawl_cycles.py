@@ -4,7 +4,9 @@ attempt was interrupted; one worker per site. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from storage import leases, repository
@@ -85,3 +87,25 @@ def test_a_cycle_interrupted_too_often_is_given_up(db_engine: Engine) -> None:
     cycle = _cycle(db_engine)
     assert cycle["status"] == "failed" and "2 attempt" in str(cycle["error"])
     assert _claim(db_engine, W2, seconds=6, max_attempts=2).outcome == "done"
+
+
+def test_a_task_failing_on_an_unexpected_error_is_sent_again_before_it_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker acknowledges a failed task: its cycles would stay queued until the next
+    cycle. An unexpected error sends the task again (UNEXPECTED_ERROR_RETRIES times), then
+    fails it with that error."""
+    from scheduler import distributed
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    calls: list[list[tuple[str, datetime]]] = []
+
+    def failing(_engine: object, _context: object, cycles: list[tuple[str, datetime]],
+                _settings: object) -> distributed.TaskOutcome:
+        calls.append(cycles)
+        raise RuntimeError("a bug nobody expected")
+
+    monkeypatch.setattr(distributed, "run_task", failing)
+    result = distributed.crawl_sites.apply(args=([["s1", T0.isoformat()]], {}))
+    assert len(calls) == distributed.UNEXPECTED_ERROR_RETRIES + 1
+    assert calls[0] == [("s1", T0)]
+    assert result.failed() and isinstance(result.result, RuntimeError)
