@@ -28,9 +28,11 @@ from estimates.market import estimate_market
 from estimates.order_value import (
     HIGH_SIZE_FACTOR,
     LOW_SIZE_FACTOR,
-    SIZE_MEAN_FACTOR,
+    MAX_ORDER_UNITS,
     ListedOffer,
+    mean_order_size,
     order_size_scale,
+    order_size_shape,
     order_value,
     package_entry_price,
 )
@@ -141,9 +143,34 @@ def test_order_value_of_a_per_1000_offer_follows_the_typical_size() -> None:
     offer = ListedOffer("p", 1, "per_1000", "instagram", "followers", 2.0, 100, 10_000)
     value = order_value([offer])
     assert value is not None
-    assert value.central == pytest.approx(2.0 * 1000 / 1000 * SIZE_MEAN_FACTOR)
-    assert value.low == pytest.approx(2.0 * 1000 * LOW_SIZE_FACTOR / 1000)
-    assert value.high == pytest.approx(2.0 * 1000 * HIGH_SIZE_FACTOR / 1000 * SIZE_MEAN_FACTOR)
+    # typical 1000 followers: the mean of a right-skewed bump clipped to [100, 10000] lies above
+    # it, but well below the maximum
+    assert 2.0 * 1000 / 1000 < value.central < 2.0 * 3000 / 1000
+    assert value.low == pytest.approx(
+        2.0 * mean_order_size(offer, order_size_shape(LOW_SIZE_FACTOR, tail=False)) / 1000)
+    assert value.low < 2.0 * 1000 / 1000 < value.central < value.high <= 2.0 * 10_000 / 1000
+    # high: the unknown shape's high scale, with the bulk tail at full height
+    assert value.high == pytest.approx(
+        2.0 * mean_order_size(offer, order_size_shape(HIGH_SIZE_FACTOR)) / 1000)
+
+
+@pytest.mark.parametrize(("scale", "smallest", "largest"), [
+    (0.25, 150, 600),     # small buyers: near the minimum of 100, below the typical 1000
+    (1.0, 1000, 3000),    # around the typical size, skewed right
+    (4.0, 12_000, 100_000),  # bulk buyers: 4000 typical, and a tail up to the maximum 1M
+])
+def test_the_order_size_model_moves_with_the_market_scale(scale: float, smallest: int,
+                                                          largest: int) -> None:
+    offer = ListedOffer("p", 1, "per_1000", "instagram", "followers", 2.0, 100, 1_000_000)
+    assert smallest < mean_order_size(offer, order_size_shape(scale)) < largest
+
+
+def test_an_unlimited_maximum_is_a_placeholder() -> None:
+    def mean(maximum: int) -> float:
+        offer = ListedOffer("p", 1, "per_1000", "youtube", "views", 1.0, 100, maximum)
+        return mean_order_size(offer, order_size_shape(4.0))
+    assert mean(2_147_483_647) == pytest.approx(mean(MAX_ORDER_UNITS))
+    assert mean(MAX_ORDER_UNITS) > mean(1_000_000)
 
 
 def test_order_value_respects_limits_and_packages() -> None:
@@ -389,6 +416,19 @@ def test_retail_entry_prices_set_the_order_size_scale() -> None:
     panel = [ListedOffer("p", 1, "per_1000", "instagram", "followers", 2.0, 10, 1_000_000)]
     assert order_value(panel, small).central < order_value(panel).central < order_value(
         panel, big).central
+
+
+def test_the_entry_price_is_a_shops_cheapest_first_package() -> None:
+    """A shop of dear services starts every product at its smallest sensible quantity: only its
+    cheapest product's first package says what buyers order (one such shop once read as a
+    market of bulk buyers, x7 on the order value)."""
+    tiers = {"likes": 1.15, "followers": 6.9, "comments": 4.6, "subscribers": 10.4,
+             "retweets": 9.3, "listeners": 22.0}
+    shop = [ListedOffer("dear", i, "package", "instagram", metric, entry * 10 * (k + 1),
+                        quantity=100 * (k + 1), product_key=f"instagram/{metric}")
+            for i, (metric, entry) in enumerate(tiers.items()) for k in range(3)]
+    assert package_entry_price(shop) == pytest.approx(1.15)
+    assert order_size_scale(package_entry_price(shop)).central < 0.5
 
 
 def test_an_orders_counter_outgrowing_its_customers_counter_is_rejected() -> None:
