@@ -120,6 +120,20 @@ def test_loglinear_recovers_the_unseen_count(pair: tuple[str, str] | None,
     assert ("a x b" in model) == (pair is not None)
 
 
+def test_two_sources_use_the_heterogeneity_model_with_chapman_in_the_interval() -> None:
+    """Big sellers listed by both sources, small ones by one: Chapman (every seller equally
+    findable) is low; the jackknife (n + f1 / 2) is the central, Chapman stays in the interval."""
+    histories = {f"big{i}": frozenset({"d1", "d2"}) for i in range(9)}
+    histories |= {f"small{i}": frozenset({"d1" if i % 3 else "d2"}) for i in range(11)}
+    count = count_sellers(histories)
+    n1 = sum("d1" in h for h in histories.values())
+    n2 = sum("d2" in h for h in histories.values())
+    chapman_total, _ = chapman(n1, n2, 9)
+    assert count.estimate.central == pytest.approx(20 + 11 / 2)
+    assert count.estimate.low <= chapman_total < count.estimate.central < count.estimate.high
+    assert "Chapman" in count.model and "jackknife" in count.model
+
+
 def test_seller_count_interval_holds_the_seen_and_the_estimate() -> None:
     """Sources independent and every seller equally findable (model Mt): the interval holds
     the truth; the jackknife central, made for heterogeneous findability (model Mh), overshoots
