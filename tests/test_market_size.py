@@ -24,7 +24,7 @@ from clickfarm.cli import app
 from core.offers import CounterValue
 from estimates.counters import catalogue_outliers, customers_outliers, orders_from_counter
 from estimates.data import MarketData, load_market
-from estimates.market import estimate_market
+from estimates.market import RESELLER_VOLUME_RATIO, estimate_market
 from estimates.order_value import (
     HIGH_SIZE_FACTOR,
     LOW_SIZE_FACTOR,
@@ -257,6 +257,21 @@ def test_sellers_without_a_counter_are_imputed_and_reported_apart() -> None:
     again = estimate_market(data)
     assert again.revenue == estimate.revenue  # the bootstrap is seeded
 
+
+
+def test_an_uncounted_reseller_is_imputed_as_a_share_of_a_panel() -> None:
+    """Fewer than two resellers with a counter: an uncounted one is valued at
+    ``RESELLER_VOLUME_RATIO`` of a panel of its catalogue, with the panel's volume as its high
+    bound; a panel without a counter keeps the panel model."""
+    counted = {f"p{i}": [1000 + 100 * (i + 1) * day for day in range(8)] for i in range(5)}
+    offers = {f"p{i}": 50 * (i + 1) for i in range(5)} | {"silent": 150, "res": 150}
+    data = _market(counted, offers)
+    estimate = estimate_market(data, links=[("res", "p4")] * 100)
+    by_site = {d.site_id: d for d in estimate.sellers_detail}
+    panel, reseller = by_site["silent"].orders_per_day, by_site["res"].orders_per_day
+    assert by_site["res"].method == "imputed"
+    assert reseller.central == pytest.approx(panel.central * RESELLER_VOLUME_RATIO)
+    assert reseller.high == pytest.approx(panel.high)
 
 # -- the report on a database --------------------------------------------------------------------
 
