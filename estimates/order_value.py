@@ -32,7 +32,8 @@ entry package of a market whose orders are of the typical size), is the scale (p
 shops move their packages by the factor buyers move their orders); bounds x/÷
 ``SCALE_SPREAD``. Without retail products the scale is unknown: 1, with bounds
 ``LOW_SIZE_FACTOR`` .. ``HIGH_SIZE_FACTOR``. Low bound: every per-1000 order at the low scale
-without tail; high bound: the model at the high scale with the bulk tail at full height.
+without tail; high bound: the model at the high scale (with the bulk tail the high scale
+implies: a market read as one of small orders is not priced as one of bulk buyers).
 
 The shape parameters (bump width, minimum weight, bulk floor, neutral entry price) were
 calibrated once on simulated order logs of three order-size shapes against the listed offers'
@@ -221,7 +222,6 @@ def _per_1000_values(offer: ListedOffer, scale: Estimate) -> tuple[float, float,
     central = order_size_shape(scale.central)
     bottom = order_size_shape(scale.low, tail=False)
     top = order_size_shape(scale.high)
-    top = OrderSizeShape(top.scale, top.sigma, top.minimum_weight, BULK_FLOOR)
     return (rate * mean_order_size(offer, bottom), rate * mean_order_size(offer, central),
             rate * mean_order_size(offer, top))
 
