@@ -58,11 +58,14 @@ def test_true_revenue_is_inside_the_interval_in_90_percent_of_runs(
 
 
 # The issue's goal for the central revenue is not met yet (issue 8 stays open): today 5 of 12
-# runs have it within 25 % (3 of 6 held-out runs, 7 of 12 further markets). The goal test is a
+# runs have it within 25 % (4 of 6 held-out runs, ``--other``; 9 of 12 further held-out markets,
+# ``--more``); what is left is mostly noise the crawl cannot see: heavy-tailed volumes of sellers
+# without a counter, inflated counters no customers counter checks, unseen sellers (seed 103:
+# 22 of 32 unseen, no shop seen to tell the order sizes). The goal test is a
 # strict xfail: the day a change meets it, it fails as XPASS, and the mark goes. The floor below
 # keeps what is reached from sliding back meanwhile.
 @pytest.mark.xfail(strict=True, reason="issue 8 goal not met yet: central revenue within 25 % "
-                   "in 5 of 12 runs, the goal is 80 %")
+                   "in 5 of 12 runs (4 of 6 held-out, 9 of 12 more), the goal is 80 %")
 def test_central_revenue_is_within_25_percent_in_80_percent_of_runs(
         validation_rows: list[ValidationRow]) -> None:
     assert goals(validation_rows)["central_within_25pct"] >= 0.8, table(validation_rows)
