@@ -19,11 +19,13 @@ Method, step by step (each step's own docstring says more):
    Duan's smearing factor capped at 2 (a mean for heavy-tailed volumes, robust to one inflated
    or giant counter among few), its high bound the 84 % point times the full smearing factor. Retail shops show no
    counter: a tenth of a median counted panel (x/÷ 4); resellers without one: the mean of
-   counted resellers, else the panels' model (a reseller is a panel). This part is reported
+   counted resellers, else the panels' model times ``RESELLER_VOLUME_RATIO`` (a white-label
+   reseller sells a fraction of what a wholesale panel of its catalogue sells; high bound: the
+   panel's volume). This part is reported
    apart from the observed one.
 4. **Order value** (:mod:`estimates.order_value`): each seller's average order value from its
    listed prices and an order-size model, low / central / high; the market's order-size scale
-   comes from the retail shops' entry prices (the price of each product's smallest package).
+   comes from the retail shops' entry prices (each shop's cheapest first package).
 5. **Unseen sellers** (:mod:`estimates.sellers`): capture-recapture over discovery sources
    gives the unseen count; each unseen seller is valued at the median of the seen sellers that
    only one source lists (the seen sellers most like the unseen: small and hard to find); the
@@ -87,6 +89,11 @@ serve end customers one package at a time; Devumi, a large shop, had ~200,000 cu
 years, while mid-size panels count hundreds of orders a day). Shops show no counter."""
 SHOP_VOLUME_SPREAD = 4.0
 RESELLER_VOLUME_SPREAD = 3.0
+RESELLER_VOLUME_RATIO = 0.25
+"""A reseller panel's own orders per day as a share of a wholesale panel's of the same
+catalogue and listing, when fewer than two resellers show a usable counter (assumption: a
+white-label reseller sells to the few customers its own site draws, its upstream to the trade;
+the high bound keeps the wholesale panel's volume)."""
 
 METHOD = (
     "orders: differences of public orders counters (resets, frozen counters, jumps against the "
@@ -97,7 +104,7 @@ METHOD = (
     "shops' orders; sellers without a usable counter imputed by a log-log regression of orders "
     "per day on listed offers and the number of sources listing the seller (shops from a "
     "stated share of a median panel; resellers from counted resellers' mean when two or more "
-    "have one, else like panels); "
+    "have one, else a quarter of a panel of their catalogue, up to a whole one); "
     "revenue = orders x average order value from listed prices and a typical-order-size model "
     "scaled by the market's retail entry price (shops size packages to what buyers order; "
     "bounds x/÷ 2.5, or x0.15 to x10 without shops); unseen sellers counted by "
@@ -342,6 +349,13 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
             own[site] = _spread(panel_median * SHOP_VOLUME_RATIO, SHOP_VOLUME_SPREAD)
         elif site in upstreams_of and len(counted_resellers) >= 2:
             own[site] = _spread(float(np.mean(counted_resellers)), RESELLER_VOLUME_SPREAD)
+        elif site in upstreams_of:
+            # a reseller like a panel of its catalogue, times the share a reseller sells of
+            # what such a panel sells; its high bound stays the panel's
+            as_panel = _imputed(model, offer_counts[site], listed_by[site])
+            own[site] = ordered(as_panel.low * RESELLER_VOLUME_RATIO,
+                                as_panel.central * RESELLER_VOLUME_RATIO, as_panel.high,
+                                "imputed")
         else:
             own[site] = _imputed(model, offer_counts[site], listed_by[site])
     # Resellers first (their own orders are taken out of their upstream's counter).

@@ -3,7 +3,10 @@
 Each discovery source (each directory; all sellers' partner links together) is one "capture
 occasion"; a seller's *capture history* is the set of sources that listed it.
 
-- Two sources: Chapman's estimator N = (n1 + 1)(n2 + 1)/(m + 1) - 1 with Seber's variance.
+- Two sources: Chapman's estimator N = (n1 + 1)(n2 + 1)/(m + 1) - 1 with Seber's variance,
+  in the interval; the central is the first-order jackknife for heterogeneity below (Chapman
+  assumes every seller equally findable: big sellers listed by both sources and small ones by
+  one bias it low, as MARKET.md says of two-source estimates).
 - Three or more: a log-linear model (Fienberg 1972; as in R's ``Rcapture::closedp``) fitted by
   statsmodels as a Poisson GLM to the counts of the 2^k - 1 observed histories: main effects of
   every source plus pairwise interactions chosen by forward selection on AIC (dependence between
@@ -233,8 +236,8 @@ def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None =
     left out: they are the unknown). ``seen``: sellers known in all (defaults to the sellers
     with a history; config-only sellers count as seen but do not enter the models).
 
-    Central: Chapman for two sources; for three or more, the first-order jackknife for
-    heterogeneity (:func:`jackknife_mh`), with Chao's Mh lower bound (:func:`chao_mh`), the size-covariate model (:func:`huggins`, when ``size`` is given)
+    Central: the first-order jackknife for heterogeneity (Chapman in the interval for two
+    sources); for three or more, the jackknife (:func:`jackknife_mh`), with Chao's Mh lower bound (:func:`chao_mh`), the size-covariate model (:func:`huggins`, when ``size`` is given)
     and the AIC-chosen log-linear model (:func:`loglinear`) as alternatives: the interval runs
     from the lowest of the models' low bounds to the highest of their high bounds (model
     uncertainty, not only sampling); the covariate model's weights value the unseen sellers.
@@ -251,8 +254,15 @@ def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None =
     n = len(listed)
     weights: dict[str, float] | None = None
     if len(sources) == 2:
-        f0, variance, model = _unseen(stratum, sources)
+        # heterogeneity (big sellers listed by both, small by one) biases Chapman low, as with
+        # more sources: the jackknife for model Mh is the central, Chapman widens the interval
+        f0, variance = jackknife_mh(stratum, 2)
         low, high = _chao_interval(n, f0, variance)
+        f0_chapman, variance_chapman, model_chapman = _unseen(stratum, sources)
+        low_c, high_c = _chao_interval(n, f0_chapman, variance_chapman)
+        low, high = min(low, low_c), max(high, high_c)
+        model = (f"first-order jackknife Mh over 2 sources; {model_chapman}: "
+                 f"{n + f0_chapman:.1f}")
     else:
         f0, variance = jackknife_mh(stratum, len(sources))
         low, high = _chao_interval(n, f0, variance)

@@ -24,13 +24,15 @@ from clickfarm.cli import app
 from core.offers import CounterValue
 from estimates.counters import catalogue_outliers, customers_outliers, orders_from_counter
 from estimates.data import MarketData, load_market
-from estimates.market import estimate_market
+from estimates.market import RESELLER_VOLUME_RATIO, estimate_market
 from estimates.order_value import (
     HIGH_SIZE_FACTOR,
     LOW_SIZE_FACTOR,
-    SIZE_MEAN_FACTOR,
+    MAX_ORDER_UNITS,
     ListedOffer,
+    mean_order_size,
     order_size_scale,
+    order_size_shape,
     order_value,
     package_entry_price,
 )
@@ -118,6 +120,20 @@ def test_loglinear_recovers_the_unseen_count(pair: tuple[str, str] | None,
     assert ("a x b" in model) == (pair is not None)
 
 
+def test_two_sources_use_the_heterogeneity_model_with_chapman_in_the_interval() -> None:
+    """Big sellers listed by both sources, small ones by one: Chapman (every seller equally
+    findable) is low; the jackknife (n + f1 / 2) is the central, Chapman stays in the interval."""
+    histories = {f"big{i}": frozenset({"d1", "d2"}) for i in range(9)}
+    histories |= {f"small{i}": frozenset({"d1" if i % 3 else "d2"}) for i in range(11)}
+    count = count_sellers(histories)
+    n1 = sum("d1" in h for h in histories.values())
+    n2 = sum("d2" in h for h in histories.values())
+    chapman_total, _ = chapman(n1, n2, 9)
+    assert count.estimate.central == pytest.approx(20 + 11 / 2)
+    assert count.estimate.low <= chapman_total < count.estimate.central < count.estimate.high
+    assert "Chapman" in count.model and "jackknife" in count.model
+
+
 def test_seller_count_interval_holds_the_seen_and_the_estimate() -> None:
     """Sources independent and every seller equally findable (model Mt): the interval holds
     the truth; the jackknife central, made for heterogeneous findability (model Mh), overshoots
@@ -141,9 +157,34 @@ def test_order_value_of_a_per_1000_offer_follows_the_typical_size() -> None:
     offer = ListedOffer("p", 1, "per_1000", "instagram", "followers", 2.0, 100, 10_000)
     value = order_value([offer])
     assert value is not None
-    assert value.central == pytest.approx(2.0 * 1000 / 1000 * SIZE_MEAN_FACTOR)
-    assert value.low == pytest.approx(2.0 * 1000 * LOW_SIZE_FACTOR / 1000)
-    assert value.high == pytest.approx(2.0 * 1000 * HIGH_SIZE_FACTOR / 1000 * SIZE_MEAN_FACTOR)
+    # typical 1000 followers: the mean of a right-skewed bump clipped to [100, 10000] lies above
+    # it, but well below the maximum
+    assert 2.0 * 1000 / 1000 < value.central < 2.0 * 3000 / 1000
+    assert value.low == pytest.approx(
+        2.0 * mean_order_size(offer, order_size_shape(LOW_SIZE_FACTOR, tail=False)) / 1000)
+    assert value.low < 2.0 * 1000 / 1000 < value.central < value.high <= 2.0 * 10_000 / 1000
+    # high: the unknown shape's high scale, with the bulk tail at full height
+    assert value.high == pytest.approx(
+        2.0 * mean_order_size(offer, order_size_shape(HIGH_SIZE_FACTOR)) / 1000)
+
+
+@pytest.mark.parametrize(("scale", "smallest", "largest"), [
+    (0.25, 150, 600),     # small buyers: near the minimum of 100, below the typical 1000
+    (1.0, 1000, 3000),    # around the typical size, skewed right
+    (4.0, 12_000, 100_000),  # bulk buyers: 4000 typical, and a tail up to the maximum 1M
+])
+def test_the_order_size_model_moves_with_the_market_scale(scale: float, smallest: int,
+                                                          largest: int) -> None:
+    offer = ListedOffer("p", 1, "per_1000", "instagram", "followers", 2.0, 100, 1_000_000)
+    assert smallest < mean_order_size(offer, order_size_shape(scale)) < largest
+
+
+def test_an_unlimited_maximum_is_a_placeholder() -> None:
+    def mean(maximum: int) -> float:
+        offer = ListedOffer("p", 1, "per_1000", "youtube", "views", 1.0, 100, maximum)
+        return mean_order_size(offer, order_size_shape(4.0))
+    assert mean(2_147_483_647) == pytest.approx(mean(MAX_ORDER_UNITS))
+    assert mean(MAX_ORDER_UNITS) > mean(1_000_000)
 
 
 def test_order_value_respects_limits_and_packages() -> None:
@@ -216,6 +257,21 @@ def test_sellers_without_a_counter_are_imputed_and_reported_apart() -> None:
     again = estimate_market(data)
     assert again.revenue == estimate.revenue  # the bootstrap is seeded
 
+
+
+def test_an_uncounted_reseller_is_imputed_as_a_share_of_a_panel() -> None:
+    """Fewer than two resellers with a counter: an uncounted one is valued at
+    ``RESELLER_VOLUME_RATIO`` of a panel of its catalogue, with the panel's volume as its high
+    bound; a panel without a counter keeps the panel model."""
+    counted = {f"p{i}": [1000 + 100 * (i + 1) * day for day in range(8)] for i in range(5)}
+    offers = {f"p{i}": 50 * (i + 1) for i in range(5)} | {"silent": 150, "res": 150}
+    data = _market(counted, offers)
+    estimate = estimate_market(data, links=[("res", "p4")] * 100)
+    by_site = {d.site_id: d for d in estimate.sellers_detail}
+    panel, reseller = by_site["silent"].orders_per_day, by_site["res"].orders_per_day
+    assert by_site["res"].method == "imputed"
+    assert reseller.central == pytest.approx(panel.central * RESELLER_VOLUME_RATIO)
+    assert reseller.high == pytest.approx(panel.high)
 
 # -- the report on a database --------------------------------------------------------------------
 
@@ -389,6 +445,19 @@ def test_retail_entry_prices_set_the_order_size_scale() -> None:
     panel = [ListedOffer("p", 1, "per_1000", "instagram", "followers", 2.0, 10, 1_000_000)]
     assert order_value(panel, small).central < order_value(panel).central < order_value(
         panel, big).central
+
+
+def test_the_entry_price_is_a_shops_cheapest_first_package() -> None:
+    """A shop of dear services starts every product at its smallest sensible quantity: only its
+    cheapest product's first package says what buyers order (one such shop once read as a
+    market of bulk buyers, x7 on the order value)."""
+    tiers = {"likes": 1.15, "followers": 6.9, "comments": 4.6, "subscribers": 10.4,
+             "retweets": 9.3, "listeners": 22.0}
+    shop = [ListedOffer("dear", i, "package", "instagram", metric, entry * 10 * (k + 1),
+                        quantity=100 * (k + 1), product_key=f"instagram/{metric}")
+            for i, (metric, entry) in enumerate(tiers.items()) for k in range(3)]
+    assert package_entry_price(shop) == pytest.approx(1.15)
+    assert order_size_scale(package_entry_price(shop)).central < 0.5
 
 
 def test_an_orders_counter_outgrowing_its_customers_counter_is_rejected() -> None:

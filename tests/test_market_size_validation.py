@@ -57,28 +57,30 @@ def test_true_revenue_is_inside_the_interval_in_90_percent_of_runs(
     assert goals(validation_rows)["revenue_covered"] >= 0.9, table(validation_rows)
 
 
-# The issue's goals for the central figures are not met yet (issue 8 stays open): today 6 of 12
-# runs have the central revenue within 25 % and 9 of 12 the seller count within 20 %. The goal
-# tests are strict xfails: the day a change meets a goal they fail as XPASS, and the mark goes.
-# The floors below keep what is reached from sliding back meanwhile.
+# The issue's goal for the central revenue is not met yet (issue 8 stays open): today 5 of 12
+# runs have it within 25 % (4 of 6 held-out runs, ``--other``; 9 of 12 further held-out markets,
+# ``--more``); what is left is mostly noise the crawl cannot see: heavy-tailed volumes of sellers
+# without a counter, inflated counters no customers counter checks, unseen sellers (seed 103:
+# 22 of 32 unseen, no shop seen to tell the order sizes). The goal test is a
+# strict xfail: the day a change meets it, it fails as XPASS, and the mark goes. The floor below
+# keeps what is reached from sliding back meanwhile.
 @pytest.mark.xfail(strict=True, reason="issue 8 goal not met yet: central revenue within 25 % "
-                   "in 6 of 12 runs, the goal is 80 %")
+                   "in 5 of 12 runs (4 of 6 held-out, 9 of 12 more), the goal is 80 %")
 def test_central_revenue_is_within_25_percent_in_80_percent_of_runs(
         validation_rows: list[ValidationRow]) -> None:
     assert goals(validation_rows)["central_within_25pct"] >= 0.8, table(validation_rows)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8 goal not met yet: seller count within 20 % in "
-                   "9 of 12 runs, the goal is 80 %")
 def test_seller_count_is_within_20_percent_in_80_percent_of_runs(
         validation_rows: list[ValidationRow]) -> None:
+    """10 of 12 runs (5 of 6 held-out, ``--other``): seed 103 sees 10 of 32 sellers (unseen
+    share 0.4), seed 104 is 21 % low; seed 110 (two sources) is 19 % low, near the edge."""
     assert goals(validation_rows)["sellers_within_20pct"] >= 0.8, table(validation_rows)
 
 
 def test_central_figures_keep_what_is_reached(validation_rows: list[ValidationRow]) -> None:
     reached = goals(validation_rows)
     assert reached["central_within_25pct"] >= 5 / 12, table(validation_rows)
-    assert reached["sellers_within_20pct"] >= 8 / 12, table(validation_rows)
 
 
 def test_the_estimates_never_read_the_truth() -> None:
