@@ -240,7 +240,9 @@ def count_sellers(histories: Mapping[str, frozenset[str]], *, seen: int | None =
     sources); for three or more, the jackknife (:func:`jackknife_mh`), with Chao's Mh lower bound (:func:`chao_mh`), the size-covariate model (:func:`huggins`, when ``size`` is given)
     and the AIC-chosen log-linear model (:func:`loglinear`) as alternatives: the interval runs
     from the lowest of the models' low bounds to the highest of their high bounds (model
-    uncertainty, not only sampling); the covariate model's weights value the unseen sellers.
+    uncertainty, not only sampling). The covariate model's weights are returned, but the
+    market estimate values the unseen sellers like the sellers one source lists (see
+    :func:`estimates.market._unseen`).
     """
     listed = {site: h for site, h in histories.items() if h}
     sources = tuple(sorted({source for h in listed.values() for source in h}))
