@@ -11,6 +11,12 @@ USER_AGENT = ("clickfarm-monitor/0.1 (market research crawler; read-only; "
 # and a telnet console: neither belongs on a monitoring server.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Not even loaded: each crawl process would import them (the remote control pulls in aiohttp,
+# about a quarter of a second) only for them to decline to start.
+EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
 
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
