@@ -67,10 +67,12 @@ def test_a_browser_crawl_weighs_as_much_as_thousands_of_offers(monkeypatch) -> N
 
 
 def test_a_short_demo_stores_each_days_links_and_one_run_per_site_and_day(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two simulated days: the links stored at the end are those of the last crawl day
     (computed in the worker process, waited for before the reports), their first computation
     is kept from the first day, and every site has one run per day."""
+    # Its sites file and alerts here, not in the repository's var/ (a demo may be running).
+    monkeypatch.setattr(demo, "VAR_DIR", tmp_path)
     database_url = f"sqlite:///{tmp_path / 'demo.db'}"
     console = Console(file=open(tmp_path / "out.txt", "w"), width=200)  # noqa: SIM115
     with console.file:
