@@ -68,10 +68,12 @@ def observation_time(day: Any) -> datetime:
     return datetime.combine(day, day_time(12, 0), UTC)
 
 
-BROWSER_CRAWL_WEIGHT = 6000
+BROWSER_CRAWL_WEIGHT = 9000
 """What a crawl in Chromium weighs, in offers: starting Playwright's driver and the browser and
-rendering a shop's few pages costs about the CPU of normalizing and storing 6,000 rows (measured
-on the demo: about 4.5 s of CPU for the shop's 6 pages, about 0.7 ms per API row)."""
+rendering a shop's few pages costs about the CPU of reading, recognizing and storing 9,000 API
+rows (measured on the demo's day 2, each alone in a crawl process: the JavaScript shop 5 to
+6.5 s of CPU, browser included; the other 25 sites, 7,200 rows, 3.6 to 5 s, start-up excluded).
+In the demo the browser crawl thus gets a process of its own."""
 
 
 def _crawl_weights(engine: Any, targets: list[Any]) -> dict[str, int]:
