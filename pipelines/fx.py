@@ -21,11 +21,11 @@ columns and price-change comparisons stable.
 from __future__ import annotations
 
 import threading
-from itertools import zip_longest
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
+from itertools import zip_longest
 from typing import Any
 
 USD_QUANTUM = Decimal("0.000001")
@@ -106,7 +106,7 @@ def lazy_converter(currency_file: str | None = None) -> Any:
             self[currency] = rates
             return rates
 
-    class LazyConverter(CurrencyConverter):  # type: ignore[misc]
+    class LazyConverter(CurrencyConverter):
         def load_lines(self, lines: Any) -> None:
             lines = iter(lines)
             header = next(lines).strip().split(",")[1:]
