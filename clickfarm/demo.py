@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from datetime import time as day_time
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -66,16 +68,33 @@ def observation_time(day: Any) -> datetime:
     return datetime.combine(day, day_time(12, 0), UTC)
 
 
+BROWSER_CRAWL_WEIGHT = 9000
+"""What a crawl in Chromium weighs, in offers: starting Playwright's driver and the browser and
+rendering a shop's few pages costs about the CPU of reading, recognizing and storing 9,000 API
+rows (measured on the demo's day 2, each alone in a crawl process: the JavaScript shop 5 to
+6.5 s of CPU, browser included; the other 25 sites, 7,200 rows, 3.6 to 5 s, start-up excluded).
+In the demo the browser crawl thus gets a process of its own."""
+
+
 def _crawl_weights(engine: Any, targets: list[Any]) -> dict[str, int]:
-    """Work per site for balancing the crawl processes: offers seen last time; a browser page
-    costs about as much CPU as parsing a few hundred rows."""
+    """Work per site for balancing the crawl processes: offers seen last time, and a browser
+    crawl at :data:`BROWSER_CRAWL_WEIGHT` on top of its offers."""
     from storage.repository import active_offer_counts
 
     weights = active_offer_counts(engine)
     for site in targets:
         if site.family == "spa":
-            weights[site.id] = max(weights.get(site.id, 1), 1) * 20
+            weights[site.id] = weights.get(site.id, 0) + BROWSER_CRAWL_WEIGHT
     return weights
+
+
+def _refresh_links_in_worker(database_url: str, at: datetime) -> int:
+    """The reseller links of a crawl day, computed in the demo's worker process (see
+    :func:`run_demo`); the number of links stored."""
+    from estimates.resellers import refresh_links
+    from storage.db import get_engine
+
+    return len(refresh_links(get_engine(database_url), at=at))
 
 
 def make_market(*, seed: int, panels: int, shops: int, counter_coverage: float,
@@ -99,7 +118,6 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     from core.config import load_config
     from crawlers.discovery.discover import discover
     from crawlers.runner import load_targets, run_crawls
-    from estimates.resellers import refresh_links
     from reports.changes import change_summary
     from reports.prices import METHOD, price_index
     from reports.render import money, print_table
@@ -136,7 +154,11 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     runs_by_status: dict[str, int] = {}
     discovery = None
 
-    with SimulatorServer(market) as server:
+    # One worker process for the reseller links (CPU-bound, pure Python): in this process they
+    # would hold the GIL that the simulator's server needs to answer the crawls.
+    links_worker = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    links_pending: Future[int] | None = None
+    with links_worker, SimulatorServer(market) as server:
         os.environ["CLICKFARM_SIM_URL"] = server.base_url
         os.environ.update(market.api_key_env())
         # The demo's sites file names the simulator's address itself, so that `clickfarm status`
@@ -166,9 +188,16 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                                                f"{result.stderr_tail}"))
                 run_ids = [run_id for result in results for run_id in result.run_ids]
                 after_run(engine, run_ids=run_ids, config=config, now=now)
-                # The crawl day is over: reseller links are recomputed from the new prices.
-                refresh_links(engine, at=now)
                 price_rows_per_day.append(table_counts(engine)["offer_price_period"] - before)
+                # The crawl day is over: reseller links are recomputed from the new prices, in
+                # the worker process while the next day is crawled. They read only the prices
+                # in force at ``now`` (the next crawl's periods start later, and a period it
+                # closes or confirms was in force until then), so the links are those of a
+                # computation before the next crawl; one day's links are stored before the
+                # next day's are computed.
+                if links_pending is not None:
+                    links_pending.result()
+                links_pending = links_worker.submit(_refresh_links_in_worker, database_url, now)
                 if day_index == 0:
                     # Discovery once, after the first crawl: the sellers it finds are promoted
                     # automatically (demo config) and crawled from the next day on.
@@ -177,6 +206,8 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                 if day_index < days - 1:
                     market.advance(days=1)
                 tracker.advance(message=f"{crawl_day} crawled")
+        if links_pending is not None:
+            links_pending.result()
         last_day = market.today
         truth_path = truth_path or VAR_DIR / "demo-truth.json"
         market.write_ground_truth(truth_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 BOT_NAME = "clickfarm-monitor"
 # An honest user agent: who we are and where to read about it.
 USER_AGENT = ("clickfarm-monitor/0.1 (market research crawler; read-only; "
@@ -11,6 +13,21 @@ USER_AGENT = ("clickfarm-monitor/0.1 (market research crawler; read-only; "
 # and a telnet console: neither belongs on a monitoring server.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Not even loaded: each crawl process would import them (the remote control pulls in aiohttp,
+# about a quarter of a second) only for them to decline to start. Scrapy imports every class
+# named in EXTENSIONS, even one set to None, so they leave its base list instead.
+
+
+def _extensions_without(*never_loaded: str) -> dict[str, Any]:
+    # A function: Scrapy reads every upper-case name of this module as a setting.
+    from scrapy.settings import default_settings
+
+    return {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
+            if path not in never_loaded}
+
+
+EXTENSIONS_BASE = _extensions_without("scrapy.extensions.remote_control.RemoteControl",
+                                      "scrapy.extensions.telnet.TelnetConsole")
 
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True

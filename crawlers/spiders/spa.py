@@ -53,6 +53,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy_playwright.page import PageMethod
 from twisted.internet.task import LoopingCall
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from crawlers import browser
@@ -115,6 +116,7 @@ class SpaSpider(SellerSpider):
         self.page_limit_reported = False
         self.memory_probe: browser.BrowserMemoryProbe | None = None
         self.memory_sampler: LoopingCall | None = None
+        self.memory_sampling = False
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -304,9 +306,24 @@ class SpaSpider(SellerSpider):
             self.crawler.stats.inc_value("browser/pages_closed")
 
     def sample_browser_memory(self) -> None:
+        """Sample the browser's memory in a worker thread, one sample at a time: reading
+        /proc/<pid>/smaps_rollup of a dozen Chromium processes takes the kernel tens of
+        milliseconds, which the reactor (and every other crawl of the process) would wait."""
+        if self.memory_probe is None or self.memory_sampling:
+            return
+        self.memory_sampling = True
+        sampled = deferToThread(self.memory_probe.sample)
+        sampled.addErrback(lambda failure: self.logger.debug("memory sample failed: %s",
+                                                             failure.getErrorMessage()))
+        sampled.addBoth(self._memory_sampled)
+
+    def _memory_sampled(self, _: Any) -> None:
+        self.memory_sampling = False
+        self.record_browser_memory()
+
+    def record_browser_memory(self) -> None:
         if self.memory_probe is None:
             return
-        self.memory_probe.sample()
         stats = self.crawler.stats
         stats.max_value("browser/peak_rss_bytes", self.memory_probe.peak_rss_bytes)
         stats.max_value("browser/peak_pss_bytes", self.memory_probe.peak_pss_bytes)
@@ -316,6 +333,11 @@ class SpaSpider(SellerSpider):
         if self.memory_sampler is not None and self.memory_sampler.running:
             self.memory_sampler.stop()
         if self.memory_probe is not None:
+            # The peaks so far (a sample still running when the crawl ends is not waited for;
+            # a crawl too short for any sample to finish takes one now, the browser still runs).
+            if self.memory_probe.samples == 0:
+                self.memory_probe.sample()
+            self.record_browser_memory()
             # Pages still open here were left by an interrupted crawl; the download handler
             # closes them with the browser context right after.
             left_open = sum(1 for page in self.pages_tracked.values() if not page.is_closed())
