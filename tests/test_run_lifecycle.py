@@ -69,9 +69,10 @@ def test_a_crawl_killed_mid_way_is_interrupted_at_the_next_start_and_the_next_ru
     service = start_schedule_process(sites_path, simulated.database_url,
                                      log_path=tmp_path / "first.log")
     try:
+        # The parent creates the run, then records its crawl process's pid: wait for both.
         (killed,) = wait_for(lambda: [run for run in runs(simulated.engine, "panel-01")
-                                      if run["status"] == "running"],
-                             timeout=120, what="a running crawl")
+                                      if run["status"] == "running" and run["pid"]],
+                             timeout=120, what="a running crawl with its process")
         # The power cut: the scheduler and its crawl process die without a word.
         kill_group(service.pid)
         kill_group(killed["pid"])
