@@ -92,9 +92,10 @@ def _refresh_links_in_worker(database_url: str, at: datetime) -> int:
     """The reseller links of a crawl day, computed in the demo's worker process (see
     :func:`run_demo`); the number of links stored."""
     from estimates.resellers import refresh_links
-    from storage.db import get_engine
+    from storage.db import shared_engine
 
-    return len(refresh_links(get_engine(database_url), at=at))
+    # One engine for the worker's life: a new one each day would keep its connections open.
+    return len(refresh_links(shared_engine(database_url), at=at))
 
 
 def make_market(*, seed: int, panels: int, shops: int, counter_coverage: float,

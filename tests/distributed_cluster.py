@@ -131,11 +131,12 @@ class Cluster:
 
     # --- cycles -----------------------------------------------------------------------------
 
-    def enqueue(self, planned_at: datetime, sites: list[SiteConfig] | None = None) -> int:
+    def enqueue(self, planned_at: datetime, sites: list[SiteConfig] | None = None, *,
+                sites_per_task: int | None = None) -> int:
         """Plan a cycle as the distributed scheduler does; the tasks sent."""
         batches = distributed.enqueue_cycle(self.engine, sites or self.sites, planned_at,
                                             settings=self.settings,
-                                            sites_per_task=self.sites_per_task)
+                                            sites_per_task=sites_per_task or self.sites_per_task)
         return len(batches)
 
     def open_cycles(self, planned_at: datetime) -> int:

@@ -147,17 +147,17 @@ def test_the_distributed_scheduler_plans_each_cycle_once_and_a_redelivery_does_n
     assert cluster.enqueue(planned_at, [site for site in sites if site.id == site_id]) == 0
 
 
+def _wait_for_crawls(cluster: Cluster, planned_at: datetime) -> None:
+    wait_for(lambda: cluster.running_crawl_pids(planned_at), timeout=CYCLE_TIMEOUT,
+             what="crawls running", interval=0.1)
+
+
 def test_a_redis_restart_with_persistence_loses_no_task(cluster: Cluster) -> None:
     planned_at = _cycle_time(2)
     sites = cluster.sites[:100]
     # 5 tasks for 3 worker slots: some run, some wait in Redis when it dies.
-    cluster.sites_per_task = 20
-    try:
-        assert cluster.enqueue(planned_at, sites) == 5
-    finally:
-        cluster.sites_per_task = 50
-    wait_for(lambda: cluster.running_crawl_pids(planned_at), timeout=CYCLE_TIMEOUT,
-             what="crawls running", interval=0.1)
+    assert cluster.enqueue(planned_at, sites, sites_per_task=20) == 5
+    _wait_for_crawls(cluster, planned_at)
     assert cluster.open_cycles(planned_at) > 0
     cluster.redis.restart(down_seconds=1.0)  # SIGKILL: only the append-only file survives
     cluster.wait_cycle(planned_at, CYCLE_TIMEOUT)
@@ -179,13 +179,8 @@ def test_a_postgres_restart_mid_cycle_loses_nothing_and_crawls_nothing_twice(
         cluster: Cluster) -> None:
     planned_at = _cycle_time(3)
     sites = cluster.sites[100:200]
-    cluster.sites_per_task = 20
-    try:
-        assert cluster.enqueue(planned_at, sites) == 5
-    finally:
-        cluster.sites_per_task = 50
-    wait_for(lambda: cluster.running_crawl_pids(planned_at), timeout=CYCLE_TIMEOUT,
-             what="crawls running", interval=0.1)
+    assert cluster.enqueue(planned_at, sites, sites_per_task=20) == 5
+    _wait_for_crawls(cluster, planned_at)
     time.sleep(1.0)  # into the crawls: some are fetching, some storing
     _pg_restart(cluster)
     cluster.wait_cycle(planned_at, CYCLE_TIMEOUT)
