@@ -118,7 +118,8 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     truth goes (default ``var/demo-truth.json``)."""
     from core.config import load_config
     from crawlers.discovery.discover import discover
-    from crawlers.runner import load_targets, run_crawls
+    from crawlers.runner import load_targets
+    from crawlers.worker_pool import CrawlWorkers
     from reports.changes import change_summary
     from reports.prices import METHOD, price_index
     from reports.render import money, print_table
@@ -159,7 +160,10 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
     # would hold the GIL that the simulator's server needs to answer the crawls.
     links_worker = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
     links_pending: Future[int] | None = None
-    with links_worker, SimulatorServer(market) as server:
+    # Long-lived crawl processes: the same sellers are crawled every simulated day, and a
+    # process per crawl would pay its start-up (and Chromium's) every day.
+    crawl_workers = CrawlWorkers(parallel, database_url=database_url, sites_path=sites_path)
+    with links_worker, SimulatorServer(market) as server, crawl_workers:
         os.environ["CLICKFARM_SIM_URL"] = server.base_url
         os.environ.update(market.api_key_env())
         # The demo's sites file names the simulator's address itself, so that `clickfarm status`
@@ -177,11 +181,9 @@ def run_demo(console: Console, *, days: int, seed: int, panels: int, shops: int 
                 now = observation_time(crawl_day)
                 tracker.note(f"crawling {crawl_day}")
                 targets = load_targets(sites_path, database_url)
-                results = run_crawls([site.id for site in targets], parallel=parallel,
-                                     weights=_crawl_weights(engine, targets),
-                                     sites_path=sites_path, observed_at=now,
-                                     database_url=database_url, timeout_seconds=600,
-                                     trigger="demo")
+                results = crawl_workers.crawl([site.id for site in targets], observed_at=now,
+                                              weights=_crawl_weights(engine, targets),
+                                              timeout_seconds=600, trigger="demo")
                 for result in results:
                     if result.returncode != 0:
                         console.print(labelled("crawl process failed", "red",

@@ -23,6 +23,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -126,7 +127,8 @@ def should_abort_request(request: Any) -> bool:
 
 def playwright_settings(executable_path: str, *, crawl_marker: str, max_pages: int = 2,
                         navigation_timeout_seconds: float = 30,
-                        schemes: Iterable[str] = ("http", "https")) -> dict[str, Any]:
+                        schemes: Iterable[str] = ("http", "https"),
+                        keep_browser: bool = False) -> dict[str, Any]:
     """Scrapy settings for a crawl whose requests may go through Chromium.
 
     One browser, one context (every page of a crawl shares cookies and cache, and contexts are
@@ -134,6 +136,8 @@ def playwright_settings(executable_path: str, *, crawl_marker: str, max_pages: i
     ``meta["playwright"]`` still go through Scrapy's plain HTTP handler. ``schemes``: the URL
     schemes the crawl renders; each gets its own handler instance, which starts its own
     Playwright driver process, so a crawl of one site passes only that site's scheme.
+    ``keep_browser``: the driver and Chromium outlive the crawl (:class:`KeptBrowserProvider`,
+    for the long-lived crawl processes of :mod:`crawlers.worker`).
     """
     handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
     return {
@@ -153,7 +157,114 @@ def playwright_settings(executable_path: str, *, crawl_marker: str, max_pages: i
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(navigation_timeout_seconds * 1000),
         # A browser that crashed mid-crawl is started again instead of failing every page after.
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
+        **({"PLAYWRIGHT_BROWSER_PROVIDER": f"{__name__}.KeptBrowserProvider"}
+           if keep_browser else {}),
     }
+
+
+class KeptBrowserProvider:
+    """A scrapy-playwright browser provider that keeps Playwright's driver and Chromium open
+    from one crawl to the next in the same process (``PLAYWRIGHT_BROWSER_PROVIDER``).
+
+    Starting the driver (a Node.js process) and Chromium, and closing them, costs about two
+    seconds of CPU per crawl, more than rendering a small shop. A long-lived crawl process
+    (:mod:`crawlers.worker`) crawls a shop every day: it keeps one driver and one browser per
+    launch options (the launch timeout aside) for its whole life. Each crawl still gets
+    browser contexts of its own (no cookie, cache or storage crosses from one crawl to the
+    next) and closes them when it ends, with the event listeners it added; the browser itself
+    closes in :meth:`close_all` when the process ends. A browser that disconnected (crashed)
+    is launched again by the next crawl that needs one.
+    """
+
+    _manager: Any = None
+    _playwright: Any = None
+    _browsers: dict[tuple[Any, ...], Any] = {}
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.lent: list[_LentBrowser] = []
+
+    async def start(self) -> None:
+        cls = type(self)
+        if cls._playwright is None:
+            from playwright.async_api import PlaywrightContextManager
+
+            cls._manager = PlaywrightContextManager()
+            cls._playwright = await cls._manager.start()
+
+    async def launch_browser(self) -> Any:
+        cls = type(self)
+        options = dict(self.config.launch_options)
+        key = _launch_key(self.config.browser_type_name, options)
+        browser = cls._browsers.get(key)
+        if browser is None or not browser.is_connected():
+            browser_type = getattr(cls._playwright, self.config.browser_type_name)
+            browser = await browser_type.launch(**options)
+            cls._browsers[key] = browser
+        lent = _LentBrowser(browser)
+        self.lent.append(lent)
+        return lent
+
+    async def launch_persistent_context(self, context_kwargs: dict[str, Any]) -> Any:
+        from scrapy.exceptions import NotSupported
+
+        raise NotSupported("a kept browser has no persistent contexts (user_data_dir)")
+
+    async def close(self) -> None:
+        """The crawl's end: its contexts and listeners go, the browser stays."""
+        for lent in self.lent:
+            await lent.close()
+        self.lent.clear()
+
+    @classmethod
+    async def close_all(cls) -> None:
+        """The process's end: every kept browser and the driver."""
+        for browser in cls._browsers.values():
+            with suppress(Exception):  # already gone (crashed, or the driver stopped)
+                await browser.close()
+        cls._browsers.clear()
+        if cls._manager is not None:
+            with suppress(Exception):
+                await cls._manager.__aexit__()
+        cls._manager = cls._playwright = None
+
+
+def _launch_key(browser_type: str, options: dict[str, Any]) -> tuple[Any, ...]:
+    # The launch timeout follows each site's download timeout; it does not change the browser.
+    return (browser_type, *sorted((name, repr(value)) for name, value in options.items()
+                                  if name != "timeout"))
+
+
+class _LentBrowser:
+    """One crawl's view of a kept browser: what scrapy-playwright's handler calls on it, with
+    ``close`` closing only what this crawl opened."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self._contexts: list[Any] = []
+        self._listeners: list[tuple[str, Any]] = []
+
+    async def new_context(self, **kwargs: Any) -> Any:
+        context = await self._browser.new_context(**kwargs)
+        self._contexts.append(context)
+        return context
+
+    def on(self, event: str, listener: Any) -> None:
+        self._listeners.append((event, listener))
+        self._browser.on(event, listener)
+
+    async def close(self) -> None:
+        for context in self._contexts:
+            with suppress(Exception):  # closed by the handler already, or the browser is gone
+                await context.close()
+        self._contexts.clear()
+        for event, listener in self._listeners:
+            with suppress(Exception):
+                self._browser.remove_listener(event, listener)
+        self._listeners.clear()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
 
 
 def browser_processes(crawl_marker: str, *, root_pid: int | None = None) -> list[Any]:

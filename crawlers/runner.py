@@ -92,44 +92,61 @@ def spider_settings(site: SiteConfig) -> dict[str, Any]:
     }
 
 
+def crawl_settings(*, database_url: str | None, log_level: str = "WARNING",
+                   trigger: str = "manual", planned_at: datetime | None = None,
+                   run_ids: dict[str, int] | None = None, browser: bool = False) -> Any:
+    """The Scrapy settings of one crawl (the child side): the project's, the database, the runs
+    the parent created (``pipelines.store_pipeline`` completes them), the trigger and plan time
+    recorded on them; ``browser``: the asyncio reactor the browser needs."""
+    from scrapy.settings import Settings
+
+    from crawlers import settings as project_settings
+
+    base = Settings()
+    base.setmodule(project_settings, priority="project")
+    base.set("LOG_LEVEL", log_level, priority="cmdline")
+    if database_url:
+        base.set("CLICKFARM_DATABASE_URL", database_url, priority="cmdline")
+    if run_ids:
+        base.set("CLICKFARM_RUN_IDS", run_ids, priority="cmdline")
+    # Recorded on each run by the storage pipeline.
+    base.set("CLICKFARM_TRIGGER", trigger, priority="cmdline")
+    if planned_at is not None:
+        base.set("CLICKFARM_PLANNED_AT", planned_at.isoformat(), priority="cmdline")
+    if browser:
+        # One reactor serves every spider of the process: the browser needs asyncio's.
+        from crawlers.browser import ASYNCIO_REACTOR
+
+        base.set("TWISTED_REACTOR", ASYNCIO_REACTOR, priority="cmdline")
+    return base
+
+
+def site_spider(site: SiteConfig) -> type[Any]:
+    """The family's spider, or the site's own subclass of it (``spider:`` in sites.yaml), as a
+    per-site subclass that carries the site's politeness settings."""
+    base_spider = spider_class(site.family, site.spider)
+    return type(f"{base_spider.__name__}_{site.id}", (base_spider,),
+                {"custom_settings": spider_settings(site), "name": site.id})
+
+
 def crawl_in_this_process(sites: list[SiteConfig], *, observed_at: datetime,
                           database_url: str | None, log_level: str = "WARNING",
                           migrate_schema: bool = True, trigger: str = "manual",
                           planned_at: datetime | None = None) -> None:
     """Run one spider per site in this process (the child side). Blocks until all finish."""
     from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
 
-    from crawlers import settings as project_settings
     from storage.db import get_engine, migrate
 
     if migrate_schema:
         migrate(get_engine(database_url))
-    base = Settings()
-    base.setmodule(project_settings, priority="project")
-    base.set("LOG_LEVEL", log_level, priority="cmdline")
-    if database_url:
-        base.set("CLICKFARM_DATABASE_URL", database_url, priority="cmdline")
     run_ids = os.environ.get(RUN_IDS_ENV)
-    if run_ids:  # the runs the parent created (pipelines.store_pipeline completes them)
-        base.set("CLICKFARM_RUN_IDS", json.loads(run_ids), priority="cmdline")
-    # Recorded on each run by the storage pipeline.
-    base.set("CLICKFARM_TRIGGER", trigger, priority="cmdline")
-    if planned_at is not None:
-        base.set("CLICKFARM_PLANNED_AT", planned_at.isoformat(), priority="cmdline")
-    if any(site.family == "spa" for site in sites):
-        # One reactor serves every spider of the process: the browser needs asyncio's.
-        from crawlers.browser import ASYNCIO_REACTOR
-
-        base.set("TWISTED_REACTOR", ASYNCIO_REACTOR, priority="cmdline")
-    process = CrawlerProcess(base)
+    process = CrawlerProcess(crawl_settings(
+        database_url=database_url, log_level=log_level, trigger=trigger, planned_at=planned_at,
+        run_ids=json.loads(run_ids) if run_ids else None,
+        browser=any(site.family == "spa" for site in sites)))
     for site in sites:
-        # The family's spider, or the site's own subclass of it (``spider:`` in sites.yaml).
-        base_spider = spider_class(site.family, site.spider)
-        # A per-site subclass carries that site's politeness settings.
-        site_spider = type(f"{base_spider.__name__}_{site.id}", (base_spider,),
-                           {"custom_settings": spider_settings(site), "name": site.id})
-        process.crawl(site_spider, site=site, observed_at=observed_at)
+        process.crawl(site_spider(site), site=site, observed_at=observed_at)
     process.start()
 
 

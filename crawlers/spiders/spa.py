@@ -64,6 +64,8 @@ from crawlers.spiders.base import SellerSpider, describe_failure
 
 BROWSER_ERROR_SETTING = "CLICKFARM_BROWSER_ERROR"
 BROWSER_MARKER_SETTING = "CLICKFARM_BROWSER_MARKER"
+KEEP_BROWSER_SETTING = "CLICKFARM_KEEP_BROWSER"
+"""Set by :mod:`crawlers.worker`: Chromium stays open between the process's crawls."""
 
 
 class SpaSpider(SellerSpider):
@@ -90,15 +92,17 @@ class SpaSpider(SellerSpider):
         except browser.ChromiumNotFound as error:
             settings.set(BROWSER_ERROR_SETTING, str(error), priority="spider")
             return spider
-        # A marker unique to this crawl, to find its Chromium among the processes.
-        marker = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        keep_browser = settings.getbool(KEEP_BROWSER_SETTING)
+        # A marker to find this crawl's Chromium among the processes: unique to the crawl, or
+        # to the process when its browser is kept from one crawl to the next.
+        marker = f"{os.getpid()}-{'kept' if keep_browser else uuid.uuid4().hex[:12]}"
         pages = min(cls.max_open_pages,
                     max(1, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 1)))
         settings.setdict({
             **browser.playwright_settings(
                 executable, crawl_marker=marker, max_pages=pages,
                 navigation_timeout_seconds=settings.getfloat("DOWNLOAD_TIMEOUT", 30),
-                schemes=(urlsplit(spider.site.url).scheme,)),
+                schemes=(urlsplit(spider.site.url).scheme,), keep_browser=keep_browser),
             BROWSER_MARKER_SETTING: marker,
         }, priority="spider")
         return spider
