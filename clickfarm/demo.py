@@ -68,12 +68,13 @@ def observation_time(day: Any) -> datetime:
     return datetime.combine(day, day_time(12, 0), UTC)
 
 
-BROWSER_CRAWL_WEIGHT = 9000
-"""What a crawl in Chromium weighs, in offers: starting Playwright's driver and the browser and
-rendering a shop's few pages costs about the CPU of reading, recognizing and storing 9,000 API
-rows (measured on the demo's day 2, each alone in a crawl process: the JavaScript shop 5 to
-6.5 s of CPU, browser included; the other 25 sites, 7,200 rows, 3.6 to 5 s, start-up excluded).
-In the demo the browser crawl thus gets a process of its own."""
+BROWSER_CRAWL_WEIGHT = 5000
+"""What a crawl in Chromium weighs, in offers, for balancing the demo's two crawl workers. With
+the browser kept open between days (:class:`crawlers.browser.KeptBrowserProvider`), rendering
+the JavaScript shop's few pages took 2.7 to 3.8 s a day while the 25 other sites (7,200 offers)
+took 4.1 to 4.8 s in the other worker (demo days 2-5, weight 9,000: the shop alone in its
+worker); at 5,000 the shop's worker also takes about 1,000 offers of panels and both end
+together (3.3 to 4.1 s a day)."""
 
 
 def _crawl_weights(engine: Any, targets: list[Any]) -> dict[str, int]:
