@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from crawlers.child_process import stop
+from crawlers.child_process import signal_group, stop
 from crawlers.runner import (
     DEFAULT_STOP_GRACE_SECONDS,
     STDERR_TAIL_CHARS,
@@ -60,6 +61,8 @@ class _Worker:
     stderr: IO[bytes]
     replies: queue.Queue[str | None] = field(default_factory=queue.Queue)
     jobs_sent: int = 0
+    busy: bool = False
+    """A batch is in flight: its thread reads the stderr file and closes it when done."""
 
     @property
     def pid(self) -> int:
@@ -131,7 +134,14 @@ class CrawlWorkers:
             return result
 
         with ThreadPoolExecutor(max_workers=len(batches) or 1) as pool:
-            return list(pool.map(crawl_batch, range(len(batches)), batches))
+            futures = [pool.submit(crawl_batch, slot, batch) for slot, batch in enumerate(batches)]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                # Ctrl-C (or any error) in the caller: the workers stop their crawls (runs
+                # closed ``interrupted``) instead of the batches running on to their timeout.
+                self.close()
+                raise
 
     def crawl_batch(self, slot: int, batch: list[str], *, observed_at: datetime,
                     trigger: str, timeout_seconds: float) -> CrawlProcessResult:
@@ -150,6 +160,16 @@ class CrawlWorkers:
                "sites_file": str(self.sites_path) if self.sites_path else None,
                "observed_at": observed_at.isoformat(), "trigger": trigger,
                "run_ids": run_by_site}
+        worker.busy = True
+        try:
+            return self._send(slot, worker, job, run_by_site, observed_at=observed_at,
+                              timeout_seconds=timeout_seconds)
+        finally:
+            worker.busy = False
+
+    def _send(self, slot: int, worker: _Worker, job: dict[str, Any], run_by_site: dict[str, int],
+              *, observed_at: datetime, timeout_seconds: float) -> CrawlProcessResult:
+        job_id = job["job"]
         offset = worker.stderr_size()
         started = time.monotonic()
         timed_out = died = False
@@ -159,7 +179,7 @@ class CrawlWorkers:
             worker.process.stdin.write(json.dumps(job) + "\n")
             worker.process.stdin.flush()
             worker.jobs_sent += 1
-        except OSError:  # the worker is gone: its exit is read below
+        except (OSError, ValueError):  # the worker is gone (or closed): its exit is read below
             died = True
         deadline = started + timeout_seconds
         while answer is None and not died:
@@ -241,8 +261,9 @@ class CrawlWorkers:
                 pass
 
     def close(self) -> None:
-        """End every worker: stdin closed (it closes Chromium and exits), SIGTERM / SIGKILL
-        after the grace if it does not."""
+        """End every worker: stdin closed (it stops a crawl in progress, whose runs close as
+        ``interrupted`` once its requests in flight end, closes Chromium and exits); SIGKILL
+        if it has not exited after the grace."""
         with self.lock:
             workers, self.workers = list(self.workers.values()), {}
         for worker in workers:
@@ -255,8 +276,11 @@ class CrawlWorkers:
             try:
                 worker.process.wait(timeout=self.stop_grace_seconds)
             except subprocess.TimeoutExpired:
-                stop(worker.process, self.stop_grace_seconds)
-            self._close_files(worker)
+                # Closing stdin already asked for the graceful stop that SIGTERM would.
+                signal_group(worker.pid, signal.SIGKILL)
+                worker.process.wait()
+            if not worker.busy:  # else the batch's thread still reads its stderr
+                self._close_files(worker)
 
 
 def _read_replies(stream: IO[str] | None, replies: queue.Queue[str | None]) -> None:

@@ -24,7 +24,7 @@ from clickfarm.demo import observation_time
 from core.config import write_sites
 from crawlers.browser import browser_processes
 from crawlers.worker_pool import CrawlWorkers
-from tests.scheduling import runs
+from tests.scheduling import runs, wait_for
 from tests.simulated import SimulatedSetup, simulated_market
 
 SPA_SHOP = "shop-05"
@@ -217,3 +217,32 @@ def test_a_broken_sites_file_fails_the_job_with_the_reason_and_the_worker_goes_o
     assert failed["error"].startswith("crawl job failed: ")
     assert "not valid YAML" in failed["error"]
     assert succeeded["status"] == "succeeded", succeeded["error"]
+
+
+def test_closing_the_pool_mid_batch_interrupts_its_runs_at_once(panels: SimulatedSetup) -> None:
+    """The demo stopped (Ctrl-C) while a batch waits on a slow seller: the workers stop their
+    crawls, killed after the grace if a request in flight holds them, and the runs end
+    ``interrupted`` instead of running on to the hard timeout."""
+    import threading
+
+    panels.market.inject_fault("panel-01", "slow", seconds=60)
+    pool = CrawlWorkers(1, database_url=panels.database_url, sites_path=panels.sites_path,
+                        stop_grace_seconds=5)
+    results: list = []
+    crawling = threading.Thread(target=lambda: results.extend(pool.crawl(
+        ["panel-01"], observed_at=observation_time(panels.market.today), timeout_seconds=300)))
+    started = time.monotonic()
+    crawling.start()
+    wait_for(lambda: pool.pids() and runs(panels.engine, "panel-01"), timeout=60,
+             what="the batch to start")
+    time.sleep(2)  # the request to the slow seller is in flight
+    pool.close()
+    crawling.join(timeout=60)
+    assert not crawling.is_alive()
+    assert time.monotonic() - started < 45
+    (run,) = runs(panels.engine, "panel-01")
+    assert run["status"] == "interrupted"
+    # Scrapy's graceful stop waits for the request in flight (60 s): the grace ends it first.
+    assert run["error"] in ("crawl process killed by SIGKILL",
+                            "crawl stopped before the end (shutdown)"), run["error"]
+    assert results and not results[0].timed_out
