@@ -17,9 +17,13 @@ code and a baseline doing equivalent work back to back, and reports the ratio:
    scan of the price history table, on a generated store of about 1,000,000 price periods
    (goal <= 3);
 6. import-csv (``benchmarks/import_csv.py``): the 2020 price lists imported, against the storage
-   benchmark's baseline (figures), and a second import adds no row.
+   benchmark's baseline (figures), and a second import adds no row;
+7. crawl days (``benchmarks/crawl_days.py``): the demo's market crawled day after day by a
+   process per crawl and by long-lived crawl workers, alternately on the same market state;
+   the workers' speed-up on re-crawl days (goal >= 1.5).
 
-``--only NAME`` (repeatable) runs some of them: storage, crawl, js_pages, price_index, import_csv.
+``--only NAME`` (repeatable) runs some of them: storage, crawl, js_pages, price_index, import_csv,
+crawl_days.
 
 ``--distributed`` runs only ``benchmarks/distributed.py`` (Celery workers: 1, 2, 4 workers as
 ratios to one, single-machine mode beside them, a 10,000-site cycle extrapolated).
@@ -222,7 +226,7 @@ def _bench_storage_once(workdir: Path, *, count: int) -> dict[str, Any]:
             "recrawl_seconds": recrawl_seconds, "unchanged_recrawl_rows_added": added}
 
 
-BENCHMARKS = ("storage", "crawl", "js_pages", "price_index", "import_csv")
+BENCHMARKS = ("storage", "crawl", "js_pages", "price_index", "import_csv", "crawl_days")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,6 +288,14 @@ def main(argv: list[str] | None = None) -> int:
                 console.print_json(data=results["import_csv"])
             else:
                 console.print(f"import benchmark skipped: no price lists at {lists}")
+        if "crawl_days" in selected:
+            from benchmarks.crawl_days import bench_crawl_days
+
+            (workdir / "days").mkdir()
+            with console.status("crawl days benchmark (process per crawl vs crawl workers, "
+                                "5 simulated days)..."):
+                results["crawl_days"] = bench_crawl_days(workdir / "days")
+            console.print_json(data=results["crawl_days"])
     verdicts: dict[str, bool] = {}
     if "crawl" in results:
         verdicts["first crawl throughput ratio >= 0.3"] = (
@@ -300,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     if "price_index" in results:
         verdicts["year-long daily price index <= 3x one scan of the price history"] = (
             results["price_index"]["day_ratio"] <= 3)
+    if "crawl_days" in results:
+        verdicts["crawl workers: re-crawl day speed-up >= 1.5"] = (
+            results["crawl_days"]["recrawl_day_speedup"] >= 1.5)
     for name, ok in verdicts.items():
         console.print(f"{'[green]met[/green]' if ok else '[red]missed[/red]'}  {name}")
     if args.json:
