@@ -261,3 +261,37 @@ def test_a_shop_with_nothing_rendered_fails_instead_of_succeeding_empty(simulate
         simulated.market.clear_faults(SPA_SHOP)
     assert run["status"] == "failed"
     assert "rendered in Chromium" in run["error"]
+
+
+@pytest.mark.parametrize(("rss_series", "pss_reads", "peak_pss"), [
+    ([100, 120, 110, 130, 90], [1, 2, 4], 65),      # PSS read at each new RSS peak only
+    ([100, 100, 100], [1, 2, 3], 50),               # an equal peak is read again
+    ([300, 200, 100], [1], 150),                    # shrinking: the first sample holds the peak
+], ids=["growing", "flat", "shrinking"])
+def test_the_memory_probe_reads_pss_only_at_rss_peaks(monkeypatch, rss_series, pss_reads,
+                                                      peak_pss):
+    """PSS costs the kernel a page-table walk per process: read it when the tree is at its
+    largest (an RSS peak), never at every sample; the peaks are still both kept."""
+    from types import SimpleNamespace
+
+    from crawlers import browser
+
+    state = {"sample": 0, "pss_reads": []}
+
+    class FakeChromium:
+        def memory_info(self):
+            return SimpleNamespace(rss=rss_series[state["sample"] - 1])
+
+        def memory_full_info(self):
+            state["pss_reads"].append(state["sample"])
+            return SimpleNamespace(pss=rss_series[state["sample"] - 1] // 2)
+
+    monkeypatch.setattr(browser, "browser_processes", lambda marker: [FakeChromium()])
+    probe = browser.BrowserMemoryProbe("marker", min_interval_seconds=0)
+    for _ in rss_series:
+        state["sample"] += 1
+        probe.sample()
+    assert state["pss_reads"] == pss_reads
+    assert probe.peak_rss_bytes == max(rss_series)
+    assert probe.peak_pss_bytes == peak_pss
+    assert probe.samples == len(rss_series)
