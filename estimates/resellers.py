@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -92,6 +93,7 @@ _ID_MARKERS = re.compile(
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
+@lru_cache(maxsize=1 << 16)
 def name_ids(name: str) -> frozenset[str]:
     """Service ids written into a name (``ID1078 - ...``, ``[ID: 1078]``, ``1078 - ...``), as
     text. (``[#9]`` is a tag that tells a panel's variants apart, not an id: it stays.)"""
@@ -100,6 +102,7 @@ def name_ids(name: str) -> frozenset[str]:
                      for match in _ID_MARKERS.finditer(text))
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_name(name: str) -> str:
     """The comparable form of a service name: NFKC (styled letters become plain), case folded,
     id markers removed, emoji, flags and other symbols dropped, brackets and punctuation turned
@@ -176,8 +179,24 @@ class _Offer:
     limits: tuple[int | None, int | None]
     usd: float
     price_exponent: int
-    daily: dict[date, float]
+    periods: tuple[tuple[date, date, float], ...]
+    """(first day, last day, USD/1000) of each price period in the window, oldest first."""
     ids: frozenset[str]
+    _daily: dict[date, float] | None = None
+
+    @property
+    def daily(self) -> dict[date, float]:
+        """USD/1000 per day seen (a later period of the day wins); built on first use: only
+        the offers of a candidate pair need it."""
+        if self._daily is None:
+            daily: dict[date, float] = {}
+            for first, last, usd in self.periods:
+                day = first
+                while day <= last:
+                    daily[day] = usd
+                    day += timedelta(days=1)
+            self._daily = daily
+        return self._daily
 
 
 @dataclass(slots=True)
@@ -234,14 +253,10 @@ def _load_offers(engine: Engine, at: datetime, window_days: int) -> list[_Offer]
             continue
         if current.last_confirmed_at < at - timedelta(days=2):
             continue
-        daily: dict[date, float] = {}
-        for row in rows:
-            seen_until = row.valid_to or row.last_confirmed_at
-            day = max(row.valid_from.date(), first_day)
-            end = min(seen_until.date(), last_day)
-            while day <= end:
-                daily[day] = float(row.usd_per_1000)  # a later period of the day wins
-                day += timedelta(days=1)
+        seen_periods = tuple(
+            (max(row.valid_from.date(), first_day),
+             min((row.valid_to or row.last_confirmed_at).date(), last_day),
+             float(row.usd_per_1000)) for row in rows)
         price = Decimal(current.price)
         result.append(_Offer(
             offer_id=offer_id, site_id=current.site_id, site_offer_id=current.site_offer_id,
@@ -251,7 +266,7 @@ def _load_offers(engine: Engine, at: datetime, window_days: int) -> list[_Offer]
             limits=(current.min_quantity, current.max_quantity),
             usd=float(current.usd_per_1000),
             price_exponent=int(price.normalize().as_tuple().exponent) if price else 0,
-            daily=daily, ids=name_ids(current.name)))
+            periods=seen_periods, ids=name_ids(current.name)))
     return result
 
 
@@ -264,9 +279,10 @@ def _rounding_tolerance(offer: _Offer) -> float:
 
 
 def _daily_ratio(reseller: _Offer, upstream: _Offer) -> tuple[float, float | None, int]:
-    common = reseller.daily.keys() & upstream.daily.keys()
-    ratios = [reseller.daily[day] / upstream.daily[day] for day in common
-              if upstream.daily[day] > 0]
+    reseller_daily, upstream_daily = reseller.daily, upstream.daily
+    common = reseller_daily.keys() & upstream_daily.keys()
+    ratios = [reseller_daily[day] / upstream_daily[day] for day in common
+              if upstream_daily[day] > 0]
     if not ratios:
         return reseller.usd / upstream.usd, None, 0
     median = statistics.median(ratios)
