@@ -68,13 +68,13 @@ def observation_time(day: Any) -> datetime:
     return datetime.combine(day, day_time(12, 0), UTC)
 
 
-BROWSER_CRAWL_WEIGHT = 5000
+BROWSER_CRAWL_WEIGHT = 6500
 """What a crawl in Chromium weighs, in offers, for balancing the demo's two crawl workers. With
 the browser kept open between days (:class:`crawlers.browser.KeptBrowserProvider`), rendering
 the JavaScript shop's few pages took 2.7 to 3.8 s a day while the 25 other sites (7,200 offers)
 took 4.1 to 4.8 s in the other worker (demo days 2-5, weight 9,000: the shop alone in its
-worker); at 5,000 the shop's worker also takes about 1,000 offers of panels and both end
-together (3.3 to 4.1 s a day)."""
+worker); at 5,000 the shop's worker (the shop and 10 panels) ended last on every day of two runs,
+0.5 to 1.1 s after the other; 6,500 splits the difference."""
 
 
 def _crawl_weights(engine: Any, targets: list[Any]) -> dict[str, int]:
