@@ -18,7 +18,7 @@ from scrapy.settings import Settings
 
 from core.config import SiteConfig, load_sites
 from crawlers import settings as project_settings
-from crawlers.runner import spider_settings
+from crawlers.runner import site_spider
 
 
 class BareFetchSpider(scrapy.Spider):
@@ -54,9 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
     process = CrawlerProcess(settings)
     for site in load_sites(args.sites_file):
-        spider_class = type(f"Bare_{site.id}", (BareFetchSpider,),
-                            {"custom_settings": spider_settings(site), "name": site.id})
-        process.crawl(spider_class, site=site)
+        process.crawl(site_spider(site, base=BareFetchSpider), site=site)
     process.start()
     return 0
 

@@ -31,6 +31,10 @@ from urllib.parse import urlsplit
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 """scrapy-playwright drives Playwright's asyncio API, so Twisted must run on asyncio."""
 
+KEEP_BROWSER_SETTING = "CLICKFARM_KEEP_BROWSER"
+"""Scrapy setting, set by :mod:`crawlers.worker`: Chromium stays open between the process's
+crawls (:class:`KeptBrowserProvider`)."""
+
 CHROMIUM_ENV = "CLICKFARM_CHROMIUM"
 CHROMIUM_COMMANDS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 """Command names tried in order on ``PATH`` (Debian, Ubuntu/Fedora, Google's packages)."""

@@ -61,7 +61,7 @@ def run_child(command: Sequence[str], *, timeout_seconds: float, stop_grace_seco
         reader = None
         if on_stdout_line is not None:
             assert child.stdout is not None
-            reader = threading.Thread(target=_read_lines, args=(child.stdout, lines),
+            reader = threading.Thread(target=read_lines, args=(child.stdout, lines),
                                       name=f"child-{child.pid}-stdout", daemon=True)
             reader.start()
         if on_spawn is not None:
@@ -87,7 +87,7 @@ def run_child(command: Sequence[str], *, timeout_seconds: float, stop_grace_seco
             # Its stdout ends with it (a grandchild keeping it open is not waited for long).
             reader.join(timeout=5)
             _deliver(lines, on_stdout_line, wait=0.0)
-        stderr_tail = _tail(stderr_file, stderr_tail_chars)
+        stderr_tail = tail(stderr_file, stderr_tail_chars)
     return ChildResult(child.returncode, timed_out, cancelled, stderr_tail, child.pid,
                        time.monotonic() - started)
 
@@ -109,7 +109,8 @@ def signal_group(pid: int, signum: int) -> None:
         pass
 
 
-def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+def read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    """Every line of ``stream`` into ``lines``, then ``None`` once it has ended."""
     for line in stream:
         lines.put(line)
     lines.put(None)
@@ -135,10 +136,11 @@ def _deliver(lines: queue.Queue[str | None], on_line: Callable[[str], None] | No
     return True
 
 
-def _tail(file: Any, limit: int) -> str:
-    """The last ``limit`` characters of a binary file (a child's stderr may be long)."""
+def tail(file: Any, limit: int, *, start: int = 0) -> str:
+    """The last ``limit`` characters of a binary file (a child's stderr may be long), from byte
+    ``start`` on (what a long-lived child wrote since then)."""
     file.seek(0, os.SEEK_END)
-    file.seek(max(0, file.tell() - 4 * limit))
+    file.seek(max(start, file.tell() - 4 * limit))
     return file.read().decode("utf-8", errors="replace")[-limit:]
 
 

@@ -121,10 +121,11 @@ def crawl_settings(*, database_url: str | None, log_level: str = "WARNING",
     return base
 
 
-def site_spider(site: SiteConfig) -> type[Any]:
+def site_spider(site: SiteConfig, base: type[Any] | None = None) -> type[Any]:
     """The family's spider, or the site's own subclass of it (``spider:`` in sites.yaml), as a
-    per-site subclass that carries the site's politeness settings."""
-    base_spider = spider_class(site.family, site.spider)
+    per-site subclass that carries the site's politeness settings (``base``: another spider
+    class to give them, e.g. a benchmark's bare fetch)."""
+    base_spider = base or spider_class(site.family, site.spider)
     return type(f"{base_spider.__name__}_{site.id}", (base_spider,),
                 {"custom_settings": spider_settings(site), "name": site.id})
 

@@ -42,6 +42,7 @@ from typing import Any
 
 from core.config import select_sites
 from core.redact import install_log_redaction
+from crawlers.browser import ASYNCIO_REACTOR, KEEP_BROWSER_SETTING
 from crawlers.runner import DATABASE_URL_ENV, _utc, crawl_settings, load_targets, site_spider
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,8 @@ class Worker:
         self.replies = replies
         self.jobs: list[dict[str, Any]] = []
         self.runner: Any = None
-        self.input_closed = False
         self.stopping = False
+        self.shutting_down = False
 
     # -- input --------------------------------------------------------------------------------
 
@@ -76,18 +77,15 @@ class Worker:
     def input_lost(self) -> None:
         """stdin closed: no more jobs. A job in progress is stopped (the parent that would read
         its answer is gone or done); the worker then exits."""
-        self.input_closed = True
-        if self.runner is not None:
-            self.stop_crawls()
-        else:
-            self.shut_down()
+        self.stop_crawls()
 
     # -- jobs ---------------------------------------------------------------------------------
 
     def next_job(self) -> None:
-        if self.stopping or not self.jobs:
-            if self.input_closed or self.stopping:
-                self.shut_down()
+        if self.stopping:
+            self.shut_down()
+            return
+        if not self.jobs:
             return
         job = self.jobs.pop(0)
         try:
@@ -109,7 +107,7 @@ class Worker:
                                   trigger=job.get("trigger") or "manual",
                                   planned_at=_utc(job.get("planned_at")),
                                   run_ids=job.get("run_ids") or None, browser=True)
-        settings.set("CLICKFARM_KEEP_BROWSER", True, priority="cmdline")
+        settings.set(KEEP_BROWSER_SETTING, True, priority="cmdline")
         self.runner = CrawlerRunner(settings)
         for site in sites:
             self.runner.crawl(site_spider(site), site=site, observed_at=observed_at)
@@ -129,7 +127,7 @@ class Worker:
 
     def stop_crawls(self) -> None:
         """Stop the crawls in progress (SIGTERM, or stdin lost): each closes its run as
-        ``interrupted``; the worker exits once they have."""
+        ``interrupted``; the worker exits once they have (at once when none runs)."""
         self.stopping = True
         if self.runner is not None:
             self.runner.stop()
@@ -141,9 +139,9 @@ class Worker:
 
         from crawlers.browser import KeptBrowserProvider
 
-        if getattr(self, "_shutting_down", False):
+        if self.shutting_down:
             return
-        self._shutting_down = True
+        self.shutting_down = True
         closed = deferred_from_coro(KeptBrowserProvider.close_all())
         closed.addBoth(lambda _: _reactor().stop())
 
@@ -170,8 +168,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from scrapy.utils.log import configure_logging
     from scrapy.utils.reactor import install_reactor
-
-    from crawlers.browser import ASYNCIO_REACTOR
 
     install_reactor(ASYNCIO_REACTOR)
     from twisted.internet import stdio

@@ -33,14 +33,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from crawlers.child_process import signal_group, stop
+from crawlers.child_process import read_lines, signal_group, stop, tail
 from crawlers.runner import (
     DEFAULT_STOP_GRACE_SECONDS,
     STDERR_TAIL_CHARS,
@@ -53,6 +52,7 @@ from crawlers.runner import (
     create_runs,
     settle_runs,
 )
+from storage import repository
 
 
 @dataclass
@@ -60,7 +60,6 @@ class _Worker:
     process: subprocess.Popen[str]
     stderr: IO[bytes]
     replies: queue.Queue[str | None] = field(default_factory=queue.Queue)
-    jobs_sent: int = 0
     busy: bool = False
     """A batch is in flight: its thread reads the stderr file and closes it when done."""
 
@@ -73,12 +72,6 @@ class _Worker:
 
     def stderr_size(self) -> int:
         return os.fstat(self.stderr.fileno()).st_size
-
-    def stderr_since(self, offset: int, limit: int = STDERR_TAIL_CHARS) -> str:
-        size = self.stderr_size()
-        self.stderr.seek(max(offset, size - 4 * limit))
-        return self.stderr.read(size - self.stderr.tell()).decode(
-            "utf-8", errors="replace")[-limit:]
 
 
 class CrawlWorkers:
@@ -117,24 +110,16 @@ class CrawlWorkers:
 
     def crawl(self, site_ids: list[str], *, observed_at: datetime | None = None,
               weights: dict[str, int] | None = None, trigger: str = "manual",
-              timeout_seconds: float = 3600,
-              on_done: Callable[[list[str], CrawlProcessResult], None] | None = None,
-              ) -> list[CrawlProcessResult]:
+              timeout_seconds: float = 3600) -> list[CrawlProcessResult]:
         """Crawl the sites, split into up to ``size`` batches of similar work (``weights``: see
         :func:`crawlers.runner.balanced_groups`), each batch in its own worker at once; one
         result per batch, its ``run_ids`` settled. ``timeout_seconds`` bounds each batch."""
         batches = balanced_groups(site_ids, self.size, weights)
         moment = observed_at or datetime.now(UTC)
-
-        def crawl_batch(slot: int, batch: list[str]) -> CrawlProcessResult:
-            result = self.crawl_batch(slot, batch, observed_at=moment, trigger=trigger,
-                                      timeout_seconds=timeout_seconds)
-            if on_done is not None:
-                on_done(batch, result)
-            return result
-
         with ThreadPoolExecutor(max_workers=len(batches) or 1) as pool:
-            futures = [pool.submit(crawl_batch, slot, batch) for slot, batch in enumerate(batches)]
+            futures = [pool.submit(self.crawl_batch, slot, batch, observed_at=moment,
+                                   trigger=trigger, timeout_seconds=timeout_seconds)
+                       for slot, batch in enumerate(batches)]
             try:
                 return [future.result() for future in futures]
             except BaseException:
@@ -150,8 +135,6 @@ class CrawlWorkers:
                                   database_url=self.database_url, trigger=trigger,
                                   planned_at=None, started_at=observed_at)
         worker = self._worker(slot)
-        from storage import repository
-
         repository.set_run_pid(self.engine, list(run_by_site.values()), worker.pid)
         with self.lock:
             self.jobs += 1
@@ -178,7 +161,6 @@ class CrawlWorkers:
             assert worker.process.stdin is not None
             worker.process.stdin.write(json.dumps(job) + "\n")
             worker.process.stdin.flush()
-            worker.jobs_sent += 1
         except (OSError, ValueError):  # the worker is gone (or closed): its exit is read below
             died = True
         deadline = started + timeout_seconds
@@ -191,18 +173,22 @@ class CrawlWorkers:
             if line is None:  # stdout closed: the worker ended
                 died = True
                 break
-            message = json.loads(line)
-            if message.get("job") == job_id:
+            try:
+                message = json.loads(line)
+            except ValueError:  # not an answer (the worker's stdout carries only answers)
+                continue
+            if isinstance(message, dict) and message.get("job") == job_id:
                 answer = message
         seconds = time.monotonic() - started
+        gone = timed_out or died
         if timed_out:
             stop(worker.process, self.stop_grace_seconds)
-        if timed_out or died:
+        if gone:
             worker.process.wait()
-        returncode = worker.process.returncode if (timed_out or died) else (
+        returncode = worker.process.returncode if gone else (
             0 if answer and answer.get("ok") else 1)
-        stderr_tail = worker.stderr_since(offset)
-        if timed_out or died:  # the next batch of this slot starts a fresh worker
+        stderr_tail = tail(worker.stderr, STDERR_TAIL_CHARS, start=offset)
+        if gone:  # the next batch of this slot starts a fresh worker
             self._discard(slot, worker)
         result = CrawlProcessResult(returncode, timed_out, stderr_tail, pid=worker.pid,
                                     seconds=seconds)
@@ -240,7 +226,7 @@ class CrawlWorkers:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
             env=child_environment(self.database_url), start_new_session=True)
         worker = _Worker(process, stderr)
-        reader = threading.Thread(target=_read_replies, args=(process.stdout, worker.replies),
+        reader = threading.Thread(target=read_lines, args=(process.stdout, worker.replies),
                                   daemon=True, name=f"crawl-worker-{process.pid}")
         reader.start()
         return worker
@@ -281,11 +267,3 @@ class CrawlWorkers:
                 worker.process.wait()
             if not worker.busy:  # else the batch's thread still reads its stderr
                 self._close_files(worker)
-
-
-def _read_replies(stream: IO[str] | None, replies: queue.Queue[str | None]) -> None:
-    if stream is not None:
-        for line in stream:
-            if line.strip():
-                replies.put(line)
-    replies.put(None)

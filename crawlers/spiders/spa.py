@@ -64,8 +64,6 @@ from crawlers.spiders.base import SellerSpider, describe_failure
 
 BROWSER_ERROR_SETTING = "CLICKFARM_BROWSER_ERROR"
 BROWSER_MARKER_SETTING = "CLICKFARM_BROWSER_MARKER"
-KEEP_BROWSER_SETTING = "CLICKFARM_KEEP_BROWSER"
-"""Set by :mod:`crawlers.worker`: Chromium stays open between the process's crawls."""
 
 
 class SpaSpider(SellerSpider):
@@ -92,7 +90,7 @@ class SpaSpider(SellerSpider):
         except browser.ChromiumNotFound as error:
             settings.set(BROWSER_ERROR_SETTING, str(error), priority="spider")
             return spider
-        keep_browser = settings.getbool(KEEP_BROWSER_SETTING)
+        keep_browser = settings.getbool(browser.KEEP_BROWSER_SETTING)
         # A marker to find this crawl's Chromium among the processes: unique to the crawl, or
         # to the process when its browser is kept from one crawl to the next.
         marker = f"{os.getpid()}-{'kept' if keep_browser else uuid.uuid4().hex[:12]}"
