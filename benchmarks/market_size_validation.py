@@ -1,7 +1,7 @@
 """The market-size report against the simulator's truth, over seeded markets.
 
     python -m benchmarks.market_size_validation [--other | --more] [--seeds 1 2 ...] [--days 14]
-        [--json out.json]
+        [--ladder] [--json out.json]
 
 For each run: a market with hidden parameters varied (counter coverage, counter distortion,
 unseen share, order-size shape, reseller share), a store of daily crawls plus one discovery pass
@@ -12,6 +12,10 @@ the true end-customer revenue against the report's low / central / high, the tru
 sellers against seen and estimated, and the goals of issue 8 (truth inside [low, high] in at
 least 90 % of runs, central within 25 % in at least 80 %, seller count within 20 % in at least
 80 %).
+
+``--ladder`` also prints the *error ladder*: the central revenue again with one more part of
+the estimate replaced by the truth at each step (see :data:`LADDER_STEPS`), to show which part
+the remaining error comes from and how far any estimator of what a crawl sees could get.
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ class ValidationRow:
     sellers_central: int
     sellers_high: int
     seconds: float
+    ladder: tuple[float, ...] = ()
+    """Central revenue error at each step of :data:`LADDER_STEPS` (the first is the report's)."""
 
     @property
     def covered(self) -> bool:
@@ -112,6 +118,93 @@ def true_revenue(truth: dict[str, Any], start: date, end: date,
                 and (platform is None or row["platform"] == platform)), Decimal(0))
 
 
+LADDER_STEPS: tuple[str, ...] = (
+    "the report",
+    "counted sellers' own orders from the truth",
+    "every seen seller's own orders from the truth",
+    "and panels at the simulator's expected order value",
+    "every seen seller's revenue from the truth",
+    "orders as estimated, every seen seller at its true order value",
+)
+"""Steps 1 to 4 each keep the previous steps' substitutions; step 5 goes the other way (only the
+order values from the truth: what the orders estimate alone misses). Step 3 values each panel's true orders
+at the expectation of the simulator's own draws given the panel's listed offers and the hidden
+order-size shape (:func:`simulator.generation.expected_order_usd`): the best that any model of
+listed prices could know; what it still misses is which services buyers happened to favour.
+What step 4 misses is the unseen sellers' revenue alone."""
+
+
+def true_seller_totals(truth: dict[str, Any], start: date, end: date
+                       ) -> dict[str, tuple[int, float]]:
+    """seller -> (own end-customer orders, their revenue in USD) over [start, end], from the
+    truth's per-seller daily records (a panel's forwarded orders are not its own)."""
+    fx = truth["fx_usd_per_unit"]
+    totals: dict[str, tuple[int, float]] = {}
+    for record in (*truth["sites"].values(), *truth["shops"].values()):
+        orders, revenue = 0, 0.0
+        for iso, day in record["orders"].items():
+            if start.isoformat() <= iso <= end.isoformat():
+                orders += day["orders"]
+                revenue += float(day["revenue"]) * float(fx[iso][record["currency"]])
+        totals[record["id"]] = (orders, revenue)
+    return totals
+
+
+def expected_panel_order_values(offers: dict[str, list[Any]], shape: str) -> dict[str, float]:
+    """seller -> the simulator's expected USD per order given its listed per-1000 offers."""
+    from simulator.generation import expected_order_usd
+
+    values: dict[str, float] = {}
+    for site, listed in offers.items():
+        spend = weight = 0.0
+        for offer in listed:
+            if offer.pricing != "per_1000" or offer.usd_per_1000 <= 0:
+                continue
+            usd, share = expected_order_usd(
+                pricing=offer.pricing, platform=offer.platform, metric=offer.metric,
+                usd_per_1000=offer.usd_per_1000, min_quantity=offer.min_quantity,
+                max_quantity=offer.max_quantity, shape=shape)
+            spend += usd * share
+            weight += share
+        if weight:
+            values[site] = spend / weight
+    return values
+
+
+def error_ladder(estimate: Any, sellers: dict[str, tuple[int, float]], true_total: float,
+                 expected_values: dict[str, float]) -> tuple[float, ...]:
+    """Central revenue error at each step of :data:`LADDER_STEPS` (a pure function).
+
+    ``estimate``: the report's :class:`estimates.market.MarketEstimate`; ``sellers``: the
+    truth's (orders, revenue USD) per seller; ``expected_values``: per panel, the simulator's
+    expected order value (:func:`expected_panel_order_values`)."""
+    if true_total <= 0:
+        raise ValueError("the truth has no revenue in the range")
+    days = (estimate.end - estimate.start).total_seconds() / 86400
+    unseen = estimate.revenue_unseen.central
+    steps = [estimate.revenue.central]
+    for step in range(1, len(LADDER_STEPS)):
+        total = unseen
+        for seller in estimate.sellers_detail:
+            true_orders, true_revenue_usd = sellers.get(seller.site_id, (0, 0.0))
+            estimated_orders = seller.orders_per_day.central * days
+            value = seller.order_value.central
+            if step == 1:
+                orders = estimated_orders if seller.method == "imputed" else true_orders
+                total += orders * value
+            elif step == 2 or (step == 3 and seller.kind != "panel"):
+                total += true_orders * value
+            elif step == 3:
+                total += true_orders * expected_values.get(seller.site_id, value)
+            elif step == 4:
+                total += true_revenue_usd
+            else:
+                true_value = true_revenue_usd / true_orders if true_orders else value
+                total += estimated_orders * true_value
+        steps.append(total)
+    return tuple(value / true_total - 1 for value in steps)
+
+
 def build(run: dict[str, Any], database_url: str, *, days: int = DAYS,
           crawl_every: int = CRAWL_EVERY) -> tuple[Any, date, date]:
     """Build the store of one run; returns (market, first day, last day) of the counted days."""
@@ -127,6 +220,7 @@ def build(run: dict[str, Any], database_url: str, *, days: int = DAYS,
 
 
 def validate_run(run: dict[str, Any], workdir: Path, *, days: int = DAYS) -> ValidationRow:
+    from estimates.data import load_market
     from reports.market_size import compute
     from storage.db import get_engine
 
@@ -136,17 +230,22 @@ def validate_run(run: dict[str, Any], workdir: Path, *, days: int = DAYS) -> Val
     engine = get_engine(database_url)
     try:
         estimate = compute(engine, start=start, end=end)
+        offers = load_market(engine, start, end).offers
     finally:
         engine.dispose()
     truth = market.ground_truth()
     hidden = truth.get("hidden", {})
+    shape = hidden.get("order_size_shape", run["order_size_shape"])
+    total = true_revenue(truth, start, end)
+    ladder = error_ladder(estimate, true_seller_totals(truth, start, end), float(total),
+                          expected_panel_order_values(offers, shape))
     cent = Decimal("0.01")
     return ValidationRow(
         seed=run["seed"], counter_coverage=run["counter_coverage"],
         counter_distortion=run["counter_distortion"], unseen_share=run["unseen_share"],
-        order_size_shape=hidden.get("order_size_shape", run["order_size_shape"]),
+        order_size_shape=shape,
         reseller_share=round(float(hidden.get("reseller_share", run["reseller_share"])), 2),
-        true_revenue=true_revenue(truth, start, end).quantize(cent),
+        true_revenue=total.quantize(cent),
         low=Decimal(repr(estimate.revenue.low)).quantize(cent),
         central=Decimal(repr(estimate.revenue.central)).quantize(cent),
         high=Decimal(repr(estimate.revenue.high)).quantize(cent),
@@ -154,7 +253,7 @@ def validate_run(run: dict[str, Any], workdir: Path, *, days: int = DAYS) -> Val
         sellers_low=int(estimate.sellers.estimate.low),
         sellers_central=round(estimate.sellers.estimate.central),
         sellers_high=int(estimate.sellers.estimate.high + 0.999),
-        seconds=round(time.monotonic() - started, 1))
+        seconds=round(time.monotonic() - started, 1), ladder=ladder)
 
 
 def goals(rows: list[ValidationRow]) -> dict[str, float]:
@@ -189,6 +288,21 @@ def table(rows: list[ValidationRow]) -> str:
     return "\n".join(lines)
 
 
+def ladder_table(rows: list[ValidationRow]) -> str:
+    """The error ladder per run, and per step the runs whose central is within 25 %."""
+    lines = ["error ladder: central revenue error with more of the estimate replaced by the truth",
+             *(f"  step {k}: {step}" for k, step in enumerate(LADDER_STEPS)),
+             f"{'seed':>4} {'shape':<12} " + " ".join(f"{f'step {k}':>7}"
+                                                      for k in range(len(LADDER_STEPS)))]
+    for r in rows:
+        lines.append(f"{r.seed:>4} {r.order_size_shape:<12} "
+                     + " ".join(f"{error:>+7.0%}" for error in r.ladder))
+    lines.append("within 25 %:       " + " ".join(
+        f"{f'{sum(abs(r.ladder[k]) <= 0.25 for r in rows)}/{len(rows)}':>7}"
+        for k in range(len(LADDER_STEPS))))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="*", help="run only these seeds of RUNS")
@@ -197,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--more", action="store_true",
                         help="run the further held-out markets (seeds 301-312)")
     parser.add_argument("--days", type=int, default=DAYS)
+    parser.add_argument("--ladder", action="store_true",
+                        help="also print the error ladder (parts of the estimate replaced by "
+                             "the truth, step by step)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args(argv)
     runs = [run for run in (MORE_RUNS if args.more else OTHER_RUNS if args.other else RUNS)
@@ -208,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             print(f"seed {row.seed}: {row.seconds:.0f} s", file=sys.stderr, flush=True)
     print(table(rows))
+    if args.ladder:
+        print()
+        print(ladder_table(rows))
     if args.json:
         args.json.write_text(json.dumps(
             {"rows": [{**asdict(r), "covered": r.covered} for r in rows], "goals": goals(rows)},
