@@ -151,19 +151,20 @@ def true_seller_totals(truth: dict[str, Any], start: date, end: date
 
 
 def expected_panel_order_values(offers: dict[str, list[Any]], shape: str) -> dict[str, float]:
-    """seller -> the simulator's expected USD per order given its listed per-1000 offers."""
+    """seller -> the simulator's expected USD per order given its listed offers (per 1000 and
+    package services; a panel's only kinds)."""
     from simulator.generation import expected_order_usd
 
     values: dict[str, float] = {}
     for site, listed in offers.items():
         spend = weight = 0.0
         for offer in listed:
-            if offer.pricing != "per_1000" or offer.usd_per_1000 <= 0:
+            if offer.usd_per_1000 <= 0 or (offer.pricing == "package" and not offer.quantity):
                 continue
             usd, share = expected_order_usd(
                 pricing=offer.pricing, platform=offer.platform, metric=offer.metric,
                 usd_per_1000=offer.usd_per_1000, min_quantity=offer.min_quantity,
-                max_quantity=offer.max_quantity, shape=shape)
+                max_quantity=offer.max_quantity, shape=shape, quantity=offer.quantity)
             spend += usd * share
             weight += share
         if weight:

@@ -12,9 +12,14 @@ Method, step by step (each step's own docstring says more):
    catalogue linked to the panel. Retail shops are not linked offer by offer (they rename
    services); their orders are taken out of the counted panels in proportion: the shops' orders
    times the share of all panel orders that counters observe.
-3. **Sellers without a usable counter** are imputed from sellers with one: a log-log regression
+3. **Sellers without a usable orders counter but with a customers counter** (the page's "happy
+   clients"): own orders per day = new customers per day / new customers per own order, the
+   median (bounds: 10th and 90th percentiles) over the sellers whose page shows both counters
+   and whose orders counter was accepted (:func:`customers_per_order`). **Sellers with neither**
+   are imputed from sellers with one: a log-log regression
    of own orders per day on the number of listed offers (numpy least squares), fitted on the
-   wholesale panels whose counter was accepted (upstreams included, at their own orders),
+   wholesale panels whose orders were counted or read from customers (upstreams included, at
+   their own orders),
    plus the number of discovery sources listing the seller (big sellers are listed everywhere); a seller's central value is the fitted median times
    Duan's smearing factor capped at 2 (a mean for heavy-tailed volumes, robust to one inflated
    or giant counter among few), its high bound the 84 % point times the full smearing factor. Retail shops show no
@@ -99,7 +104,9 @@ METHOD = (
     "orders: differences of public orders counters (resets, frozen counters, jumps against the "
     "seller's history (robust z > 3.5 on log orders/day), counters out of line with their "
     "catalogue across sellers or growing faster than the page's customers counter allows "
-    "rejected); a panel's own orders = its counter less its linked "
+    "rejected); a panel without a usable orders counter but with a customers counter: its "
+    "new customers per day over the median new customers per order of the sellers showing both; "
+    "a panel's own orders = its counter less its linked "
     "resellers' own orders (share of their catalogue linked to it) and, in proportion, retail "
     "shops' orders; sellers without a usable counter imputed by a log-log regression of orders "
     "per day on listed offers and the number of sources listing the seller (shops from a "
@@ -118,6 +125,8 @@ METHOD = (
 ASSUMPTIONS = (
     "counters count completed orders, one per order, including orders forwarded by resellers",
     "resellers forward every order of a linked service to its upstream",
+    "a seller's new customers per own order is like other sellers' (the customers counter then "
+    "reads its orders; 10th-90th percentile across sellers as bounds)",
     "sellers without a usable counter sell like counted sellers of the same catalogue size",
     "unseen sellers sell like the seen sellers listed by only one source",
     "capture-recapture assumes a closed population; sellers that are hard to find by every "
@@ -135,7 +144,7 @@ class SellerEstimate:
     kind: str
     """``panel`` (priced per 1000) or ``shop`` (retail packages)."""
     method: str
-    """``counter``, ``counter less forwarded orders`` or ``imputed``."""
+    """``counter``, ``counter less forwarded orders``, ``customers counter`` or ``imputed``."""
     counter_reason: str | None
     offers: int
     orders_per_day: Estimate
@@ -254,6 +263,29 @@ def _imputed(model: ImputationModel, n_offers: int, listed_by: int) -> Estimate:
                    math.exp(mu + IMPUTATION_Z * model.sigma) * model.smear, "imputed")
 
 
+CUSTOMERS_METHOD = "customers counter"
+ORDERS_COUNTER_METHODS = ("counter", "counter less forwarded orders")
+CUSTOMERS_MIN_SELLERS = 4
+
+
+def customers_per_order(own_orders: Mapping[str, float], customers: Mapping[str, float]
+                        ) -> Estimate | None:
+    """New customers per own order, across the sellers whose page shows both counters and whose
+    orders counter was accepted: median (central), 10th and 90th percentiles (bounds).
+
+    Used to read the orders of a seller whose page shows a customers counter but no usable
+    orders counter (orders = customers growth / this). Assumption: each order has a similar
+    chance to come from a new customer at every seller (the same as the customers-counter check
+    of :func:`estimates.counters.customers_outliers`). ``None`` with fewer than
+    ``CUSTOMERS_MIN_SELLERS`` such sellers."""
+    ratios = [customers[site] / rate for site, rate in own_orders.items()
+              if rate > 0 and customers.get(site, 0) > 0]
+    if len(ratios) < CUSTOMERS_MIN_SELLERS:
+        return None
+    low, central, high = (float(v) for v in np.percentile(ratios, [10, 50, 90]))
+    return ordered(low, central, high, "new customers per order")
+
+
 def _spread(central: float, factor: float) -> Estimate:
     return Estimate(central / factor, central, central * factor, "imputed")
 
@@ -317,33 +349,51 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     for reseller, ups in upstreams_of.items():
         for upstream, share in ups.items():
             downstream[upstream][reseller] = share
-    customers = {}
+    customer_rates: dict[str, float] = {}
     for site, readings in data.customer_readings.items():
         rate = rate_in_range(orders_from_counter(site, readings), data.start, data.end)
-        if rate is not None and site in rates:
-            customers[site] = rate
+        if rate is not None and rate > 0:
+            customer_rates[site] = rate
+    customers = {site: rate for site, rate in customer_rates.items() if site in rates}
     rough_own = {site: rate - sum(rates.get(r, 0.0) * share
                                   for r, share in downstream.get(site, {}).items())
                  for site, rate in rates.items()}
     for site, reason in customers_outliers(rough_own, customers).items():
         del rates[site]
         reasons[site] = reason
-    # Imputation model: fitted on the counted wholesale panels' own orders (counter less the
-    # counted resellers' orders): big panels are the ones resellers buy from, so leaving the
-    # upstreams out would fit the volume of a big catalogue on small panels only.
+    # Sellers whose page shows no usable orders counter but a customers counter: their orders
+    # from its growth, at the new customers per order of the sellers that show both.
+    # (only accepted orders counters: one rejected as inflated would bias the ratio)
+    per_order = customers_per_order({s: rough_own[s] for s in rates}, customers)
+    from_customers = {site: customer_rates[site] / per_order.central for site in sellers
+                      if per_order is not None and site not in rates
+                      and kinds[site] == "panel" and site in customer_rates}
+    # Imputation model: fitted on the wholesale panels' own orders, counted (counter less the
+    # counted resellers' orders) or read from a customers counter: big panels are the ones
+    # resellers buy from, so leaving the upstreams out would fit the volume of a big catalogue
+    # on small panels only.
     panels = {s: rough_own[s] for s in rates
               if kinds[s] == "panel" and s not in upstreams_of and rough_own[s] > 0}
+    panels.update({s: rate for s, rate in from_customers.items() if s not in upstreams_of})
     pure = panels or dict(rates)
     if not pure:
         raise ValueError("no seller has a usable orders counter: the market cannot be sized")
     listed_by = {site: len(data.histories.get(site, ())) for site in sellers}
     model = fit_imputation(pure, offer_counts, listed_by)
     panel_median = float(np.median(list(pure.values())))
-    counted_resellers = [r for s, r in rates.items() if s in upstreams_of]
+    counted_resellers = [r for s, r in (*rates.items(), *from_customers.items())
+                         if s in upstreams_of]
     own: dict[str, Estimate] = {}
     methods: dict[str, str] = {}
     for site in sellers:
         if site in rates:
+            continue
+        if site in from_customers:
+            assert per_order is not None
+            rate = customer_rates[site]
+            own[site] = ordered(rate / per_order.high, rate / per_order.central,
+                                rate / per_order.low, CUSTOMERS_METHOD)
+            methods[site] = CUSTOMERS_METHOD
             continue
         methods[site] = "imputed"
         if kinds[site] == "shop":
@@ -541,7 +591,7 @@ def daily_series(estimate: MarketEstimate) -> list[DailyRow]:
         value = detail.order_value
         rate = detail.orders_per_day
         own_share = 1.0
-        if counter is not None and detail.method != "imputed":
+        if counter is not None and detail.method in ORDERS_COUNTER_METHODS:
             counted_rate = rate_in_range(counter, estimate.start, estimate.end) or 0.0
             own_share = rate.central / counted_rate if counted_rate else 0.0
         for day_start in days:
@@ -556,10 +606,10 @@ def daily_series(estimate: MarketEstimate) -> list[DailyRow]:
                     accepted = all(i.accepted for i in covering)
                     rejected = [i.reason for i in covering if not i.accepted and i.reason]
                     reason = "; ".join(rejected) if rejected else detail.counter_reason
-                    if accepted and detail.method != "imputed":
+                    if accepted and detail.method in ORDERS_COUNTER_METHODS:
                         orders = float(np.mean([i.per_day for i in covering])) * own_share
-                if detail.method == "imputed" and accepted:
-                    accepted = False  # the counter as a whole was not used
+                if detail.method not in ORDERS_COUNTER_METHODS and accepted:
+                    accepted = False  # the orders counter as a whole was not used
             rows.append(DailyRow(
                 site_id=detail.site_id, day=day_start.date(), method=method,
                 counter_accepted=accepted, reason=reason, orders=orders,

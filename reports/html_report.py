@@ -242,7 +242,8 @@ def market_section(engine: Engine, start: date, end: date, ids: _Ids) -> Section
         return section
     any_estimate = next(iter(estimates.values()))[1]
     method = ("reports.market_size (estimates.market): orders from public order counters less "
-              "resellers' forwarded orders, sellers without a counter imputed, x average order "
+              "resellers' forwarded orders, or from a customers counter, sellers without either "
+              "imputed, x average order "
               "value from listed prices, plus unseen sellers (capture-recapture); interval = "
               "model bounds widened by a 90 % bootstrap over sellers")
     details = any_estimate.method

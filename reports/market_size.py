@@ -126,7 +126,7 @@ def summary_rows(estimate: MarketEstimate) -> list[tuple[str, str, str, str]]:
         return (f"{c['low']:,}", f"{c['central']:,}", f"{c['high']:,}")
 
     rows = [("revenue (USD, whole market)", *money(estimate.revenue)),
-            ("  observed (usable counters)", *money(estimate.revenue_observed)),
+            ("  observed (orders / customers counters)", *money(estimate.revenue_observed)),
             ("  imputed (seen, no counter)", *money(estimate.revenue_imputed)),
             ("  unseen sellers", *money(estimate.revenue_unseen)),
             ("orders", *count(estimate.orders)),

@@ -604,30 +604,38 @@ def _order_size_table(
 
 def expected_order_usd(
     *, pricing: str, platform: str | None, metric: str | None, usd_per_1000: float,
-    min_quantity: int | None, max_quantity: int | None, shape: str,
+    min_quantity: int | None, max_quantity: int | None, shape: str, quantity: int | None = None,
 ) -> tuple[float, float]:
-    """(expected USD per order, expected share of orders) of one per-1000 service as this
-    simulator draws them, from what its listing shows and the market's hidden order-size shape:
-    the mean of :func:`_order_size_table` times the rate, and the service's expected popularity
-    (the Pareto draw's mean is the same for every service, so only the platform's weight and the
-    price damping remain). For diagnostics only (what the best model of listed offers could
-    know); estimators never call it."""
-    if pricing != "per_1000" or usd_per_1000 <= 0:
-        raise ValueError("only per-1000 services with a price have an order-size table")
-    low, high = min_quantity or 1, max_quantity or min_quantity or 1
-    if low > high:
-        low, high = high, low
-    service = SimpleNamespace(service_type="Default", min_quantity=low, max_quantity=high,
-                              metric=metric)
-    if low < high:
+    """(expected USD per order, expected weight among the seller's services' orders) of one
+    service as this simulator draws them, from what its listing shows and the market's hidden
+    order-size shape: the mean of :func:`_order_size_table` times the price (a package service:
+    ``quantity`` units a package, orders of one to three packages), and the service's expected
+    popularity (the Pareto draw's mean is the same for every service, so only the platform's
+    weight and the price damping remain). For diagnostics only (what the best model of listed
+    offers could know); estimators never call it."""
+    if pricing not in ("per_1000", "package") or usd_per_1000 <= 0:
+        raise ValueError(f"no order-size table for a {pricing} service at {usd_per_1000} per 1000")
+    if pricing == "package":
+        if not quantity:
+            raise ValueError("a package service needs its quantity")
+        service = SimpleNamespace(service_type="Package")
+        price = usd_per_1000 * quantity / 1000
+    else:
+        low, high = min_quantity or 1, max_quantity or min_quantity or 1
+        if low > high:
+            low, high = high, low
+        service = SimpleNamespace(service_type="Default", min_quantity=low, max_quantity=high,
+                                  metric=metric)
+        price = usd_per_1000 / 1000
+    if pricing == "package" or service.min_quantity < service.max_quantity:
         sizes, cumulative = _order_size_table(service, usd_per_1000, shape)  # type: ignore[arg-type]
         weights = [b - a for a, b in zip((0.0, *cumulative), cumulative, strict=False)]
         mean_size = sum(w * q for w, q in zip(weights, sizes, strict=True)) / sum(weights)
     else:
-        mean_size = float(low)
+        mean_size = float(service.min_quantity)
     popularity = _platform_popularity(platform or "") * min(
         1.0, math.sqrt(10.0 / max(usd_per_1000, 1e-6)))
-    return usd_per_1000 * mean_size / 1000, popularity
+    return price * mean_size, popularity
 
 
 def _language_plan(

@@ -409,8 +409,9 @@ class MarketDailyEstimate(SQLModel, table=True):
 
     Written by ``clickfarm report market-size`` from :mod:`estimates.market` (a new computation
     replaces the rows of its days); ``method`` says where the orders came from (``counter``,
-    ``counter less forwarded orders``, ``imputed``) and ``counter_accepted`` whether that day's
-    counter difference was accepted (``NULL``: the seller shows no counter), ``reason`` why not.
+    ``counter less forwarded orders``, ``customers counter``, ``imputed``) and
+    ``counter_accepted`` whether that day's orders counter difference was accepted and used
+    (``NULL``: the seller shows no orders counter), ``reason`` why not.
     """
 
     __tablename__ = "market_daily_estimate"

@@ -26,7 +26,8 @@ These tables live in their own ``MetaData``: they must never be created as table
   elapsed days and the delta per day (``is_reset`` when the counter went down).
 - ``v_market_daily``: estimated end-customer orders and revenue (USD, low / central / high) per
   seller per day, with the method and whether the day's counter reading was accepted (0005).
-- ``v_market_daily_total``: the same summed per day, with sellers counted and imputed.
+- ``v_market_daily_total``: the same summed per day, with sellers counted, imputed and valued
+  from their customers counter (0010).
 """
 
 from __future__ import annotations
@@ -223,6 +224,7 @@ v_market_daily_total = Table(
     _int("sellers"),
     _int("sellers_counted"),
     _int("sellers_imputed"),
+    _int("sellers_from_customers"),
 )
 
 VIEWS = {

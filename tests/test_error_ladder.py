@@ -102,6 +102,19 @@ def test_a_fixed_quantity_costs_its_price_and_dear_services_are_ordered_less() -
                                  usd_per_1000=90.0, min_quantity=10, max_quantity=1000,
                                  shape="lognormal")
     assert dear < cheap
-    with pytest.raises(ValueError, match="per-1000"):
+
+
+def test_a_package_service_sells_one_to_three_packages_an_order() -> None:
+    # 5000 units at $2 per 1000: a $10 package; orders of 1, 2 or 3 packages (weights .85,
+    # .10, .05): $12 an order on average, whatever the market's order-size shape
+    for shape in ("retail_small", "lognormal", "bulk_heavy"):
+        usd, _ = expected_order_usd(pricing="package", platform="instagram", metric="likes",
+                                    usd_per_1000=2.0, min_quantity=1, max_quantity=1,
+                                    shape=shape, quantity=5000)
+        assert usd == pytest.approx(12.0)
+    with pytest.raises(ValueError, match="quantity"):
         expected_order_usd(pricing="package", platform="x", metric="likes", usd_per_1000=1.0,
                            min_quantity=1, max_quantity=1, shape="lognormal")
+    with pytest.raises(ValueError, match="no order-size table"):
+        expected_order_usd(pricing="per_1000", platform="x", metric="likes", usd_per_1000=0.0,
+                           min_quantity=1, max_quantity=10, shape="lognormal")

@@ -259,6 +259,66 @@ def test_sellers_without_a_counter_are_imputed_and_reported_apart() -> None:
 
 
 
+# New customers per own order of the sellers showing both counters (0.03 to 0.05; median 0.04).
+CUSTOMER_SHARES = {"p0": 0.03, "p1": 0.035, "p2": 0.04, "p3": 0.045, "p4": 0.05}
+
+
+def _with_customers(per_day: dict[str, float], shares: dict[str, float]) -> MarketData:
+    counted = {site: [1000 + round(per_day[site]) * day for day in range(8)] for site in shares}
+    data = _market(counted, {site: 100 for site in per_day})
+    data.customer_readings = {
+        site: _series([500 + round(per_day[site] * shares.get(site, 0.04) * day)
+                       for day in range(8)])
+        for site in per_day}
+    return data
+
+
+@pytest.mark.parametrize(("quiet_per_day", "quiet_share"), [(300.0, 0.04), (50.0, 0.04),
+                                                            (1000.0, 0.03)])
+def test_a_seller_showing_only_a_customers_counter_is_read_from_it(
+        quiet_per_day: float, quiet_share: float) -> None:
+    per_day = {f"p{i}": 200.0 + 50 * i for i in range(5)} | {"quiet": quiet_per_day}
+    data = _with_customers(per_day, CUSTOMER_SHARES | {"quiet": quiet_share})
+    data.readings.pop("quiet", None)
+    estimate = estimate_market(data)
+    quiet = next(d for d in estimate.sellers_detail if d.site_id == "quiet")
+    assert quiet.method == "customers counter"
+    # new customers a day / the median 0.04 new customers per order (rounding of the counter)
+    expected = quiet_per_day * quiet_share / 0.04
+    assert quiet.orders_per_day.central == pytest.approx(expected, rel=0.02)
+    # bounds from the 10th and 90th percentiles of the other sellers' shares (0.032, 0.048)
+    assert quiet.orders_per_day.low == pytest.approx(expected * 0.04 / 0.048, rel=0.03)
+    assert quiet.orders_per_day.high == pytest.approx(expected * 0.04 / 0.032, rel=0.03)
+    # a reading of the seller's own page: observed, not imputed
+    assert estimate.revenue_imputed.central == 0
+    assert estimate.revenue_observed.central == pytest.approx(
+        sum(d.revenue.central for d in estimate.sellers_detail))
+
+
+def test_an_inflated_orders_counter_gives_way_to_the_customers_counter() -> None:
+    per_day = {f"p{i}": 200.0 + 50 * i for i in range(5)} | {"inflated": 400.0}
+    data = _with_customers(per_day, CUSTOMER_SHARES)
+    # the page claims three times its orders; its customers counter grows with the true ones
+    data.readings["inflated"] = _series([1000 + 1200 * day for day in range(8)])
+    estimate = estimate_market(data)
+    inflated = next(d for d in estimate.sellers_detail if d.site_id == "inflated")
+    assert inflated.counter_reason.startswith("out of line with the customers counter")
+    assert inflated.method == "customers counter"
+    assert inflated.orders_per_day.central == pytest.approx(400.0, rel=0.02)
+
+
+def test_without_enough_sellers_showing_both_counters_the_customers_counter_is_not_read(
+        ) -> None:
+    per_day = {f"p{i}": 200.0 + 50 * i for i in range(5)} | {"quiet": 300.0}
+    data = _with_customers(per_day, {"p0": 0.03, "p1": 0.04, "p2": 0.05})
+    data.readings.pop("quiet", None)
+    for site in ("p3", "p4"):  # these show an orders counter only
+        data.customer_readings.pop(site)
+    estimate = estimate_market(data)
+    quiet = next(d for d in estimate.sellers_detail if d.site_id == "quiet")
+    assert quiet.method == "imputed"
+
+
 def test_an_uncounted_reseller_is_imputed_as_a_share_of_a_panel() -> None:
     """Fewer than two resellers with a counter: an uncounted one is valued at
     ``RESELLER_VOLUME_RATIO`` of a panel of its catalogue, with the panel's volume as its high
@@ -281,7 +341,12 @@ PANELS = {"alpha": (400, 120), "beta": (250, 80), "gamma": (150, 60), "delta": (
 DAYS = 8
 
 
-def _write_store(engine: Engine) -> None:
+STORE_CUSTOMER_SHARES = {"alpha": 0.03, "beta": 0.035, "gamma": 0.04, "delta": 0.045,
+                         "eps": 0.05}
+"""New customers per order when the store's pages show a customers counter (``customers=True``)."""
+
+
+def _write_store(engine: Engine, *, customers: bool = False) -> None:
     for index, (site, (per_day, n_offers)) in enumerate(PANELS.items()):
         repo.upsert_site(engine, site_id=site, url=f"https://{site}.example", family="smm_api",
                          currency="USD", now=T0)
@@ -294,6 +359,9 @@ def _write_store(engine: Engine) -> None:
                 value -= 90_000
             counters = [] if site == "gamma" else [
                 CounterValue(name="orders", value=value, raw=str(value))]
+            if customers:
+                clients = 5_000 + round(per_day * STORE_CUSTOMER_SHARES[site] * day)
+                counters.append(CounterValue(name="customers", value=clients, raw=str(clients)))
             run_id = repo.start_run(engine, site_id=site, started_at=at)
             repo.complete_run(engine, run_id=run_id, site_id=site, observed_at=at,
                               offers=offers, rejections=[], counters=counters)
@@ -364,7 +432,7 @@ def test_report_json_is_the_contract_and_the_daily_views_show_the_series(
     assert alpha.orders == Decimal(400)
     assert alpha.revenue_low <= alpha.revenue_central <= alpha.revenue_high
     assert len(totals) == 6 and all(t.sellers == len(PANELS) and t.sellers_imputed == 1
-                                    for t in totals)
+                                    and t.sellers_from_customers == 0 for t in totals)
     # SQLite sums CAST(... AS NUMERIC) in binary floating point: compare to the cent
     assert totals[0].revenue_central.quantize(Decimal("0.01")) == sum(
         row.revenue_central for row in daily if row.day == totals[0].day)
@@ -372,6 +440,26 @@ def test_report_json_is_the_contract_and_the_daily_views_show_the_series(
     _run(market_store, "--from", FIRST, "--to", LAST)
     with market_store.connect() as connection:
         assert len(connection.execute(select(v_market_daily)).all()) == len(daily)
+
+
+def test_the_daily_views_show_sellers_read_from_their_customers_counter(
+        db_engine: Engine) -> None:
+    """"gamma" shows no orders counter but a customers counter: its orders are read from it
+    (150 a day: 6 new customers a day at the median of 0.04 per order of the others)."""
+    _write_store(db_engine, customers=True)
+    report = json.loads(_run(db_engine, "--from", FIRST, "--to", LAST, "--format", "json"))
+    assert Decimal(report["revenue_observed"]["central"]) > 0
+    with db_engine.connect() as connection:
+        gamma = connection.execute(select(v_market_daily).where(
+            v_market_daily.c.site_id == "gamma")).all()
+        totals = connection.execute(select(v_market_daily_total)).all()
+    assert len(gamma) == 6
+    assert all(row.method == "customers counter" and row.counter_accepted is None
+               for row in gamma)
+    # 6 new customers a day over 0.04 per order (the median of the four others' 0.03 to 0.05)
+    assert all(abs(row.orders - 150) <= 8 for row in gamma)
+    assert all(t.sellers == len(PANELS) and t.sellers_from_customers == 1
+               and t.sellers_imputed == 0 and t.sellers_counted <= 4 for t in totals)
 
 
 def test_report_table_csv_and_platform_filter(market_store: Engine) -> None:
