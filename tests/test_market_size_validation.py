@@ -59,15 +59,21 @@ def test_true_revenue_is_inside_the_interval_in_90_percent_of_runs(
     assert goals(validation_rows)["revenue_covered"] >= 0.9, table(validation_rows)
 
 
-# The issue's goal for the central revenue is not met yet (issue 8 stays open): today 5 of 12
-# runs have it within 25 % (4 of 6 held-out runs, ``--other``; 9 of 12 further held-out markets,
-# ``--more``); what is left is mostly noise the crawl cannot see: heavy-tailed volumes of sellers
-# without a counter, inflated counters no customers counter checks, unseen sellers (seed 103:
-# 22 of 32 unseen, no shop seen to tell the order sizes). The goal test is a
-# strict xfail: the day a change meets it, it fails as XPASS, and the mark goes. The floor below
-# keeps what is reached from sliding back meanwhile.
-@pytest.mark.xfail(strict=True, reason="issue 8 goal not met yet: central revenue within 25 % "
-                   "in 5 of 12 runs (4 of 6 held-out, 9 of 12 more), the goal is 80 %")
+# The issue's goal for the central revenue is not met (issue 8): today 6 of 12 runs have it
+# within 25 % (5 of 6 held-out runs, ``--other``; 10 of 12, ``--more``; 8 of 24 fresh markets,
+# ``--fresh``). The error ladder (``--ladder``) shows why 80 % is out of reach for estimators of
+# what a crawl sees: even with every seen seller's true orders and each panel valued at the
+# simulator's own expected order value given its listing and the hidden order-size shape, 42 of
+# the 54 runs are within 25 % (78 %); with the true order values and the orders as estimated,
+# 36 of 54 (67 %).
+# What is left is noise the crawl cannot see: which services buyers favour (heavy-tailed
+# popularity), heavy-tailed volumes of sellers without any counter, inflated orders counters
+# without a customers counter, unseen sellers (seed 103: 22 of 32 unseen, no shop seen to tell
+# the order sizes). The goal test is a strict xfail: the day a change meets it, it fails as
+# XPASS, and the mark goes. The floor below keeps what is reached from sliding back meanwhile.
+@pytest.mark.xfail(strict=True, reason="issue 8 goal not met: central revenue within 25 % "
+                   "in 6 of 12 runs (5 of 6 held-out, 10 of 12 more, 8 of 24 fresh), the goal "
+                   "is 80 %")
 def test_central_revenue_is_within_25_percent_in_80_percent_of_runs(
         validation_rows: list[ValidationRow]) -> None:
     assert goals(validation_rows)["central_within_25pct"] >= 0.8, table(validation_rows)
@@ -93,7 +99,7 @@ def test_the_error_ladder_starts_at_the_report_and_ends_near_the_truth(
 
 def test_central_figures_keep_what_is_reached(validation_rows: list[ValidationRow]) -> None:
     reached = goals(validation_rows)
-    assert reached["central_within_25pct"] >= 5 / 12, table(validation_rows)
+    assert reached["central_within_25pct"] >= 6 / 12, table(validation_rows)
 
 
 def test_the_estimates_never_read_the_truth() -> None:
