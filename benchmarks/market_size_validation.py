@@ -61,37 +61,41 @@ OTHER_RUNS: tuple[dict[str, Any], ...] = tuple(
 """Held-out markets (``--other``): never used to choose a method or a constant; they check that
 the estimators are not fitted to the test suite's seeds."""
 
-MORE_RUNS: tuple[dict[str, Any], ...] = tuple(
-    {"seed": seed, "counter_coverage": coverage, "counter_distortion": distortion,
-     "unseen_share": unseen, "order_size_shape": shape, "reseller_share": resellers}
-    for seed, coverage, distortion, unseen, shape, resellers in [
-        (301, 0.82, 0.28, 0.11, "lognormal", 0.25), (302, 0.49, 0.24, 0.25, "bulk_heavy", 0.35),
-        (303, 0.39, 0.31, 0.3, "retail_small", 0.18), (304, 0.38, 0.23, 0.2, "lognormal", 0.19),
-        (305, 0.44, 0.34, 0.3, "bulk_heavy", 0.21), (306, 0.57, 0.38, 0.2, "retail_small", 0.23),
-        (307, 0.4, 0.27, 0.21, "lognormal", 0.25), (308, 0.49, 0.26, 0.15, "bulk_heavy", 0.3),
-        (309, 0.59, 0.29, 0.34, "retail_small", 0.33), (310, 0.59, 0.23, 0.28, "lognormal", 0.38),
-        (311, 0.59, 0.38, 0.36, "bulk_heavy", 0.33), (312, 0.8, 0.33, 0.24, "retail_small", 0.21),
-    ])
+
+def _drawn_runs(rows: list[tuple[int, float, float, float, str, float]]
+                ) -> tuple[dict[str, Any], ...]:
+    """Runs from (seed, coverage, distortion, unseen share, order-size shape, reseller share)."""
+    return tuple(
+        {"seed": seed, "counter_coverage": coverage, "counter_distortion": distortion,
+         "unseen_share": unseen, "order_size_shape": shape, "reseller_share": resellers}
+        for seed, coverage, distortion, unseen, shape, resellers in rows)
+
+
+MORE_RUNS: tuple[dict[str, Any], ...] = _drawn_runs([
+    (301, 0.82, 0.28, 0.11, "lognormal", 0.25), (302, 0.49, 0.24, 0.25, "bulk_heavy", 0.35),
+    (303, 0.39, 0.31, 0.3, "retail_small", 0.18), (304, 0.38, 0.23, 0.2, "lognormal", 0.19),
+    (305, 0.44, 0.34, 0.3, "bulk_heavy", 0.21), (306, 0.57, 0.38, 0.2, "retail_small", 0.23),
+    (307, 0.4, 0.27, 0.21, "lognormal", 0.25), (308, 0.49, 0.26, 0.15, "bulk_heavy", 0.3),
+    (309, 0.59, 0.29, 0.34, "retail_small", 0.33), (310, 0.59, 0.23, 0.28, "lognormal", 0.38),
+    (311, 0.59, 0.38, 0.36, "bulk_heavy", 0.33), (312, 0.8, 0.33, 0.24, "retail_small", 0.21),
+])
 """More held-out markets (``--more``), knobs drawn at random once (counter distortion varied
 too): a second check, on markets no estimator change was tried on before it was made."""
 
-FRESH_RUNS: tuple[dict[str, Any], ...] = tuple(
-    {"seed": seed, "counter_coverage": coverage, "counter_distortion": distortion,
-     "unseen_share": unseen, "order_size_shape": shape, "reseller_share": resellers}
-    for seed, coverage, distortion, unseen, shape, resellers in [
-        (401, 0.83, 0.21, 0.15, "retail_small", 0.22), (402, 0.35, 0.38, 0.14, "lognormal", 0.17),
-        (403, 0.62, 0.38, 0.31, "bulk_heavy", 0.32), (404, 0.75, 0.26, 0.27, "retail_small", 0.29),
-        (405, 0.62, 0.33, 0.11, "lognormal", 0.34), (406, 0.58, 0.4, 0.1, "bulk_heavy", 0.37),
-        (407, 0.56, 0.26, 0.34, "retail_small", 0.21), (408, 0.82, 0.38, 0.23, "lognormal", 0.18),
-        (409, 0.56, 0.22, 0.19, "bulk_heavy", 0.17), (410, 0.5, 0.23, 0.32, "retail_small", 0.34),
-        (411, 0.58, 0.38, 0.12, "lognormal", 0.35), (412, 0.31, 0.28, 0.12, "bulk_heavy", 0.15),
-        (413, 0.66, 0.3, 0.14, "retail_small", 0.25), (414, 0.67, 0.38, 0.39, "lognormal", 0.32),
-        (415, 0.48, 0.31, 0.12, "bulk_heavy", 0.16), (416, 0.38, 0.34, 0.32, "retail_small", 0.2),
-        (417, 0.79, 0.24, 0.33, "lognormal", 0.3), (418, 0.41, 0.32, 0.14, "bulk_heavy", 0.36),
-        (419, 0.5, 0.32, 0.36, "retail_small", 0.25), (420, 0.81, 0.38, 0.25, "lognormal", 0.2),
-        (421, 0.51, 0.25, 0.38, "bulk_heavy", 0.3), (422, 0.34, 0.32, 0.24, "retail_small", 0.39),
-        (423, 0.8, 0.23, 0.2, "lognormal", 0.17), (424, 0.58, 0.38, 0.14, "bulk_heavy", 0.16),
-    ])
+FRESH_RUNS: tuple[dict[str, Any], ...] = _drawn_runs([
+    (401, 0.83, 0.21, 0.15, "retail_small", 0.22), (402, 0.35, 0.38, 0.14, "lognormal", 0.17),
+    (403, 0.62, 0.38, 0.31, "bulk_heavy", 0.32), (404, 0.75, 0.26, 0.27, "retail_small", 0.29),
+    (405, 0.62, 0.33, 0.11, "lognormal", 0.34), (406, 0.58, 0.4, 0.1, "bulk_heavy", 0.37),
+    (407, 0.56, 0.26, 0.34, "retail_small", 0.21), (408, 0.82, 0.38, 0.23, "lognormal", 0.18),
+    (409, 0.56, 0.22, 0.19, "bulk_heavy", 0.17), (410, 0.5, 0.23, 0.32, "retail_small", 0.34),
+    (411, 0.58, 0.38, 0.12, "lognormal", 0.35), (412, 0.31, 0.28, 0.12, "bulk_heavy", 0.15),
+    (413, 0.66, 0.3, 0.14, "retail_small", 0.25), (414, 0.67, 0.38, 0.39, "lognormal", 0.32),
+    (415, 0.48, 0.31, 0.12, "bulk_heavy", 0.16), (416, 0.38, 0.34, 0.32, "retail_small", 0.2),
+    (417, 0.79, 0.24, 0.33, "lognormal", 0.3), (418, 0.41, 0.32, 0.14, "bulk_heavy", 0.36),
+    (419, 0.5, 0.32, 0.36, "retail_small", 0.25), (420, 0.81, 0.38, 0.25, "lognormal", 0.2),
+    (421, 0.51, 0.25, 0.38, "bulk_heavy", 0.3), (422, 0.34, 0.32, 0.24, "retail_small", 0.39),
+    (423, 0.8, 0.23, 0.2, "lognormal", 0.17), (424, 0.58, 0.38, 0.14, "bulk_heavy", 0.16),
+])
 """Fresh held-out markets (``--fresh``, 2026-12-03), knobs drawn at random (seeded) after the
 estimators of that day were designed: 8 per order-size shape. The customers-counter reading was
 measured on them once, against the estimators before it, and nothing was tuned on them."""

@@ -179,4 +179,12 @@ def test_one_run_through_real_crawls_holds_the_truth(tmp_path: Path) -> None:
     assert Decimal(repr(estimate.revenue.low)) <= revenue <= Decimal(repr(estimate.revenue.high))
     assert estimate.sellers.seen == len(market.sites)
     shown = [s for s, site in truth["sites"].items() if site["counter_claim"]["shown"]]
-    assert {d.site_id for d in estimate.sellers_detail if d.method != "imputed"} <= set(shown)
+    by_method: dict[str, set[str]] = {}
+    for detail in estimate.sellers_detail:
+        by_method.setdefault(detail.method, set()).add(detail.site_id)
+    # orders read from a page's orders counter only where the page shows one; from a customers
+    # counter only where the page shows that
+    assert by_method.get("counter", set()) | by_method.get(
+        "counter less forwarded orders", set()) <= set(shown)
+    showing_customers = {s for s, site in market.sites.items() if site.page_style.show_customers}
+    assert by_method.get("customers counter", set()) <= showing_customers
