@@ -36,8 +36,11 @@ Method, step by step (each step's own docstring says more):
    only one source lists (the seen sellers most like the unseen: small and hard to find); the
    low bound uses their lower quartile, the high bound their mean times the seen sellers'
    high / central ratio. Seen sellers without a stored price list are valued the same way.
-6. **Intervals**: the low / high of the model (order-size scale, imputation spread, an accepted
-   counter still inflated by up to x2, unseen count) are combined with a bootstrap over sellers (scipy.stats.bootstrap, percentile, 90 %, seeded):
+6. **Intervals**: a seller's orders and order value err independently: their bounds combine on
+   the log scale as the root of the sum of squares of the log half-widths
+   (:func:`seller_revenue`); the sellers' bounds add up. The low / high of the model
+   (order-size scale, imputation spread, an accepted counter still inflated by up to x2,
+   unseen count) are combined with a bootstrap over sellers (scipy.stats.bootstrap, percentile, 90 %, seeded):
    low = model low x min(1, bootstrap 5 % / central), high = model high x max(1, bootstrap
    95 % / central).
 
@@ -120,7 +123,9 @@ METHOD = (
     "for three or more by Chao's Mh lower bound, the Huggins size-covariate model and the "
     "AIC-chosen log-linear Poisson GLM with pairwise dependence) and valued like the sellers "
     "one source lists; "
-    "interval = model bounds widened by a seeded percentile bootstrap over sellers (90 %)"
+    "interval = model bounds (a seller's orders and order value as independent errors: log "
+    "half-widths combined in quadrature) widened by a seeded percentile bootstrap over sellers "
+    "(90 %)"
 )
 ASSUMPTIONS = (
     "counters count completed orders, one per order, including orders forwarded by resellers",
@@ -462,8 +467,7 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
             orders = orders.scaled(order_share.get(platform, 0.0))
             value = value.scaled(value_share.get(platform, 0.0) / order_share[platform]
                                  if order_share.get(platform) else 0.0)
-        revenue = ordered(orders.low * value.low, orders.central * value.central,
-                          orders.high * value.high, methods[site])
+        revenue = seller_revenue(orders, value, methods[site])
         details.append(SellerEstimate(
             site_id=site, kind=kinds[site], method=methods[site],
             counter_reason=reasons.get(site), offers=offer_counts[site],
@@ -508,6 +512,25 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
         revenue_observed=observed, revenue_imputed=imputed, revenue_unseen=unseen,
         orders=orders, sellers=count, by_platform=by_platform, sellers_detail=tuple(details),
         counters=counters, notes=tuple(notes))
+
+
+def _log_width(bound: float, central: float) -> float:
+    """|log(bound / central)|; infinite when either is not positive."""
+    return abs(math.log(bound / central)) if bound > 0 and central > 0 else math.inf
+
+
+def seller_revenue(orders: Estimate, value: Estimate, method: str = "") -> Estimate:
+    """A seller's revenue: orders x order value. The two errors are independent (the orders come
+    from counters or the volume model, the order value from the order-size model), so their
+    bounds combine on the log scale as the root of the sum of squares of their log half-widths
+    (the product of the bounds, both at their extreme at once, where a width is not finite)."""
+    central = orders.central * value.central
+    down = math.hypot(_log_width(orders.low, orders.central), _log_width(value.low, value.central))
+    up = math.hypot(_log_width(orders.high, orders.central),
+                    _log_width(value.high, value.central))
+    low = central * math.exp(-down) if math.isfinite(down) else orders.low * value.low
+    high = central * math.exp(up) if math.isfinite(up) else orders.high * value.high
+    return ordered(low, central, high, method)
 
 
 def _total(estimates: Iterable[Estimate]) -> Estimate:

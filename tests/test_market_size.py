@@ -24,7 +24,7 @@ from clickfarm.cli import app
 from core.offers import CounterValue
 from estimates.counters import catalogue_outliers, customers_outliers, orders_from_counter
 from estimates.data import MarketData, load_market
-from estimates.market import RESELLER_VOLUME_RATIO, estimate_market
+from estimates.market import RESELLER_VOLUME_RATIO, estimate_market, seller_revenue
 from estimates.order_value import (
     HIGH_SIZE_FACTOR,
     LOW_SIZE_FACTOR,
@@ -199,6 +199,23 @@ def test_order_value_respects_limits_and_packages() -> None:
     assert packages is not None
     assert (packages.low, packages.central, packages.high) == pytest.approx((3.0, 20.0, 73 / 3))
     assert order_value([]) is None
+
+
+@pytest.mark.parametrize(("orders", "value", "low", "high"), [
+    # x/÷ 2 on the orders and x/÷ 2 on the order value: x/÷ 2^sqrt(2), not x/÷ 4
+    ((50, 100, 200), (5, 10, 20), 1000 / 2 ** math.sqrt(2), 1000 * 2 ** math.sqrt(2)),
+    # one exact factor: the other's bounds alone
+    ((100, 100, 100), (2.5, 10, 30), 250, 3000),
+    ((25, 100, 400), (10, 10, 10), 250, 4000),
+    # a zero bound has no log width: the product of the bounds
+    ((0, 100, 300), (5, 10, 20), 0, 1000 * math.exp(math.hypot(math.log(3), math.log(2)))),
+])
+def test_a_sellers_orders_and_order_value_err_independently(
+        orders: tuple[float, float, float], value: tuple[float, float, float], low: float,
+        high: float) -> None:
+    revenue = seller_revenue(Estimate(*orders), Estimate(*value), "counter")
+    assert (revenue.low, revenue.central, revenue.high) == pytest.approx((low, 1000, high))
+    assert revenue.method == "counter"
 
 
 # -- the market estimate on known data -----------------------------------------------------------
