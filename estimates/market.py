@@ -370,34 +370,36 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
     # from its growth, at the new customers per order of the sellers that show both.
     # (only accepted orders counters: one rejected as inflated would bias the ratio)
     per_order = customers_per_order({s: rough_own[s] for s in rates}, customers)
-    from_customers = {site: customer_rates[site] / per_order.central for site in sellers
-                      if per_order is not None and site not in rates
-                      and kinds[site] == "panel" and site in customer_rates}
+    from_customers: dict[str, Estimate] = {}
+    if per_order is not None:
+        for site in sellers:
+            if site not in rates and kinds[site] == "panel" and site in customer_rates:
+                rate = customer_rates[site]
+                from_customers[site] = ordered(rate / per_order.high, rate / per_order.central,
+                                               rate / per_order.low, CUSTOMERS_METHOD)
     # Imputation model: fitted on the wholesale panels' own orders, counted (counter less the
     # counted resellers' orders) or read from a customers counter: big panels are the ones
     # resellers buy from, so leaving the upstreams out would fit the volume of a big catalogue
     # on small panels only.
     panels = {s: rough_own[s] for s in rates
               if kinds[s] == "panel" and s not in upstreams_of and rough_own[s] > 0}
-    panels.update({s: rate for s, rate in from_customers.items() if s not in upstreams_of})
+    panels.update({s: read.central for s, read in from_customers.items()
+                   if s not in upstreams_of})
     pure = panels or dict(rates)
     if not pure:
         raise ValueError("no seller has a usable orders counter: the market cannot be sized")
     listed_by = {site: len(data.histories.get(site, ())) for site in sellers}
     model = fit_imputation(pure, offer_counts, listed_by)
     panel_median = float(np.median(list(pure.values())))
-    counted_resellers = [r for s, r in (*rates.items(), *from_customers.items())
-                         if s in upstreams_of]
+    counted_resellers = [rate for s, rate in rates.items() if s in upstreams_of] + [
+        read.central for s, read in from_customers.items() if s in upstreams_of]
     own: dict[str, Estimate] = {}
     methods: dict[str, str] = {}
     for site in sellers:
         if site in rates:
             continue
         if site in from_customers:
-            assert per_order is not None
-            rate = customer_rates[site]
-            own[site] = ordered(rate / per_order.high, rate / per_order.central,
-                                rate / per_order.low, CUSTOMERS_METHOD)
+            own[site] = from_customers[site]
             methods[site] = CUSTOMERS_METHOD
             continue
         methods[site] = "imputed"

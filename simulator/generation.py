@@ -618,21 +618,17 @@ def expected_order_usd(
     if pricing == "package":
         if not quantity:
             raise ValueError("a package service needs its quantity")
-        service = SimpleNamespace(service_type="Package")
         price = usd_per_1000 * quantity / 1000
+        sizes, cumulative = _order_size_table(
+            SimpleNamespace(service_type="Package"), usd_per_1000, shape)  # type: ignore[arg-type]
     else:
-        low, high = min_quantity or 1, max_quantity or min_quantity or 1
-        if low > high:
-            low, high = high, low
-        service = SimpleNamespace(service_type="Default", min_quantity=low, max_quantity=high,
-                                  metric=metric)
+        low, high = sorted((min_quantity or 1, max_quantity or min_quantity or 1))
         price = usd_per_1000 / 1000
-    if pricing == "package" or service.min_quantity < service.max_quantity:
-        sizes, cumulative = _order_size_table(service, usd_per_1000, shape)  # type: ignore[arg-type]
-        weights = [b - a for a, b in zip((0.0, *cumulative), cumulative, strict=False)]
-        mean_size = sum(w * q for w, q in zip(weights, sizes, strict=True)) / sum(weights)
-    else:
-        mean_size = float(service.min_quantity)
+        sizes, cumulative = ((low,), (1.0,)) if low == high else _order_size_table(
+            SimpleNamespace(service_type="Default", min_quantity=low, max_quantity=high,
+                            metric=metric), usd_per_1000, shape)  # type: ignore[arg-type]
+    weights = [b - a for a, b in zip((0.0, *cumulative), cumulative, strict=False)]
+    mean_size = sum(w * q for w, q in zip(weights, sizes, strict=True)) / sum(weights)
     popularity = _platform_popularity(platform or "") * min(
         1.0, math.sqrt(10.0 / max(usd_per_1000, 1e-6)))
     return price * mean_size, popularity
