@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import statistics
 import sys
 import tempfile
 import time
@@ -121,6 +123,8 @@ class ValidationRow:
     seconds: float
     ladder: tuple[float, ...] = ()
     """Central revenue error at each step of :data:`LADDER_STEPS` (the first is the report's)."""
+    order_ratios: tuple[tuple[str, float], ...] = ()
+    """Per seen seller with true orders: ("method (kind)", estimated / true own orders)."""
 
     @property
     def covered(self) -> bool:
@@ -150,13 +154,16 @@ LADDER_STEPS: tuple[str, ...] = (
     "and panels at the simulator's expected order value",
     "every seen seller's revenue from the truth",
     "orders as estimated, every seen seller at its true order value",
+    "as step 3, without the simulator's platform demand weights",
 )
 """Steps 1 to 4 each keep the previous steps' substitutions; step 5 goes the other way (only the
-order values from the truth: what the orders estimate alone misses). Step 3 values each panel's true orders
-at the expectation of the simulator's own draws given the panel's listed offers and the hidden
-order-size shape (:func:`simulator.generation.expected_order_usd`): the best that any model of
-listed prices could know; what it still misses is which services buyers happened to favour.
-What step 4 misses is the unseen sellers' revenue alone."""
+order values from the truth: what the orders estimate alone misses). Step 3 values each panel's
+true orders at the expectation of the simulator's own draws given the panel's listed offers and
+the hidden order-size shape (:func:`simulator.generation.expected_order_usd`): the best that any
+model of listed prices could know; what it still misses is which services buyers happened to
+favour. Step 6 is step 3 with every platform weighing the same (the simulator's demand weights
+per platform have no published basis, so no estimator uses them: step 6 is what a model without
+them could reach). What step 4 misses is the unseen sellers' revenue alone."""
 
 
 def true_seller_totals(truth: dict[str, Any], start: date, end: date
@@ -175,9 +182,10 @@ def true_seller_totals(truth: dict[str, Any], start: date, end: date
     return totals
 
 
-def expected_panel_order_values(offers: dict[str, list[Any]], shape: str) -> dict[str, float]:
+def expected_panel_order_values(offers: dict[str, list[Any]], shape: str, *,
+                                platform_weights: bool = True) -> dict[str, float]:
     """seller -> the simulator's expected USD per order given its listed offers (per 1000 and
-    package services; a panel's only kinds)."""
+    package services; a panel's only kinds), with or without its platform demand weights."""
     from simulator.generation import expected_order_usd
 
     values: dict[str, float] = {}
@@ -189,7 +197,8 @@ def expected_panel_order_values(offers: dict[str, list[Any]], shape: str) -> dic
             usd, share = expected_order_usd(
                 pricing=offer.pricing, platform=offer.platform, metric=offer.metric,
                 usd_per_1000=offer.usd_per_1000, min_quantity=offer.min_quantity,
-                max_quantity=offer.max_quantity, shape=shape, quantity=offer.quantity)
+                max_quantity=offer.max_quantity, shape=shape, quantity=offer.quantity,
+                platform_weights=platform_weights)
             spend += usd * share
             weight += share
         if weight:
@@ -198,12 +207,14 @@ def expected_panel_order_values(offers: dict[str, list[Any]], shape: str) -> dic
 
 
 def error_ladder(estimate: Any, sellers: dict[str, tuple[int, float]], true_total: float,
-                 expected_values: dict[str, float]) -> tuple[float, ...]:
+                 expected_values: dict[str, float], unweighted_values: dict[str, float]
+                 ) -> tuple[float, ...]:
     """Central revenue error at each step of :data:`LADDER_STEPS` (a pure function).
 
     ``estimate``: the report's :class:`estimates.market.MarketEstimate`; ``sellers``: the
-    truth's (orders, revenue USD) per seller; ``expected_values``: per panel, the simulator's
-    expected order value (:func:`expected_panel_order_values`)."""
+    truth's (orders, revenue USD) per seller; ``expected_values`` / ``unweighted_values``: per
+    panel, the simulator's expected order value with / without its platform demand weights
+    (:func:`expected_panel_order_values`)."""
     if true_total <= 0:
         raise ValueError("the truth has no revenue in the range")
     days = (estimate.end - estimate.start).total_seconds() / 86400
@@ -218,10 +229,11 @@ def error_ladder(estimate: Any, sellers: dict[str, tuple[int, float]], true_tota
             if step == 1:
                 orders = estimated_orders if seller.method == "imputed" else true_orders
                 total += orders * value
-            elif step == 2 or (step == 3 and seller.kind != "panel"):
+            elif step == 2 or (step in (3, 6) and seller.kind != "panel"):
                 total += true_orders * value
-            elif step == 3:
-                total += true_orders * expected_values.get(seller.site_id, value)
+            elif step in (3, 6):
+                table = expected_values if step == 3 else unweighted_values
+                total += true_orders * table.get(seller.site_id, value)
             elif step == 4:
                 total += true_revenue_usd
             else:
@@ -263,8 +275,15 @@ def validate_run(run: dict[str, Any], workdir: Path, *, days: int = DAYS) -> Val
     hidden = truth.get("hidden", {})
     shape = hidden.get("order_size_shape", run["order_size_shape"])
     total = true_revenue(truth, start, end)
-    ladder = error_ladder(estimate, true_seller_totals(truth, start, end), float(total),
-                          expected_panel_order_values(offers, shape))
+    sellers = true_seller_totals(truth, start, end)
+    ladder = error_ladder(
+        estimate, sellers, float(total), expected_panel_order_values(offers, shape),
+        expected_panel_order_values(offers, shape, platform_weights=False))
+    range_days = (estimate.end - estimate.start).total_seconds() / 86400
+    order_ratios = tuple(
+        (f"{seller.method} ({seller.kind})",
+         seller.orders_per_day.central * range_days / sellers[seller.site_id][0])
+        for seller in estimate.sellers_detail if sellers.get(seller.site_id, (0, 0.0))[0] > 0)
     cent = Decimal("0.01")
     return ValidationRow(
         seed=run["seed"], counter_coverage=run["counter_coverage"],
@@ -279,7 +298,7 @@ def validate_run(run: dict[str, Any], workdir: Path, *, days: int = DAYS) -> Val
         sellers_low=int(estimate.sellers.estimate.low),
         sellers_central=round(estimate.sellers.estimate.central),
         sellers_high=int(estimate.sellers.estimate.high + 0.999),
-        seconds=round(time.monotonic() - started, 1), ladder=ladder)
+        seconds=round(time.monotonic() - started, 1), ladder=ladder, order_ratios=order_ratios)
 
 
 def goals(rows: list[ValidationRow]) -> dict[str, float]:
@@ -289,6 +308,8 @@ def goals(rows: list[ValidationRow]) -> dict[str, float]:
         "revenue_covered": sum(r.covered for r in rows) / n,
         "central_within_25pct": sum(abs(r.central_error) <= 0.25 for r in rows) / n,
         "sellers_within_20pct": sum(abs(r.sellers_error) <= 0.20 for r in rows) / n,
+        "median_width": statistics.median(float(r.high / r.low) if r.low > 0 else math.inf
+                                          for r in rows),
     }
 
 
@@ -311,6 +332,7 @@ def table(rows: list[ValidationRow]) -> str:
                  "(goal >= 90 %)")
     lines.append(f"central within 25 %: {g['central_within_25pct']:.0%} (goal >= 80 %)")
     lines.append(f"seller count within 20 %: {g['sellers_within_20pct']:.0%} (goal >= 80 %)")
+    lines.append(f"interval width: high / low x{g['median_width']:.0f} in the median run")
     return "\n".join(lines)
 
 
@@ -326,6 +348,18 @@ def ladder_table(rows: list[ValidationRow]) -> str:
     lines.append("within 25 %:       " + " ".join(
         f"{f'{sum(abs(r.ladder[k]) <= 0.25 for r in rows)}/{len(rows)}':>7}"
         for k in range(len(LADDER_STEPS))))
+    by_method: dict[str, list[float]] = {}
+    for r in rows:
+        for method, ratio in r.order_ratios:
+            by_method.setdefault(method, []).append(ratio)
+    lines.append("")
+    lines.append("estimated / true own orders per seen seller, by how its orders were found:")
+    for method, ratios in sorted(by_method.items()):
+        deciles = statistics.quantiles(ratios, n=10) if len(ratios) > 1 else ratios
+        low, median, high = deciles[0], statistics.median(ratios), deciles[-1]
+        within = sum(0.8 <= ratio <= 1.25 for ratio in ratios)
+        lines.append(f"  {method:<45} {len(ratios):>4} sellers, median {median:.3f}, "
+                     f"10-90 % {low:.2f}-{high:.2f}, within 25 % {within}")
     return "\n".join(lines)
 
 

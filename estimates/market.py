@@ -355,10 +355,14 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
         for upstream, share in ups.items():
             downstream[upstream][reseller] = share
     customer_rates: dict[str, float] = {}
+    customers_unusable: dict[str, str] = {}
     for site, readings in data.customer_readings.items():
-        rate = rate_in_range(orders_from_counter(site, readings), data.start, data.end)
+        customers_counter = orders_from_counter(site, readings)
+        rate = rate_in_range(customers_counter, data.start, data.end)
         if rate is not None and rate > 0:
             customer_rates[site] = rate
+        else:
+            customers_unusable[site] = customers_counter.unusable_reason or "it did not grow"
     customers = {site: rate for site, rate in customer_rates.items() if site in rates}
     rough_own = {site: rate - sum(rates.get(r, 0.0) * share
                                   for r, share in downstream.get(site, {}).items())
@@ -403,6 +407,14 @@ def estimate_market(data: MarketData, *, links: Iterable[tuple[str, str]] = (),
             methods[site] = CUSTOMERS_METHOD
             continue
         methods[site] = "imputed"
+        # the evidence of why the page's customers counter could not stand in
+        if site in customers_unusable:
+            reasons[site] = (f"{reasons.get(site, '')}; customers counter unusable: "
+                             f"{customers_unusable[site]}")
+        elif site in customer_rates and kinds[site] == "panel":
+            reasons[site] = (f"{reasons.get(site, '')}; customers counter not read: fewer than "
+                             f"{CUSTOMERS_MIN_SELLERS} sellers show it beside an accepted "
+                             "orders counter")
         if kinds[site] == "shop":
             own[site] = _spread(panel_median * SHOP_VOLUME_RATIO, SHOP_VOLUME_SPREAD)
         elif site in upstreams_of and len(counted_resellers) >= 2:

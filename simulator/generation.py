@@ -605,14 +605,16 @@ def _order_size_table(
 def expected_order_usd(
     *, pricing: str, platform: str | None, metric: str | None, usd_per_1000: float,
     min_quantity: int | None, max_quantity: int | None, shape: str, quantity: int | None = None,
+    platform_weights: bool = True,
 ) -> tuple[float, float]:
     """(expected USD per order, expected weight among the seller's services' orders) of one
     service as this simulator draws them, from what its listing shows and the market's hidden
     order-size shape: the mean of :func:`_order_size_table` times the price (a package service:
     ``quantity`` units a package, orders of one to three packages), and the service's expected
     popularity (the Pareto draw's mean is the same for every service, so only the platform's
-    weight and the price damping remain). For diagnostics only (what the best model of listed
-    offers could know); estimators never call it."""
+    weight and the price damping remain; ``platform_weights=False`` leaves out the platform's).
+    For diagnostics only (what the best model of listed offers could know); estimators never
+    call it."""
     if pricing not in ("per_1000", "package") or usd_per_1000 <= 0:
         raise ValueError(f"no order-size table for a {pricing} service at {usd_per_1000} per 1000")
     if pricing == "package":
@@ -629,7 +631,7 @@ def expected_order_usd(
                             metric=metric), usd_per_1000, shape)  # type: ignore[arg-type]
     weights = [b - a for a, b in zip((0.0, *cumulative), cumulative, strict=False)]
     mean_size = sum(w * q for w, q in zip(weights, sizes, strict=True)) / sum(weights)
-    popularity = _platform_popularity(platform or "") * min(
+    popularity = (_platform_popularity(platform or "") if platform_weights else 1.0) * min(
         1.0, math.sqrt(10.0 / max(usd_per_1000, 1e-6)))
     return price * mean_size, popularity
 

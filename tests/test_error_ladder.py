@@ -44,6 +44,7 @@ def test_each_step_replaces_one_more_part_by_the_truth() -> None:
         _seller("shop-a", "shop", "imputed", 5.0, 8.0))
     truth = {"panel-a": (150, 900.0), "panel-b": (300, 450.0), "shop-a": (40, 240.0)}
     expected_values = {"panel-a": 4.0, "panel-b": 1.0}
+    unweighted_values = {"panel-a": 4.5, "panel-b": 1.5}
     true_total = 2_000.0
     totals = [
         2_600.0,                                        # the report
@@ -52,23 +53,24 @@ def test_each_step_replaces_one_more_part_by_the_truth() -> None:
         400 + 150 * 4 + 300 * 1 + 40 * 8,               # panels at the expected order value
         400 + 900 + 450 + 240,                          # seen revenue from the truth
         400 + 200 * 6 + 100 * 1.5 + 50 * 6,             # estimated orders x true order values
+        400 + 150 * 4.5 + 300 * 1.5 + 40 * 8,           # as step 3, no platform weights
     ]
-    ladder = error_ladder(estimate, truth, true_total, expected_values)
+    ladder = error_ladder(estimate, truth, true_total, expected_values, unweighted_values)
     assert len(ladder) == len(LADDER_STEPS) == len(totals)
     assert ladder == pytest.approx([total / true_total - 1 for total in totals])
 
 
 def test_a_seller_the_truth_gives_no_orders_keeps_its_estimated_value() -> None:
     estimate = _estimate(100.0, 0.0, _seller("panel-a", "panel", "counter", 1.0, 10.0))
-    ladder = error_ladder(estimate, {"panel-a": (0, 0.0)}, 50.0, {})
-    assert ladder[-1] == pytest.approx(1.0)  # 10 orders x $10 against $50
+    ladder = error_ladder(estimate, {"panel-a": (0, 0.0)}, 50.0, {}, {})
+    assert ladder[5] == pytest.approx(1.0)  # 10 orders x $10 against $50
     assert ladder[2] == pytest.approx(-1.0)
 
 
 def test_a_truth_without_revenue_is_refused() -> None:
     estimate = _estimate(100.0, 0.0, _seller("panel-a", "panel", "counter", 1.0, 10.0))
     with pytest.raises(ValueError, match="no revenue"):
-        error_ladder(estimate, {}, 0.0, {})
+        error_ladder(estimate, {}, 0.0, {}, {})
 
 
 @pytest.mark.parametrize(("metric", "usd_per_1000", "low", "high"), [
@@ -102,6 +104,13 @@ def test_a_fixed_quantity_costs_its_price_and_dear_services_are_ordered_less() -
                                  usd_per_1000=90.0, min_quantity=10, max_quantity=1000,
                                  shape="lognormal")
     assert dear < cheap
+    _, youtube = expected_order_usd(pricing="per_1000", platform="youtube", metric="views",
+                                    usd_per_1000=2.0, min_quantity=100, max_quantity=10_000,
+                                    shape="lognormal")
+    _, unweighted = expected_order_usd(pricing="per_1000", platform="youtube", metric="views",
+                                       usd_per_1000=2.0, min_quantity=100, max_quantity=10_000,
+                                       shape="lognormal", platform_weights=False)
+    assert (youtube, unweighted) == pytest.approx((1.5, 1.0))  # sqrt(10 / 2) > 1: no damping
 
 
 def test_a_package_service_sells_one_to_three_packages_an_order() -> None:

@@ -334,6 +334,26 @@ def test_without_enough_sellers_showing_both_counters_the_customers_counter_is_n
     estimate = estimate_market(data)
     quiet = next(d for d in estimate.sellers_detail if d.site_id == "quiet")
     assert quiet.method == "imputed"
+    assert quiet.counter_reason == ("no orders counter on the landing page; customers counter "
+                                    "not read: fewer than 4 sellers show it beside an accepted "
+                                    "orders counter")
+
+
+@pytest.mark.parametrize(("name", "customers", "why"), [
+    ("frozen", [500] * 8, "customers counter unusable: 0 accepted interval(s) of 7"),
+    ("reset", [500, 510, 20, 10, 5, 3, 2, 1],
+     "customers counter unusable: 1 accepted interval(s) of 7"),
+])
+def test_an_unusable_customers_counter_is_kept_as_evidence(
+        name: str, customers: list[int], why: str) -> None:
+    per_day = {f"p{i}": 200.0 + 50 * i for i in range(5)} | {"quiet": 300.0}
+    data = _with_customers(per_day, CUSTOMER_SHARES)
+    data.readings.pop("quiet", None)
+    data.customer_readings["quiet"] = _series(customers)
+    quiet = next(d for d in estimate_market(data).sellers_detail if d.site_id == "quiet")
+    assert quiet.method == "imputed", name
+    assert quiet.counter_reason is not None and why in quiet.counter_reason
+    assert quiet.counter_reason.startswith("no orders counter on the landing page; ")
 
 
 def test_an_uncounted_reseller_is_imputed_as_a_share_of_a_panel() -> None:

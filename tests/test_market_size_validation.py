@@ -93,6 +93,9 @@ def test_the_error_ladder_starts_at_the_report_and_ends_near_the_truth(
     for row in validation_rows:
         assert len(row.ladder) == len(LADDER_STEPS)
         assert row.ladder[0] == pytest.approx(row.central_error, abs=1e-6)
+        assert row.order_ratios and all(ratio > 0 for _, ratio in row.order_ratios)
+        assert {method.split(" (")[0] for method, _ in row.order_ratios} <= {
+            "counter", "counter less forwarded orders", "customers counter", "imputed"}
     assert sum(abs(row.ladder[4]) <= 0.25 for row in validation_rows) >= 10, \
         ladder_table(validation_rows)
 
